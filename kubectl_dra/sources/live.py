@@ -1,0 +1,493 @@
+"""Read the objects kubectl-dra needs from a live cluster, strictly read-only.
+
+Connection settings come from the official ``kubernetes`` client's kubeconfig
+machinery (``--kubeconfig``, ``$KUBECONFIG`` lists, ``~/.kube/config``,
+in-cluster service account).  Responses are read as raw JSON, never turned
+into the client's model classes: those are slow and drop fields they do not
+know, and DRA gains fields every release.
+
+Only GET requests are ever sent.  Lists are paged (``limit`` + ``continue``)
+and the independent lists are fetched concurrently.  Every failure becomes a
+one-line :class:`ClusterError` (the cluster) or :class:`InputError` (the
+kubeconfig).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import threading
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import quote
+
+import yaml
+
+from kubectl_dra.errors import ClusterError, InputError
+from kubectl_dra.snapshot import SourceInfo
+
+GROUP = "resource.k8s.io"
+#: resource.k8s.io versions we can read, newest first.
+READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
+PAGE_SIZE = 500
+MAX_WORKERS = 6
+USER_AGENT = "kubectl-dra"
+
+_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+class _HttpError(Exception):
+    """A non-2xx answer (internal; turned into ClusterError by the caller)."""
+
+    def __init__(self, status: int, reason: str, path: str, status_obj: dict | None, body: bytes):
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.path = path
+        self.status_obj = status_obj or {}
+        self.body = body
+
+    @property
+    def message(self) -> str:
+        msg = self.status_obj.get("message") if isinstance(self.status_obj, dict) else None
+        if not msg:
+            msg = self.body.decode("utf-8", "replace").strip()[:200] or self.reason
+        return " ".join(str(msg).split())
+
+
+@dataclass(frozen=True)
+class _ListSpec:
+    """One list to fetch: ``path`` is the collection URL."""
+
+    key: str            # for ordering and messages, e.g. "resourceclaims"
+    path: str
+    group: str          # "" for core
+    resource: str       # plural
+    namespace: str | None
+    field_selector: str | None = None
+
+
+# ----------------------------------------------------------------------------
+# configuration
+
+
+@dataclass
+class _Target:
+    api_client: Any
+    context: str
+    server: str
+    namespace: str
+
+
+def _one_line(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def _kubeconfig_paths(kubeconfig: str | None) -> list[str] | None:
+    """The kubeconfig files to merge, or None to try in-cluster config."""
+    if kubeconfig:
+        path = os.path.expanduser(kubeconfig)
+        if not os.path.isfile(path):
+            raise InputError(f"kubeconfig {kubeconfig!r} does not exist")
+        return [path]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        paths = [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
+        existing = [p for p in paths if os.path.isfile(p)]
+        if existing:
+            return existing
+        if _in_cluster_available():
+            return None
+        raise InputError(f"no kubeconfig found: none of the files in KUBECONFIG={env!r} exists")
+    default = os.path.expanduser("~/.kube/config")
+    if os.path.isfile(default):
+        return [default]
+    if _in_cluster_available():
+        return None
+    raise InputError("no kubeconfig found (~/.kube/config does not exist and KUBECONFIG is not set); "
+                     "use --kubeconfig, or -f to read files")
+
+
+def _in_cluster_available() -> bool:
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST") and os.environ.get("KUBERNETES_SERVICE_PORT")
+                and os.path.isfile(os.path.join(_SA_DIR, "token")))
+
+
+def _read_kubeconfigs(paths: list[str]) -> list[dict]:
+    docs = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                doc = yaml.safe_load(fh)
+        except OSError as e:
+            raise InputError(f"cannot read kubeconfig {path}: {e.strerror or e}") from None
+        except yaml.YAMLError as e:
+            where = getattr(e, "problem_mark", None)
+            at = f" (line {where.line + 1})" if where is not None else ""
+            raise InputError(f"kubeconfig {path} is not valid YAML{at}: {_one_line(getattr(e, 'problem', e))}") from None
+        if doc is None:
+            doc = {}
+        if not isinstance(doc, dict):
+            raise InputError(f"kubeconfig {path} is not a kubeconfig (expected a mapping, got {type(doc).__name__})")
+        for key in ("clusters", "contexts", "users"):
+            if doc.get(key) is not None and not isinstance(doc.get(key), list):
+                raise InputError(f"kubeconfig {path}: {key!r} must be a list")
+        docs.append(doc)
+    return docs
+
+
+def _merged_contexts(docs: list[dict]) -> tuple[dict[str, dict], str | None]:
+    """Contexts by name (the first file to define a name wins, like kubectl) and the current context
+    (likewise the first file that sets it)."""
+    contexts: dict[str, dict] = {}
+    current = None
+    for doc in docs:
+        for item in doc.get("contexts") or []:
+            if isinstance(item, dict) and item.get("name") and item["name"] not in contexts:
+                contexts[item["name"]] = item.get("context") or {}
+        if current is None and doc.get("current-context"):
+            current = doc["current-context"]
+    return contexts, current
+
+
+def _configure(kubeconfig: str | None, context: str | None, request_timeout: float) -> _Target:
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+
+    paths = _kubeconfig_paths(kubeconfig)
+    cfg = k8s_client.Configuration()
+    if paths is None:
+        if context:
+            raise InputError(f"context {context!r} requested, but there is no kubeconfig (running in-cluster)")
+        try:
+            k8s_config.load_incluster_config(client_configuration=cfg)
+        except ConfigException as e:
+            raise InputError(f"cannot use the in-cluster service account: {_one_line(e)}") from None
+        ctx_name = "in-cluster"
+        try:
+            with open(os.path.join(_SA_DIR, "namespace"), encoding="utf-8") as fh:
+                ns = fh.read().strip() or "default"
+        except OSError:
+            ns = "default"
+    else:
+        docs = _read_kubeconfigs(paths)
+        contexts, current = _merged_contexts(docs)
+        ctx_name = context or current
+        where = paths[0] if len(paths) == 1 else "KUBECONFIG=" + os.pathsep.join(paths)
+        if not ctx_name:
+            avail = ", ".join(sorted(contexts)) or "none"
+            raise InputError(f"no current context is set in {where}; use --context (available: {avail})")
+        if ctx_name not in contexts:
+            avail = ", ".join(sorted(contexts)) or "none"
+            raise InputError(f"context {ctx_name!r} not found in {where} (available: {avail})")
+        ns = (contexts[ctx_name] or {}).get("namespace") or "default"
+        try:
+            k8s_config.load_kube_config(config_file=os.pathsep.join(paths), context=ctx_name,
+                                        client_configuration=cfg, persist_config=False)
+        except ConfigException as e:
+            raise InputError(f"kubeconfig context {ctx_name!r}: {_one_line(e)}") from None
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            raise InputError(f"kubeconfig context {ctx_name!r} is not usable: {_one_line(e)}") from None
+    # One attempt per request: a dead server should fail fast and say so, not retry silently.
+    cfg.retries = False
+    cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, MAX_WORKERS + 2)
+    api_client = k8s_client.ApiClient(configuration=cfg)
+    api_client.user_agent = USER_AGENT
+    return _Target(api_client=api_client, context=ctx_name, server=cfg.host, namespace=ns)
+
+
+# ----------------------------------------------------------------------------
+# HTTP
+
+
+class _Fetcher:
+    def __init__(self, target: _Target, timeout: float):
+        self.t = target
+        self.timeout = timeout if timeout and timeout > 0 else None
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
+
+    def get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
+        """GET ``path`` and return the decoded JSON body; raise _HttpError or ClusterError."""
+        api = self.t.api_client
+        try:
+            method, url, headers, _body, _post = api.param_serialize(
+                "GET", path, query_params=list(query or []), header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"])
+            resp = api.call_api(method, url, header_params=headers, _request_timeout=self.timeout)
+            data = resp.read()
+        except ClusterError:
+            raise
+        except Exception as e:  # noqa: BLE001 - every transport failure becomes one line
+            raise self._transport_error(e, path) from None
+        self._collect_warnings(resp)
+        status_obj = None
+        try:
+            doc = json.loads(data) if data else None
+        except ValueError:
+            doc = None
+        if not 200 <= resp.status < 300:
+            if isinstance(doc, dict) and doc.get("kind") == "Status":
+                status_obj = doc
+            raise _HttpError(resp.status, resp.reason or "", path, status_obj, data or b"")
+        if not isinstance(doc, dict):
+            snippet = _one_line((data or b"").decode("utf-8", "replace"))[:80]
+            raise ClusterError(f"unexpected answer from {self.t.server}{path}: not a JSON object ({snippet!r})")
+        return doc
+
+    def _collect_warnings(self, resp) -> None:
+        try:
+            values = resp.headers.get_all("Warning") if hasattr(resp.headers, "get_all") else None
+            if values is None:
+                v = resp.headers.get("Warning")
+                values = [v] if v else []
+        except Exception:  # noqa: BLE001
+            return
+        for v in values:
+            # RFC 7234 style: 299 - "text"
+            text = v.split(" ", 2)[-1].strip() if v.startswith("299") else v
+            text = text.strip('"')
+            with self._lock:
+                if text and text not in self.warnings:
+                    self.warnings.append(text)
+
+    def _transport_error(self, exc: BaseException, path: str) -> ClusterError:
+        server = self.t.server
+        chain = []
+        seen = set()
+        cur: BaseException | None = exc
+        while cur is not None and id(cur) not in seen:
+            seen.add(id(cur))
+            chain.append(cur)
+            cur = getattr(cur, "reason", None) if isinstance(getattr(cur, "reason", None), BaseException) else (
+                cur.__cause__ or cur.__context__)
+        names = " ".join(type(c).__name__ for c in chain)
+        text = " ".join(str(c) for c in chain)
+        timeout_s = f"{self.timeout:g}s" if self.timeout else "the timeout"
+        if "Timeout" in names or "timed out" in text:
+            return ClusterError(f"the cluster at {server} did not answer within {timeout_s} "
+                                f"(GET {path}); raise --request-timeout or check the connection")
+        if "SSLError" in names or "SSL" in text or "CERTIFICATE" in text:
+            detail = _ssl_detail(text)
+            return ClusterError(f"TLS error talking to the cluster at {server}: {detail}")
+        if any(isinstance(c, ConnectionRefusedError) for c in chain) or "Connection refused" in text:
+            return ClusterError(f"cannot reach the cluster at {server}: connection refused")
+        if any(isinstance(c, socket.gaierror) for c in chain) or "Name or service not known" in text \
+                or "nodename nor servname" in text or "Failed to resolve" in text:
+            return ClusterError(f"cannot reach the cluster at {server}: cannot resolve the host name")
+        if "LocationParseError" in names or "URLSchemeUnknown" in names:
+            return ClusterError(f"the kubeconfig server address {server!r} is not a valid URL")
+        reason = chain[-1]
+        msg = _one_line(reason) or type(reason).__name__
+        return ClusterError(f"cannot reach the cluster at {server}: {msg}")
+
+
+def _ssl_detail(text: str) -> str:
+    for marker in ("certificate verify failed: ", "CERTIFICATE_VERIFY_FAILED] "):
+        if marker in text:
+            rest = text.split(marker, 1)[1]
+            rest = rest.split(" (_ssl")[0].split("')")[0].rstrip(")'\" ")
+            return f"certificate verify failed: {rest} (check certificate-authority-data in the kubeconfig)"
+    for marker in ("SSLError(", "SSLError "):
+        if marker in text:
+            return _one_line(text.split(marker, 1)[1])[:160]
+    return _one_line(text)[:160]
+
+
+# ----------------------------------------------------------------------------
+# loading
+
+
+def _api_prefix(group: str, version: str) -> str:
+    return "/api/v1" if not group else f"/apis/{group}/{version}"
+
+
+def _collection_path(group: str, version: str, resource: str, namespace: str | None) -> str:
+    base = _api_prefix(group, version)
+    if namespace is not None:
+        return f"{base}/namespaces/{quote(namespace, safe='')}/{resource}"
+    return f"{base}/{resource}"
+
+
+def _verb_error(err: _HttpError, spec: _ListSpec, target: _Target) -> ClusterError:
+    if err.status == 401:
+        return ClusterError(f"authentication failed for context {target.context!r} at {target.server} "
+                            "(401 Unauthorized): the credentials in the kubeconfig were rejected")
+    if err.status == 403:
+        if err.status_obj.get("message"):
+            return ClusterError(f"forbidden: {err.message}")
+        scope = f'in the namespace "{spec.namespace}"' if spec.namespace is not None else "at the cluster scope"
+        return ClusterError(f'forbidden: cannot list resource "{spec.resource}" in API group "{spec.group}" {scope}')
+    if err.status == 404:
+        return ClusterError(f"the cluster at {target.server} does not serve {spec.path} (404 Not Found)")
+    return ClusterError(f"GET {spec.path} failed: {err.status} {err.reason}: {err.message}")
+
+
+def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
+    """All items of one collection, page by page, each with kind/apiVersion filled in."""
+    items: list[dict] = []
+    token: str | None = None
+    restarted = False
+    while True:
+        query = [("limit", str(PAGE_SIZE))]
+        if token:
+            query.append(("continue", token))
+        if spec.field_selector:
+            query.append(("fieldSelector", spec.field_selector))
+        try:
+            doc = fetch.get(spec.path, query)
+        except _HttpError as e:
+            if e.status == 410 and token and not restarted:
+                # The continue token expired while we paged: start over once with a fresh list.
+                items, token, restarted = [], None, True
+                continue
+            raise
+        list_kind = doc.get("kind") or ""
+        item_kind = list_kind[:-4] if list_kind.endswith("List") else list_kind
+        api_version = doc.get("apiVersion") or ""
+        for item in doc.get("items") or []:
+            if not isinstance(item, dict):
+                continue
+            if "kind" not in item or "apiVersion" not in item:
+                item = {"kind": item.get("kind") or item_kind, "apiVersion": item.get("apiVersion") or api_version,
+                        **{k: v for k, v in item.items() if k not in ("kind", "apiVersion")}}
+            items.append(item)
+        token = (doc.get("metadata") or {}).get("continue") or None
+        if not token:
+            return items
+
+
+def _discover_version(fetch: _Fetcher, target: _Target) -> str:
+    try:
+        group = fetch.get(f"/apis/{GROUP}")
+    except _HttpError as e:
+        if e.status == 404:
+            raise ClusterError(
+                f"the cluster at {target.server} does not serve the {GROUP} API group: Dynamic Resource "
+                "Allocation is not enabled there (it is GA and on by default since Kubernetes 1.34)") from None
+        spec = _ListSpec(GROUP, f"/apis/{GROUP}", GROUP, "", None)
+        raise _verb_error(e, spec, target) from None
+    served = [v.get("version") for v in group.get("versions") or [] if isinstance(v, dict)]
+    for v in READABLE_VERSIONS:
+        if v in served:
+            return v
+    raise ClusterError(
+        f"the cluster at {target.server} serves {GROUP} only as {', '.join(map(str, served)) or 'nothing'}; "
+        f"kubectl-dra reads {', '.join(READABLE_VERSIONS)}")
+
+
+def _server_version(fetch: _Fetcher) -> str | None:
+    try:
+        doc = fetch.get("/version")
+    except _HttpError:
+        return None  # some clusters hide /version; not fatal (auth failures surface elsewhere)
+    v = doc.get("gitVersion")
+    return v if isinstance(v, str) else None
+
+
+def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | None,
+              all_namespaces: bool, request_timeout: float = 30.0,
+              include_events_for: tuple[str, str] | None = None) -> tuple[list[dict], SourceInfo]:
+    """Fetch nodes, pods, events and the resource.k8s.io objects from the cluster of the kubeconfig context.
+
+    Returns raw objects (each with ``kind`` and ``apiVersion``) in a stable order (nodes, device classes,
+    resource slices, resource claims, claim templates, pods, events) and a :class:`SourceInfo`.
+    """
+    target = _configure(kubeconfig, context, request_timeout)
+    ns = namespace or target.namespace or "default"
+    fetch = _Fetcher(target, request_timeout)
+    warnings: list[str] = []
+    pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="kubectl-dra-get")
+    try:
+        core_specs = [_ListSpec("nodes", _collection_path("", "v1", "nodes", None), "", "nodes", None)]
+        pod_ns = None if all_namespaces else ns
+        core_specs.append(_ListSpec("pods", _collection_path("", "v1", "pods", pod_ns), "", "pods", pod_ns))
+        event_spec = None
+        if include_events_for:
+            ev_ns, ev_pod = include_events_for
+            event_spec = _ListSpec(
+                "events", _collection_path("", "v1", "events", ev_ns), "", "events", ev_ns,
+                field_selector=f"involvedObject.kind=Pod,involvedObject.name={ev_pod},"
+                               f"involvedObject.namespace={ev_ns}")
+        # Core lists do not depend on discovery: start them right away.
+        futures: dict[str, Future] = {s.key: pool.submit(_list_all, fetch, s) for s in core_specs}
+        if event_spec is not None:
+            futures["events"] = pool.submit(_list_all, fetch, event_spec)
+        version_f = pool.submit(_server_version, fetch)
+        version = _discover_version(fetch, target)
+
+        def dra(resource: str, nspace: str | None) -> _ListSpec:
+            return _ListSpec(resource, _collection_path(GROUP, version, resource, nspace), GROUP, resource, nspace)
+
+        dra_specs = [dra("deviceclasses", None), dra("resourceslices", None),
+                     dra("resourceclaims", None), dra("resourceclaimtemplates", pod_ns)]
+        for s in dra_specs:
+            futures[s.key] = pool.submit(_list_all, fetch, s)
+        specs = {s.key: s for s in core_specs + dra_specs + ([event_spec] if event_spec else [])}
+
+        results: dict[str, list[dict]] = {}
+
+        def recover(key: str, exc: BaseException) -> bool:
+            """Degrade gracefully where a forbidden list is not essential.  True if handled."""
+            if not isinstance(exc, _HttpError) or exc.status != 403:
+                return False
+            if key == "resourceclaims" and specs[key].namespace is None:
+                specs[key] = dra("resourceclaims", ns)
+                warnings.append(
+                    f"cannot list resourceclaims in all namespaces (forbidden), read namespace {ns!r} only: "
+                    "devices allocated to claims in other namespaces are invisible and will look free")
+                pending[key] = pool.submit(_list_all, fetch, specs[key])
+                return True
+            if key == "events":
+                warnings.append(f"cannot list events in namespace {specs[key].namespace!r} (forbidden); "
+                                "showing no events")
+                results[key] = []
+                return True
+            return False
+
+        order = ["nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
+                 "pods", "events"]
+        pending = dict(futures)
+        while pending:
+            done, _ = wait(pending.values(), return_when=FIRST_EXCEPTION)
+            failed: tuple[str, BaseException] | None = None
+            for key in [k for k in order if k in pending]:
+                fut = pending[key]
+                if fut not in done:
+                    continue
+                del pending[key]
+                exc = fut.exception()
+                if exc is None:
+                    results[key] = fut.result()
+                    continue
+                if not recover(key, exc) and failed is None:
+                    failed = (key, exc)
+            if failed is not None:
+                key, exc = failed
+                if isinstance(exc, _HttpError):
+                    raise _verb_error(exc, specs[key], target) from None
+                if isinstance(exc, ClusterError):
+                    raise exc
+                raise ClusterError(f"reading {key} failed: {_one_line(exc)}") from None
+        server_version = version_f.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            target.api_client.rest_client.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    objects: list[dict] = []
+    for key in ("nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
+                "pods", "events"):
+        objects.extend(results.get(key, ()))
+    for w in fetch.warnings:
+        if w not in warnings:
+            warnings.append(f"the API server warned: {w}")
+    info = SourceInfo(kind="cluster", description=f"{target.context} ({target.server})", namespace=ns,
+                      server_version=server_version, resource_api_version=version, warnings=tuple(warnings))
+    return objects, info
