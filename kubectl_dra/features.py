@@ -1,0 +1,162 @@
+"""Feature gates that change what kube-scheduler's DRA allocator does.
+
+Defaults per release follow ``pkg/features/kube_features.go`` upstream (the
+versioned specs of each gate).  Only the gates that influence ResourceClaim
+allocation are modelled:
+
+=============================  =====  =====  =====  =====  =====
+gate                           1.32   1.33   1.34   1.35   1.36
+=============================  =====  =====  =====  =====  =====
+DRAAdminAccess                 off    off    on     on     on (GA)
+DRAPrioritizedList             -      off    on     on     on (GA)
+DRAResourceClaimDeviceStatus   off    on     on     on     on
+DRADeviceTaints                -      off    off    off    on
+DRAPartitionableDevices        -      off    off    off    on
+DRAConsumableCapacity          -      -      off    off    on
+DRADeviceBindingConditions     -      -      off    off    on
+=============================  =====  =====  =====  =====  =====
+
+``-`` means the gate does not exist in that release (treated as off).
+
+The allocator sees a reduced feature set (upstream ``structured.Features``):
+device binding conditions count as enabled only when both
+DRADeviceBindingConditions and DRAResourceClaimDeviceStatus are on.  Upstream
+then picks the *stable* implementation when only AdminAccess, PrioritizedList,
+PartitionableDevices and DeviceTaints are (possibly) enabled, else a newer one
+(incubating / experimental); see :attr:`FeatureGates.implementation`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields, replace
+
+from kubectl_dra.errors import UsageError
+
+# gate name -> [(first release "1.NN", default)], ascending.
+_SPECS: dict[str, list[tuple[int, bool]]] = {
+    "DRAAdminAccess": [(32, False), (34, True)],
+    "DRAPrioritizedList": [(33, False), (34, True)],
+    "DRAResourceClaimDeviceStatus": [(32, False), (33, True)],
+    "DRADeviceTaints": [(33, False), (36, True)],
+    "DRAPartitionableDevices": [(33, False), (36, True)],
+    "DRAConsumableCapacity": [(34, False), (36, True)],
+    "DRADeviceBindingConditions": [(34, False), (36, True)],
+}
+
+#: Releases we know defaults for; the last one is used when the version is unknown.
+KNOWN_MINORS = (32, 33, 34, 35, 36)
+NEWEST_MINOR = KNOWN_MINORS[-1]
+
+_ATTR = {
+    "DRAAdminAccess": "admin_access",
+    "DRAPrioritizedList": "prioritized_list",
+    "DRAResourceClaimDeviceStatus": "device_status",
+    "DRADeviceTaints": "device_taints",
+    "DRAPartitionableDevices": "partitionable_devices",
+    "DRAConsumableCapacity": "consumable_capacity",
+    "DRADeviceBindingConditions": "device_binding_conditions",
+}
+GATE_NAMES = tuple(_ATTR)
+
+# Features supported by upstream's "stable" allocator implementation.
+_STABLE_SUPPORTED = frozenset({"DRAAdminAccess", "DRAPrioritizedList", "DRAPartitionableDevices", "DRADeviceTaints"})
+
+
+@dataclass(frozen=True)
+class FeatureGates:
+    admin_access: bool = False
+    prioritized_list: bool = False
+    device_status: bool = False
+    device_taints: bool = False
+    partitionable_devices: bool = False
+    consumable_capacity: bool = False
+    device_binding_conditions: bool = False
+    version: str | None = None  # release the defaults came from, e.g. "1.34"
+
+    # -- allocator view ---------------------------------------------------
+    @property
+    def device_binding(self) -> bool:
+        """Binding conditions are honoured only with DeviceStatus too (upstream DeviceBindingAndStatus)."""
+        return self.device_binding_conditions and self.device_status
+
+    def allocator_features(self) -> frozenset[str]:
+        """Enabled features as upstream's allocator sees them (names as the gates)."""
+        out = set()
+        for gate, attr in _ATTR.items():
+            if gate in ("DRADeviceBindingConditions", "DRAResourceClaimDeviceStatus"):
+                continue
+            if getattr(self, attr):
+                out.add(gate)
+        if self.device_binding:
+            out.add("DRADeviceBindingConditions")
+            out.add("DRAResourceClaimDeviceStatus")
+        return frozenset(out)
+
+    @property
+    def implementation(self) -> str:
+        """Which upstream implementation kube-scheduler would pick: "stable" or "experimental"."""
+        return "stable" if self.allocator_features() <= _STABLE_SUPPORTED else "experimental"
+
+    def enabled(self, gate: str) -> bool:
+        return bool(getattr(self, _ATTR[gate]))
+
+    def as_dict(self) -> dict[str, bool]:
+        return {gate: getattr(self, attr) for gate, attr in _ATTR.items()}
+
+    def __str__(self) -> str:
+        return ",".join(f"{g}={'true' if v else 'false'}" for g, v in self.as_dict().items())
+
+
+def _minor_of(version: str | None) -> int | None:
+    if not version:
+        return None
+    m = re.match(r"^v?(\d+)\.(\d+)", version.strip())
+    if not m or m.group(1) != "1":
+        return None
+    return int(m.group(2))
+
+
+def defaults_for_version(version: str | None) -> FeatureGates:
+    """Default gates of a Kubernetes release ("v1.34.1", "1.35"); None or unknown -> newest known."""
+    minor = _minor_of(version)
+    if minor is None or minor > NEWEST_MINOR or minor < KNOWN_MINORS[0]:
+        minor = NEWEST_MINOR
+    values = {}
+    for gate, specs in _SPECS.items():
+        value = False
+        for since, default in specs:
+            if minor >= since:
+                value = default
+        values[_ATTR[gate]] = value
+    return FeatureGates(**values, version=f"1.{minor}")
+
+
+_TRUE = {"true": True, "false": False}
+
+
+def parse_feature_gates(text: str | None, base: FeatureGates | None = None) -> FeatureGates:
+    """Apply ``Name=true,Other=false`` (kube-scheduler --feature-gates syntax) on top of ``base``."""
+    gates = base if base is not None else defaults_for_version(None)
+    if not text:
+        return gates
+    changes: dict[str, bool] = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise UsageError(f"invalid feature gate {part!r}: expected Name=true|false")
+        name, _, raw = part.partition("=")
+        name, raw = name.strip(), raw.strip().lower()
+        if name not in _ATTR:
+            known = ", ".join(GATE_NAMES)
+            raise UsageError(f"unknown feature gate {name!r} (known: {known})")
+        if raw not in _TRUE:
+            raise UsageError(f"invalid value {raw!r} for feature gate {name}: expected true or false")
+        changes[_ATTR[name]] = _TRUE[raw]
+    return replace(gates, **changes)
+
+
+def all_enabled() -> FeatureGates:
+    return FeatureGates(**{f.name: True for f in fields(FeatureGates) if f.name != "version"})
