@@ -311,6 +311,8 @@ class ApiServer:
         self.user = user
         self.server_version = server_version
         self.delay = delay
+        #: answer 410 Gone (expired continue token) to the next N requests that carry a continue token
+        self.expire_continue = 0
         self.requests: list[RecordedRequest] = []
         self.max_in_flight = 0
         self._in_flight = 0
@@ -611,6 +613,11 @@ class _Handler(BaseHTTPRequestHandler):
         items = sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"].get("name", "")))
         start = 0
         token = (query.get("continue") or [""])[0]
+        if token and self.srv.expire_continue > 0:
+            with self.srv._lock:
+                self.srv.expire_continue -= 1
+            return 410, _status(410, "Expired", "The provided continue parameter is too old to display a "
+                                "consistent list result. You can start a new list without the continue parameter.")
         if token:
             try:
                 start = json.loads(base64.urlsafe_b64decode(token.encode()))["start"]

@@ -1,0 +1,298 @@
+"""`explain TYPE/NAME`: the facts a person opening a DRA object wants, as one result dict.
+
+The same dict is printed as a tree (text) or as data (`-o json|yaml`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from kubectl_dra.analysis.devices import ClassMatcher, device_attributes, device_capacity
+from kubectl_dra.analysis.inventory import allocation_node, claim_state
+from kubectl_dra.errors import NotFoundError, UsageError
+from kubectl_dra.snapshot import DeviceEntry, Snapshot, name_of, namespace_of
+
+TYPE_ALIASES = {
+    "deviceclass": "deviceclass", "deviceclasses": "deviceclass", "class": "deviceclass", "dc": "deviceclass",
+    "resourceslice": "resourceslice", "resourceslices": "resourceslice", "slice": "resourceslice",
+    "resourceclaim": "resourceclaim", "resourceclaims": "resourceclaim", "claim": "resourceclaim", "rc": "resourceclaim",
+    "resourceclaimtemplate": "resourceclaimtemplate", "resourceclaimtemplates": "resourceclaimtemplate",
+    "template": "resourceclaimtemplate", "rct": "resourceclaimtemplate",
+    "pod": "pod", "pods": "pod", "po": "pod",
+    "node": "node", "nodes": "node", "no": "node",
+}
+_RESOURCE_NAMES = {"deviceclass": "deviceclasses.resource.k8s.io", "resourceslice": "resourceslices.resource.k8s.io",
+                   "resourceclaim": "resourceclaims.resource.k8s.io",
+                   "resourceclaimtemplate": "resourceclaimtemplates.resource.k8s.io", "pod": "pods", "node": "nodes"}
+
+
+def parse_target(target: str, default_type: str | None = None) -> tuple[str, str]:
+    """`claim/foo` -> ("resourceclaim", "foo"); also accepts `TYPE.resource.k8s.io/NAME`."""
+    if "/" in target:
+        t, name = target.split("/", 1)
+        t = t.lower().split(".", 1)[0]
+    elif default_type:
+        t, name = default_type, target
+    else:
+        raise UsageError(f"expected TYPE/NAME (for example claim/my-claim), got {target!r}")
+    kind = TYPE_ALIASES.get(t)
+    if kind is None:
+        raise UsageError(f"unknown type {t!r} (choose from: deviceclass, resourceslice, resourceclaim, "
+                         f"resourceclaimtemplate, pod, node)")
+    if not name:
+        raise UsageError(f"missing name in {target!r}")
+    return kind, name
+
+
+def not_found(kind: str, name: str, namespace: str | None = None) -> NotFoundError:
+    where = f" in namespace {namespace!r}" if namespace else ""
+    return NotFoundError(f'{_RESOURCE_NAMES[kind]} "{name}" not found{where}')
+
+
+def explain(snap: Snapshot, kind: str, name: str, namespace: str) -> dict:
+    fn = {"deviceclass": explain_class, "resourceslice": explain_slice, "resourceclaim": explain_claim,
+          "resourceclaimtemplate": explain_template, "pod": explain_pod, "node": explain_node}[kind]
+    return fn(snap, name, namespace)
+
+
+# -- pieces shared by several kinds -----------------------------------------------------
+def _device_brief(snap: Snapshot, e: DeviceEntry, with_attributes: bool = True) -> dict:
+    out: dict[str, Any] = {"driver": e.driver, "pool": e.pool, "device": e.name, "node": e.scope}
+    if with_attributes:
+        out["attributes"] = device_attributes(e)
+        out["capacity"] = device_capacity(e)
+    if e.device.get("taints"):
+        out["taints"] = list(e.device["taints"])
+    holders = snap.holders.get(e.key, ())
+    out["holders"] = [_holder_dict(snap, h) for h in holders]
+    return out
+
+
+def _holder_dict(snap: Snapshot, h) -> dict:
+    pods = []
+    for p in h.reserved_for:
+        pod = snap.pods.get((h.namespace, p))
+        phase = ((pod or {}).get("status") or {}).get("phase")
+        pods.append({"name": p, "phase": phase, "finished": phase in ("Succeeded", "Failed")})
+    return {"namespace": h.namespace, "claim": h.claim, "request": h.request, "adminAccess": h.admin_access,
+            "pods": pods}
+
+
+def request_facts(claim_spec: Mapping[str, Any]) -> list[dict]:
+    out = []
+    for r in ((claim_spec or {}).get("devices") or {}).get("requests") or []:
+        if r.get("firstAvailable"):
+            out.append({"name": r.get("name"), "firstAvailable": [_exact_facts(s, s.get("name")) for s in r["firstAvailable"]]})
+        else:
+            out.append(_exact_facts(r.get("exactly") or {}, r.get("name")))
+    return out
+
+
+def _exact_facts(req: Mapping[str, Any], name: str | None) -> dict:
+    mode = req.get("allocationMode") or "ExactCount"
+    out = {"name": name, "deviceClassName": req.get("deviceClassName"), "allocationMode": mode,
+           "count": None if mode == "All" else int(req.get("count") or 1),
+           "selectors": [((s.get("cel") or {}).get("expression") or "") for s in req.get("selectors") or []]}
+    if req.get("adminAccess"):
+        out["adminAccess"] = True
+    if req.get("tolerations"):
+        out["tolerations"] = list(req["tolerations"])
+    if req.get("capacity"):
+        out["capacity"] = req["capacity"]
+    return out
+
+
+def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
+    spec = claim.get("spec") or {}
+    devices = spec.get("devices") or {}
+    status = claim.get("status") or {}
+    out: dict[str, Any] = {
+        "kind": "ResourceClaim", "namespace": namespace_of(claim), "name": name_of(claim),
+        "state": claim_state(claim), "requests": request_facts(spec),
+        "constraints": list(devices.get("constraints") or []),
+        "config": list(devices.get("config") or []),
+    }
+    alloc = status.get("allocation")
+    if alloc:
+        results = []
+        for r in (alloc.get("devices") or {}).get("results") or []:
+            e = snap.devices_by_key.get((r.get("driver"), r.get("pool"), r.get("device")))
+            item = {"request": r.get("request"), "driver": r.get("driver"), "pool": r.get("pool"), "device": r.get("device")}
+            for k in ("adminAccess", "shareID", "consumedCapacity", "bindingConditions"):
+                if r.get(k):
+                    item[k] = r[k]
+            if e is not None:
+                item["attributes"] = device_attributes(e)
+                item["capacity"] = device_capacity(e)
+            else:
+                item["missing"] = True  # the device is no longer published
+            results.append(item)
+        out["allocation"] = {"node": allocation_node(claim), "nodeSelector": alloc.get("nodeSelector"), "devices": results}
+    else:
+        out["allocation"] = None
+    users = snap.claim_users.get((namespace_of(claim), name_of(claim)), ())
+    out["reservedFor"] = []
+    for r in status.get("reservedFor") or []:
+        pod = snap.pods.get((namespace_of(claim), r.get("name")))
+        phase = ((pod or {}).get("status") or {}).get("phase")
+        out["reservedFor"].append({"resource": r.get("resource", "pods"), "name": r.get("name"), "phase": phase,
+                                   "finished": phase in ("Succeeded", "Failed")})
+    out["usedBy"] = list(users)
+    if status.get("devices"):
+        out["deviceStatus"] = list(status["devices"])
+    owner = [o for o in (claim.get("metadata") or {}).get("ownerReferences") or [] if o.get("kind") == "Pod"]
+    if owner:
+        out["ownerPod"] = owner[0].get("name")
+    if not alloc:
+        first_user = users[0] if users else None
+        target = f"pod/{first_user}" if first_user else f"resourceclaim/{name_of(claim)}"
+        out["hint"] = f"not allocated: run `kubectl dra why-pending {target} -n {namespace_of(claim)}`"
+    return out
+
+
+# -- the six kinds ---------------------------------------------------------------------
+def explain_claim(snap: Snapshot, name: str, namespace: str) -> dict:
+    claim = snap.resource_claims.get((namespace, name))
+    if claim is None:
+        raise not_found("resourceclaim", name, namespace)
+    return _claim_facts(snap, claim)
+
+
+def explain_template(snap: Snapshot, name: str, namespace: str) -> dict:
+    tmpl = snap.resource_claim_templates.get((namespace, name))
+    if tmpl is None:
+        raise not_found("resourceclaimtemplate", name, namespace)
+    spec = ((tmpl.get("spec") or {}).get("spec")) or {}
+    generated = []
+    for pod, pod_claim, claim_name in snap.claims_from_template(namespace, name):
+        claim = snap.resource_claims.get((namespace, claim_name)) if claim_name else None
+        state = "not-generated" if not claim_name else ("missing" if claim is None else claim_state(claim))
+        generated.append({"pod": pod, "podClaimName": pod_claim, "claim": claim_name, "state": state,
+                          "node": allocation_node(claim) if claim else None})
+    return {"kind": "ResourceClaimTemplate", "namespace": namespace, "name": name,
+            "requests": request_facts(spec),
+            "constraints": list((spec.get("devices") or {}).get("constraints") or []),
+            "config": list((spec.get("devices") or {}).get("config") or []),
+            "claims": generated}
+
+
+def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
+    pod = snap.pods.get((namespace, name))
+    if pod is None:
+        raise not_found("pod", name, namespace)
+    claims = []
+    for pc in snap.pod_claims(pod):
+        item: dict[str, Any] = {"podClaimName": pc.pod_claim_name, "claim": pc.claim_name, "state": pc.state,
+                                "source": "template" if pc.template_name else "claim"}
+        if pc.template_name:
+            item["template"] = pc.template_name
+        if pc.claim is not None:
+            item["node"] = allocation_node(pc.claim)
+            results = (((pc.claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
+            item["devices"] = [{"request": r.get("request"), "driver": r.get("driver"), "pool": r.get("pool"),
+                                "device": r.get("device")} for r in results]
+            item["requests"] = request_facts(pc.claim.get("spec") or {})
+        claims.append(item)
+    containers = []
+    spec = pod.get("spec") or {}
+    for kind_key in ("initContainers", "containers"):
+        for c in spec.get(kind_key) or []:
+            uses = [(u.get("name", "") + (f"/{u['request']}" if u.get("request") else ""))
+                    for u in (c.get("resources") or {}).get("claims") or []]
+            containers.append({"name": c.get("name"), "init": kind_key == "initContainers", "claims": uses})
+    status = pod.get("status") or {}
+    sched = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), None)
+    out = {"kind": "Pod", "namespace": namespace, "name": name, "phase": status.get("phase"),
+           "node": spec.get("nodeName"), "claims": claims, "containers": containers,
+           "podClaims": [c.get("name") for c in spec.get("resourceClaims") or []]}
+    if sched and sched.get("status") != "True":
+        out["scheduling"] = {"reason": sched.get("reason"), "message": sched.get("message")}
+    if any(c["state"] != "allocated" for c in claims) and not spec.get("nodeName"):
+        out["hint"] = f"claims not allocated: run `kubectl dra why-pending pod/{name} -n {namespace}`"
+    return out
+
+
+def explain_node(snap: Snapshot, name: str, namespace: str) -> dict:
+    node = snap.nodes.get(name)
+    if node is None and name not in snap.devices_by_node_name:
+        raise not_found("node", name)
+    devices = snap.devices_for_node(name)
+    pools: dict[tuple[str, str], dict] = {}
+    for e in devices:
+        p = pools.setdefault((e.driver, e.pool), {"driver": e.driver, "pool": e.pool, "scope": "node-local" if e.node_name else
+                                                   ("all nodes" if e.all_nodes else "node selector"),
+                                                   "complete": snap.pools[(e.driver, e.pool)].complete,
+                                                   "devices": []})
+        p["devices"].append(_device_brief(snap, e, with_attributes=False) | {"summary": _summary(e)})
+    spec = (node or {}).get("spec") or {}
+    total = len(devices)
+    held = sum(1 for e in devices if snap.holders.get(e.key))
+    return {"kind": "Node", "name": name, "known": node is not None, "cordoned": bool(spec.get("unschedulable")),
+            "taints": list(spec.get("taints") or []), "labels": ((node or {}).get("metadata") or {}).get("labels") or {},
+            "devices": total, "allocated": held, "free": total - held,
+            "pools": [pools[k] for k in sorted(pools)]}
+
+
+def _summary(e: DeviceEntry) -> str:
+    from kubectl_dra.analysis.devices import summary_attributes, summary_capacity
+
+    return ", ".join(x for x in (summary_attributes(e), summary_capacity(e)) if x)
+
+
+def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
+    s = next((x for x in snap.resource_slices if name_of(x) == name), None)
+    if s is None:
+        raise not_found("resourceslice", name)
+    spec = s.get("spec") or {}
+    pool_spec = spec.get("pool") or {}
+    pool = snap.pools[(spec.get("driver", ""), pool_spec.get("name", ""))]
+    gen = int(pool_spec.get("generation", 0) or 0)
+    current = gen == pool.generation
+    scope = ({"nodeName": spec["nodeName"]} if spec.get("nodeName") else {"allNodes": True} if spec.get("allNodes")
+             else {"perDeviceNodeSelection": True} if spec.get("perDeviceNodeSelection")
+             else {"nodeSelector": spec.get("nodeSelector")})
+    devices = []
+    entries = {e.name: e for e in snap.devices if e.slice_name == name}
+    for d in spec.get("devices") or []:
+        e = entries.get(d.get("name"))
+        if e is not None:
+            item = _device_brief(snap, e)
+        else:
+            item = {"device": d.get("name"), "stale": True}
+        if d.get("consumesCounters"):
+            item["consumesCounters"] = d["consumesCounters"]
+        devices.append(item)
+    return {"kind": "ResourceSlice", "name": name, "driver": spec.get("driver"), "pool": pool_spec.get("name"),
+            "generation": gen, "poolGeneration": pool.generation, "current": current,
+            "poolSlices": {"seen": len(pool.slices), "expected": pool.expected_slice_count, "complete": pool.complete},
+            "scope": scope, "sharedCounters": list(spec.get("sharedCounters") or []), "devices": devices}
+
+
+def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
+    cls = snap.device_classes.get(name)
+    if cls is None:
+        raise not_found("deviceclass", name)
+    spec = cls.get("spec") or {}
+    matcher = ClassMatcher(snap)
+    by_node: dict[str, dict] = {}
+    errors = []
+    for e in snap.devices:
+        ok, err = matcher.matches(name, e)
+        if err and len(errors) < 20:
+            errors.append({"driver": e.driver, "pool": e.pool, "device": e.name, "error": err})
+        if not ok:
+            continue
+        row = by_node.setdefault(e.scope, {"node": e.scope, "matching": 0, "free": 0, "devices": []})
+        row["matching"] += 1
+        row["devices"].append(e.name)
+        if not snap.holders.get(e.key):
+            row["free"] += 1
+    nodes = [by_node[k] for k in sorted(by_node)]
+    out = {"kind": "DeviceClass", "name": name,
+           "selectors": [((s.get("cel") or {}).get("expression") or "") for s in spec.get("selectors") or []],
+           "config": list(spec.get("config") or []),
+           "matching": sum(n["matching"] for n in nodes), "free": sum(n["free"] for n in nodes),
+           "nodes": nodes, "errors": errors}
+    if spec.get("extendedResourceName"):
+        out["extendedResourceName"] = spec["extendedResourceName"]
+    return out

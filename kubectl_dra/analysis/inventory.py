@@ -1,0 +1,202 @@
+"""`get`: inventories of devices, classes, slices, claims and templates as records.
+
+Each function returns a list of plain dicts (the `-o json` records); the
+table renderer picks columns from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from kubectl_dra.analysis.devices import (
+    ClassMatcher, device_attributes, device_capacity, summary_attributes, summary_capacity, taints_text,
+)
+from kubectl_dra.errors import NotFoundError
+from kubectl_dra.nodeselector import label_selector_matches, parse_label_selector
+from kubectl_dra.snapshot import Snapshot, name_of, namespace_of
+
+
+def request_summaries(claim_spec: Mapping[str, Any]) -> list[str]:
+    """`gpu: 2 x gpu.example.com` / `nic: All x net` / `gpu: first of [a, b]`."""
+    out = []
+    for r in ((claim_spec or {}).get("devices") or {}).get("requests") or []:
+        if r.get("firstAvailable"):
+            subs = ", ".join(f"{s.get('name')}:{_count_text(s)}x{s.get('deviceClassName')}" for s in r["firstAvailable"])
+            out.append(f"{r.get('name')}: first of [{subs}]")
+        else:
+            ex = r.get("exactly") or {}
+            out.append(f"{r.get('name')}: {_count_text(ex)}x{ex.get('deviceClassName')}")
+    return out
+
+
+def _count_text(req: Mapping[str, Any]) -> str:
+    if req.get("allocationMode") == "All":
+        return "All"
+    return str(req.get("count") or 1)
+
+
+def claim_state(claim: Mapping[str, Any]) -> str:
+    status = claim.get("status") or {}
+    if not status.get("allocation"):
+        return "pending"
+    return "allocated,reserved" if status.get("reservedFor") else "allocated"
+
+
+def allocation_node(claim: Mapping[str, Any]) -> str | None:
+    """The node an allocation is bound to, when its node selector names one node."""
+    sel = ((claim.get("status") or {}).get("allocation") or {}).get("nodeSelector")
+    if not sel:
+        return None
+    for term in sel.get("nodeSelectorTerms") or []:
+        for f in term.get("matchFields") or []:
+            if f.get("key") == "metadata.name" and f.get("operator") == "In" and len(f.get("values") or []) == 1:
+                return f["values"][0]
+    return "<selector>"
+
+
+def _label_filter(objs: Iterable[dict], selector: str | None) -> list[dict]:
+    if not selector:
+        return list(objs)
+    sel = parse_label_selector(selector)
+    return [o for o in objs if label_selector_matches((o.get("metadata") or {}).get("labels") or {}, sel)]
+
+
+def _in_scope(key: tuple[str, str], namespace: str, all_namespaces: bool) -> bool:
+    return all_namespaces or key[0] == namespace
+
+
+# -- devices ------------------------------------------------------------------
+def device_records(snap: Snapshot, *, node: str | None = None, driver: str | None = None,
+                   class_name: str | None = None, free: bool = False, allocated: bool = False) -> list[dict]:
+    if class_name is not None and class_name not in snap.device_classes:
+        raise NotFoundError(f'deviceclasses.resource.k8s.io "{class_name}" not found')
+    if node is not None and node not in snap.nodes and node not in snap.devices_by_node_name:
+        raise NotFoundError(f'nodes "{node}" not found')
+    entries = snap.devices_for_node(node) if node is not None else snap.devices
+    matcher = ClassMatcher(snap) if class_name else None
+    out = []
+    for e in entries:
+        if driver and e.driver != driver:
+            continue
+        holders = snap.holders.get(e.key, ())
+        if free and holders:
+            continue
+        if allocated and not holders:
+            continue
+        if matcher is not None and not matcher.matches(class_name, e)[0]:
+            continue
+        out.append({
+            "node": node if (node is not None and e.node_name is None) else e.scope,
+            "driver": e.driver,
+            "pool": e.pool,
+            "slice": e.slice_name,
+            "device": e.name,
+            "summary": summary_attributes(e),
+            "capacitySummary": summary_capacity(e),
+            "attributes": device_attributes(e),
+            "capacity": device_capacity(e),
+            "taints": list(e.device.get("taints") or []),
+            "taintSummary": taints_text(e),
+            "holders": [
+                {"namespace": h.namespace, "claim": h.claim, "request": h.request, "pods": list(h.reserved_for),
+                 "adminAccess": h.admin_access, **({"shareID": h.share_id} if h.share_id else {})}
+                for h in holders
+            ],
+        })
+    return out
+
+
+# -- classes ------------------------------------------------------------------
+def class_records(snap: Snapshot, label_selector: str | None = None, names: list[str] | None = None) -> list[dict]:
+    matcher = ClassMatcher(snap)
+    out = []
+    classes = [snap.device_classes[n] for n in sorted(snap.device_classes)]
+    for cls in _label_filter(classes, label_selector):
+        name = name_of(cls)
+        if names and name not in names:
+            continue
+        matching = errors = free = 0
+        for e in snap.devices:
+            ok, err = matcher.matches(name, e)
+            if err:
+                errors += 1
+            if ok:
+                matching += 1
+                if not snap.holders.get(e.key):
+                    free += 1
+        spec = cls.get("spec") or {}
+        out.append({
+            "name": name,
+            "selectors": [((s.get("cel") or {}).get("expression") or "") for s in spec.get("selectors") or []],
+            "config": len(spec.get("config") or []),
+            "devices": matching, "free": free, "errors": errors,
+            "object": cls,
+        })
+    return out
+
+
+# -- slices -------------------------------------------------------------------
+def slice_records(snap: Snapshot, label_selector: str | None = None, node: str | None = None,
+                  driver: str | None = None) -> list[dict]:
+    out = []
+    for s in _label_filter(sorted(snap.resource_slices, key=name_of), label_selector):
+        spec = s.get("spec") or {}
+        pool_spec = spec.get("pool") or {}
+        pool = snap.pools.get((spec.get("driver", ""), pool_spec.get("name", "")))
+        if driver and spec.get("driver") != driver:
+            continue
+        where = spec.get("nodeName") or ("all nodes" if spec.get("allNodes") else
+                                          "per device" if spec.get("perDeviceNodeSelection") else
+                                          "node selector" if spec.get("nodeSelector") else "<none>")
+        if node and spec.get("nodeName") != node:
+            continue
+        gen = int(pool_spec.get("generation", 0) or 0)
+        out.append({
+            "name": name_of(s), "driver": spec.get("driver"), "pool": pool_spec.get("name"),
+            "generation": gen, "node": where, "devices": len(spec.get("devices") or []),
+            "sharedCounters": len(spec.get("sharedCounters") or []),
+            "poolSlices": f"{len(pool.slices)}/{pool.expected_slice_count}" if pool else "?",
+            "current": bool(pool and gen == pool.generation),
+            "complete": bool(pool and pool.complete),
+            "object": s,
+        })
+    return out
+
+
+# -- claims and templates --------------------------------------------------------
+def claim_records(snap: Snapshot, namespace: str, all_namespaces: bool, label_selector: str | None = None,
+                  names: list[str] | None = None) -> list[dict]:
+    out = []
+    keys = [k for k in sorted(snap.resource_claims) if _in_scope(k, namespace, all_namespaces)]
+    for c in _label_filter([snap.resource_claims[k] for k in keys], label_selector):
+        if names and name_of(c) not in names:
+            continue
+        status = c.get("status") or {}
+        results = ((status.get("allocation") or {}).get("devices") or {}).get("results") or []
+        out.append({
+            "namespace": namespace_of(c), "name": name_of(c), "state": claim_state(c),
+            "requests": request_summaries(c.get("spec") or {}),
+            "node": allocation_node(c),
+            "devices": [f"{r.get('driver')}/{r.get('pool')}/{r.get('device')}" for r in results],
+            "reservedFor": [r.get("name") for r in status.get("reservedFor") or []],
+            "object": c,
+        })
+    return out
+
+
+def template_records(snap: Snapshot, namespace: str, all_namespaces: bool, label_selector: str | None = None,
+                     names: list[str] | None = None) -> list[dict]:
+    out = []
+    keys = [k for k in sorted(snap.resource_claim_templates) if _in_scope(k, namespace, all_namespaces)]
+    for t in _label_filter([snap.resource_claim_templates[k] for k in keys], label_selector):
+        if names and name_of(t) not in names:
+            continue
+        generated = snap.claims_from_template(namespace_of(t), name_of(t))
+        out.append({
+            "namespace": namespace_of(t), "name": name_of(t),
+            "requests": request_summaries((t.get("spec") or {}).get("spec") or {}),
+            "pods": [p for p, _, _ in generated],
+            "claims": [c for _, _, c in generated if c],
+            "object": t,
+        })
+    return out

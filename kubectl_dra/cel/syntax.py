@@ -1,0 +1,348 @@
+"""Parse CEL text (cel-python's Lark grammar) into a small expression tree.
+
+Nodes are :class:`Node` objects: ``kind`` is one of ``lit``, ``ident``,
+``select``, ``index``, ``call``, ``list``, ``map``, ``comp`` (macros), ``bind``;
+``col`` is the 0-based column (line 1) of the node, when known.
+Operators become calls with cel-go's internal names (``_+_``, ``_&&_``...).
+"""
+
+from __future__ import annotations
+
+import ast as _pyast
+import re
+
+import celpy
+from lark import Token, Tree
+
+from kubectl_dra.cel.errors import CelCompileError
+from kubectl_dra.cel.values import UInt, INT64_MAX, INT64_MIN, UINT64_MAX
+
+
+class Node:
+    __slots__ = ("kind", "col", "line", "a", "b", "c", "d")
+
+    def __init__(self, kind, col=None, a=None, b=None, c=None, d=None, line=None):
+        self.kind, self.col, self.line = kind, col, line
+        self.a, self.b, self.c, self.d = a, b, c, d
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        parts = [repr(x) for x in (self.a, self.b, self.c, self.d) if x is not None]
+        return f"{self.kind}({', '.join(parts)})"
+
+
+# call node: a=function name, b=target (Node|None), c=list of args
+# select: a=operand, b=field name, c=test_only (has())
+# index: a=operand, b=index node
+# comp: a=macro name, b=range node, c=iteration var name(s), d=list of body nodes
+# bind: a=var name, b=init node, c=body node
+
+_PARSER = None
+
+RESERVED = {"as", "break", "const", "continue", "else", "for", "function", "if", "import",
+            "let", "loop", "package", "namespace", "return", "var", "void", "while", "in"}
+
+MACROS_1 = {"all", "exists", "exists_one", "filter"}
+
+
+def _parser():
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = celpy.CELParser()
+    return _PARSER
+
+
+def parse(text: str) -> Node:
+    if len(text) > 100_000:
+        raise CelCompileError("compilation failed: expression is too long (more than 100000 characters)",
+                              expression=text[:200], kind="syntax")
+    try:
+        tree = _parser().parse(text)
+    except celpy.CELParseError as ex:
+        line, col = getattr(ex, "line", None), getattr(ex, "column", None)
+        what = _describe_parse_error(ex, text, line, col)
+        loc = f"{line or 1}:{col or 1}"
+        raise CelCompileError(f"compilation failed: ERROR: <input>:{loc}: Syntax error: {what}",
+                              expression=text, column=(col - 1) if col else None, line=line,
+                              kind="syntax") from None
+    except RecursionError:
+        raise CelCompileError("compilation failed: expression nests too deeply",
+                              expression=text, kind="syntax") from None
+    try:
+        return _Builder(text).expr(tree)
+    except RecursionError:
+        raise CelCompileError("compilation failed: expression nests too deeply",
+                              expression=text, kind="syntax") from None
+
+
+def _describe_parse_error(ex, text, line, col) -> str:
+    inner = ex.args[1] if len(ex.args) > 1 else None
+    token = getattr(inner, "token", None)
+    if token is not None:
+        if token.type == "$END":
+            return "mismatched input '<EOF>'"
+        return f"mismatched input '{token}'"
+    if line and col:
+        lines = text.splitlines() or [""]
+        src = lines[min(line, len(lines)) - 1]
+        ch = src[col - 1:col] if col - 1 < len(src) else ""
+        if ch in ("'", '"'):
+            return "token recognition error at: unterminated string literal"
+        return f"token recognition error at: '{ch}'"
+    return "invalid syntax"
+
+
+def _pos(t):
+    meta = getattr(t, "meta", None)
+    if meta is not None and not getattr(meta, "empty", True):
+        return meta.line, meta.column - 1
+    if isinstance(t, Token) and t.column is not None:
+        return t.line, t.column - 1
+    return None, None
+
+
+class _Builder:
+    def __init__(self, text: str):
+        self.text = text
+
+    def err(self, msg: str, t) -> CelCompileError:
+        line, col = _pos(t)
+        loc = f"{line or 1}:{(col or 0) + 1}"
+        return CelCompileError(f"compilation failed: ERROR: <input>:{loc}: {msg}",
+                               expression=self.text, column=col, line=line, kind="syntax")
+
+    def node(self, kind, t, *args) -> Node:
+        line, col = _pos(t)
+        return Node(kind, col, *args, line=line)
+
+    # -- grammar rules -----------------------------------------------------
+    def expr(self, t: Tree) -> Node:
+        ch = t.children
+        if len(ch) == 1:
+            return self.conditionalor(ch[0])
+        return self.node("call", t, "_?_:_", None,
+                         [self.conditionalor(ch[0]), self.conditionalor(ch[1]), self.expr(ch[2])])
+
+    def conditionalor(self, t: Tree) -> Node:
+        ch = t.children
+        if len(ch) == 1:
+            return self.conditionaland(ch[0])
+        return self.node("call", t, "_||_", None, [self.conditionalor(ch[0]), self.conditionaland(ch[1])])
+
+    def conditionaland(self, t: Tree) -> Node:
+        ch = t.children
+        if len(ch) == 1:
+            return self.relation(ch[0])
+        return self.node("call", t, "_&&_", None, [self.conditionaland(ch[0]), self.relation(ch[1])])
+
+    _REL = {"relation_lt": "_<_", "relation_le": "_<=_", "relation_gt": "_>_", "relation_ge": "_>=_",
+            "relation_eq": "_==_", "relation_ne": "_!=_", "relation_in": "@in"}
+
+    def relation(self, t: Tree) -> Node:
+        ch = t.children
+        if len(ch) == 1:
+            return self.addition(ch[0])
+        op = ch[0]
+        return self.node("call", op, self._REL[op.data], None,
+                         [self.relation(op.children[0]), self.addition(ch[1])])
+
+    _ADD = {"addition_add": "_+_", "addition_sub": "_-_"}
+
+    def addition(self, t: Tree) -> Node:
+        ch = t.children
+        if len(ch) == 1:
+            return self.multiplication(ch[0])
+        op = ch[0]
+        return self.node("call", op, self._ADD[op.data], None,
+                         [self.addition(op.children[0]), self.multiplication(ch[1])])
+
+    _MUL = {"multiplication_mul": "_*_", "multiplication_div": "_/_", "multiplication_mod": "_%_"}
+
+    def multiplication(self, t: Tree) -> Node:
+        ch = t.children
+        if len(ch) == 1:
+            return self.unary(ch[0])
+        op = ch[0]
+        return self.node("call", op, self._MUL[op.data], None,
+                         [self.multiplication(op.children[0]), self.unary(ch[1])])
+
+    def unary(self, t: Tree) -> Node:
+        ch = t.children
+        if len(ch) == 1:
+            return self.member(ch[0])
+        op = ch[0]
+        operand = self.unary(ch[1])
+        if op.data == "unary_not":
+            return self.node("call", op, "!_", None, [operand])
+        # fold negative numeric literals, so -9223372036854775808 is valid
+        if operand.kind == "lit" and operand.c == "neglit":
+            return Node("lit", operand.col, -operand.a if not isinstance(operand.a, UInt) else operand.a,
+                        operand.b, None, line=operand.line)
+        return self.node("call", op, "-_", None, [operand])
+
+    def member(self, t: Tree) -> Node:
+        sub = t.children[0]
+        kind = sub.data
+        if kind == "primary":
+            return self.primary(sub)
+        ch = sub.children
+        if kind == "member_dot":
+            ident = ch[1]
+            return self.node("select", ident, self.member(ch[0]), str(ident), False)
+        if kind == "member_dot_arg":
+            ident = ch[1]
+            args = self.exprlist(ch[2]) if len(ch) > 2 else []
+            target = self.member(ch[0])
+            return self.call(str(ident), target, args, ident, sub)
+        if kind == "member_index":
+            return self.node("index", sub, self.member(ch[0]), self.expr(ch[1]))
+        if kind == "member_object":
+            raise self.err("message construction is not supported in the DRA environment", sub)
+        raise self.err(f"unsupported syntax {kind}", sub)  # pragma: no cover
+
+    def exprlist(self, t: Tree) -> list:
+        return [self.expr(c) for c in t.children]
+
+    def primary(self, t: Tree) -> Node:
+        sub = t.children[0]
+        kind = sub.data
+        ch = sub.children
+        if kind == "literal":
+            return self.literal(sub)
+        if kind == "ident":
+            name = str(ch[0])
+            if name in RESERVED:
+                raise self.err(f"reserved identifier: {name}", ch[0])
+            return self.node("ident", ch[0], name)
+        if kind == "ident_arg":
+            args = self.exprlist(ch[1]) if len(ch) > 1 else []
+            return self.call(str(ch[0]), None, args, ch[0], sub)
+        if kind == "paren_expr":
+            return self.expr(ch[0])
+        if kind == "list_lit":
+            return self.node("list", sub, self.exprlist(ch[0]) if ch else [])
+        if kind == "map_lit":
+            entries = []
+            if ch:
+                items = ch[0].children
+                for i in range(0, len(items), 2):
+                    entries.append((self.expr(items[i]), self.expr(items[i + 1])))
+            return self.node("map", sub, entries)
+        if kind in ("dot_ident", "dot_ident_arg"):
+            name = str(ch[0])
+            if kind == "dot_ident":
+                return self.node("ident", ch[0], name)
+            args = self.exprlist(ch[1]) if len(ch) > 1 else []
+            return self.call(name, None, args, ch[0], sub)
+        raise self.err(f"unsupported syntax {kind}", sub)  # pragma: no cover
+
+    def call(self, name, target, args, tok, t) -> Node:
+        # macros
+        if target is None and name == "has":
+            if len(args) != 1 or args[0].kind != "select":
+                raise self.err("invalid argument to has() macro", tok)
+            a = args[0]
+            return Node("select", a.col, a.a, a.b, True, line=a.line)
+        if target is not None and name in MACROS_1 and len(args) == 2:
+            var = self._var(args[0], tok)
+            return self.node("comp", tok, name, target, var, [args[1]])
+        if target is not None and name == "map" and len(args) in (2, 3):
+            var = self._var(args[0], tok)
+            return self.node("comp", tok, "map", target, var, args[1:])
+        if target is not None and name in ("all", "exists", "existsOne", "exists_one", "transformList",
+                                           "transformMap", "transformMapEntry") and len(args) == 3:
+            v1, v2 = self._var(args[0], tok), self._var(args[1], tok)
+            macro = "exists_one" if name == "existsOne" else name
+            return self.node("comp", tok, macro + "2", target, (v1, v2), [args[2]])
+        if target is not None and name in ("transformList", "transformMap", "transformMapEntry") and len(args) == 4:
+            v1, v2 = self._var(args[0], tok), self._var(args[1], tok)
+            return self.node("comp", tok, name + "2", target, (v1, v2), args[2:])
+        if (target is not None and target.kind == "ident" and target.a == "cel"
+                and name == "bind" and len(args) == 3):
+            var = self._var(args[0], tok)
+            return self.node("bind", tok, var, args[1], args[2])
+        return self.node("call", tok, name, target, args)
+
+    def _var(self, n: Node, tok) -> str:
+        if n.kind != "ident":
+            raise self.err("argument is not an identifier", tok)
+        return n.a
+
+    def literal(self, t: Tree) -> Node:
+        tok: Token = t.children[0]
+        text = str(tok)
+        typ = tok.type
+        line, col = _pos(tok)
+        neg = text.startswith("-")
+        try:
+            if typ == "INT_LIT":
+                v = int(text, 16) if "0x" in text.lower() else int(text)
+                if v > INT64_MAX + 1 or (v == INT64_MAX + 1 and not neg) or v < INT64_MIN:
+                    raise ValueError
+                return Node("lit", col, v, "int", None, line=line)
+            if typ == "UINT_LIT":
+                body = text[:-1]
+                v = int(body, 16) if "0x" in body.lower() else int(body)
+                if v < 0 or v > UINT64_MAX:
+                    raise ValueError
+                return Node("lit", col, UInt(v), "uint", None, line=line)
+            if typ == "FLOAT_LIT":
+                return Node("lit", col, float(text), "double", None, line=line)
+        except ValueError:
+            raise self.err(f"invalid {typ.split('_')[0].lower()} literal", tok) from None
+        if typ == "BOOL_LIT":
+            return Node("lit", col, text == "true", "bool", None, line=line)
+        if typ == "NULL_LIT":
+            return Node("lit", col, None, "null_type", None, line=line)
+        if typ in ("STRING_LIT", "MLSTRING_LIT"):
+            return Node("lit", col, _unquote(text, self, tok), "string", None, line=line)
+        if typ == "BYTES_LIT":
+            s = _unquote(text[1:], self, tok, as_bytes=True)
+            return Node("lit", col, s, "bytes", None, line=line)
+        raise self.err(f"unsupported literal {text}", tok)  # pragma: no cover
+
+
+_ESC = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|[abfnrtv\"'\\`?])")
+
+
+def _unquote(text: str, builder: _Builder, tok, as_bytes: bool = False):
+    raw = text[0] in "rR"
+    if raw:
+        text = text[1:]
+    q = 3 if text[:3] in ('"""', "'''") else 1
+    body = text[q:-q]
+    if raw:
+        return body.encode() if as_bytes else body
+    out = bytearray() if as_bytes else []
+    pos = 0
+    for m in _ESC.finditer(body):
+        chunk = body[pos:m.start()]
+        if "\\" in chunk:
+            raise builder.err("invalid escape sequence", tok)
+        if as_bytes:
+            out += chunk.encode()
+        else:
+            out.append(chunk)
+        e = m.group(1)
+        if e[0] in "xuU" or e[0].isdigit():
+            code = int(e[1:], 16) if e[0] in "xuU" else int(e, 8)
+            if as_bytes and e[0] in "x01234567":
+                out.append(code)
+            elif as_bytes:
+                out += chr(code).encode()
+            else:
+                out.append(chr(code))
+        else:
+            ch = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}.get(e, e)
+            if as_bytes:
+                out += ch.encode()
+            else:
+                out.append(ch)
+        pos = m.end()
+    tail = body[pos:]
+    if "\\" in tail:
+        raise builder.err("invalid escape sequence", tok)
+    if as_bytes:
+        out += tail.encode()
+        return bytes(out)
+    out.append(tail)
+    return "".join(out)

@@ -1,0 +1,113 @@
+"""The `kubectl-dra` command line (also `kubectl dra` through kubectl's plugin discovery).
+
+Commands live in :mod:`kubectl_dra.commands`; this module only assembles them
+and turns every user-facing failure into ``error: <one line>`` plus a
+documented exit code (see :class:`kubectl_dra.errors.ExitCode`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from kubectl_dra import __version__
+from kubectl_dra.errors import DraError, ExitCode
+
+HELP = """Explain Kubernetes Dynamic Resource Allocation (resource.k8s.io): which devices exist,
+which match a selector, who holds them, and why a pod's claims cannot be allocated.
+
+Every command reads a live cluster (kubeconfig, --context, -n), read-only,
+or files (-f: a `kubectl get -o yaml` dump, `kubectl dra dump`, manifests).
+
+Examples:
+
+  kubectl dra why-pending pod/trainer -f examples/cluster.yaml
+
+  kubectl dra get devices --free
+
+  kubectl dra explain claim/gpu-claim -n team-a
+
+  kubectl dra match 'device.attributes["gpu.example.com"].model == "LATEST-GPU-MODEL"'
+"""
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _is_framework_exception(e: BaseException) -> bool:
+    """Exit/Abort/usage errors of Typer (or the Click it wraps): let Typer handle them."""
+    return isinstance(e, (typer.Exit, typer.Abort)) or type(e).__module__.startswith(("click", "typer"))
+
+
+class DraGroup(TyperGroup):
+    """Runs a command; DraError and unexpected exceptions become one-line errors."""
+
+    def list_commands(self, ctx) -> list[str]:  # keep the order commands were added in
+        return list(self.commands)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DraError as e:
+            raise _fail(e.message, int(e.exit_code)) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", 130) from None
+        except BrokenPipeError:
+            # `kubectl dra get devices | head`: the reader went away; that is not an error.
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:  # pragma: no cover
+                pass
+            raise typer.Exit(0) from None
+        except Exception as e:  # noqa: BLE001 - last line of defence: never a traceback
+            if _is_framework_exception(e) or os.environ.get("KUBECTL_DRA_DEBUG"):
+                raise
+            raise _fail(f"internal error: {type(e).__name__}: {e} (set KUBECTL_DRA_DEBUG=1 for a traceback, "
+                        f"and please report it)", int(ExitCode.ERROR)) from None
+
+
+app = typer.Typer(
+    name="kubectl-dra",
+    cls=DraGroup,
+    help=HELP,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"kubectl-dra {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Show the version and exit.", callback=_version_callback,
+                                 is_eager=True),
+) -> None:
+    """Explain Kubernetes Dynamic Resource Allocation."""
+
+
+def _register() -> None:
+    from kubectl_dra.commands import dump, explain, get
+
+    app.command("get", help=get.GET_HELP, no_args_is_help=True)(get.get)
+    app.command("explain", help=explain.EXPLAIN_HELP, no_args_is_help=True)(explain.explain)
+    app.command("dump", help=dump.DUMP_HELP)(dump.dump)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # kubectl passes plugin arguments through unchanged; nothing else to adapt here.
+    app(prog_name="kubectl dra" if os.environ.get("KUBECTL_PLUGINS_CALLER") else "kubectl-dra")

@@ -1,0 +1,1 @@
+"""Thin Typer commands: parse flags, load a snapshot, call analysis, render."""

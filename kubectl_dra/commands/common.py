@@ -1,0 +1,47 @@
+"""Flags shared by the commands, kubectl style, and turning them into a Snapshot."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from kubectl_dra.snapshot import Snapshot
+from kubectl_dra.sources import SourceOptions, load_snapshot
+from kubectl_dra.render.output import warn
+
+SOURCE_PANEL = "Source (cluster or files)"
+
+Filenames = Annotated[Optional[list[str]], typer.Option(
+    "--filename", "-f", metavar="FILE",
+    help="Read objects from files instead of a cluster: YAML or JSON, a directory, or - for stdin "
+         "(kubectl get -o yaml output works). Repeatable.", rich_help_panel=SOURCE_PANEL)]
+Kubeconfig = Annotated[Optional[str], typer.Option(
+    "--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).",
+    rich_help_panel=SOURCE_PANEL)]
+Context = Annotated[Optional[str], typer.Option(
+    "--context", metavar="NAME", help="The kubeconfig context to use.", rich_help_panel=SOURCE_PANEL)]
+Namespace = Annotated[Optional[str], typer.Option(
+    "--namespace", "-n", metavar="NS", help="Namespace (default: the context's namespace, or 'default').",
+    rich_help_panel=SOURCE_PANEL)]
+AllNamespaces = Annotated[bool, typer.Option(
+    "--all-namespaces", "-A", help="List namespaced objects across all namespaces.", rich_help_panel=SOURCE_PANEL)]
+RequestTimeout = Annotated[float, typer.Option(
+    "--request-timeout", metavar="SECONDS", help="Timeout for each API request.", rich_help_panel=SOURCE_PANEL)]
+
+
+def snapshot_from_flags(filename: list[str] | None, kubeconfig: str | None, context: str | None,
+                        namespace: str | None, all_namespaces: bool = False, request_timeout: float = 30.0,
+                        include_events_for: tuple[str, str] | None = None) -> Snapshot:
+    opts = SourceOptions(
+        filenames=tuple(filename or ()), kubeconfig=kubeconfig, context=context, namespace=namespace,
+        all_namespaces=all_namespaces, request_timeout=request_timeout, include_events_for=include_events_for,
+    )
+    snap = load_snapshot(opts)
+    for w in snap.source.warnings:
+        warn(w)
+    return snap
+
+
+def effective_namespace(snap: Snapshot, namespace: str | None) -> str:
+    return namespace or snap.source.namespace or "default"

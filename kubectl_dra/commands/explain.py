@@ -1,0 +1,48 @@
+"""`kubectl dra explain TYPE/NAME`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
+
+EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
+
+TYPE is deviceclass (class, dc), resourceslice (slice), resourceclaim (claim, rc),
+resourceclaimtemplate (template, rct), pod (po) or node (no).
+
+Examples:
+
+  kubectl dra explain claim/trainer-gpus-q9t4m -f examples/cluster.yaml
+
+  kubectl dra explain node/gpu-node-1
+
+  kubectl dra explain class/gpu.nvidia.com -o json
+
+  kubectl dra explain pod/trainer -n default
+"""
+
+
+def explain(
+    target: Annotated[str, typer.Argument(metavar="TYPE/NAME", help="The object, e.g. claim/my-claim or node/gpu-node-1.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: text (default), json or yaml.")] = "",
+    filename: Filenames = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespace = None,
+    request_timeout: RequestTimeout = 30.0,
+) -> None:
+    from kubectl_dra.analysis.explain import explain as build, parse_target
+    from kubectl_dra.render.explain import print_tree
+    from kubectl_dra.render.output import check_output, emit_data
+
+    fmt = check_output(output, ("", "text", "json", "yaml"))
+    kind, name = parse_target(target)
+    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout)
+    result = build(snap, kind, name, effective_namespace(snap, namespace))
+    if fmt in ("json", "yaml"):
+        emit_data(result, fmt)
+    else:
+        print_tree(result)

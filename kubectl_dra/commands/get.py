@@ -1,0 +1,101 @@
+"""`kubectl dra get devices|classes|slices|claims|templates`."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Optional
+
+import typer
+
+from kubectl_dra.analysis import inventory
+from kubectl_dra.commands.common import (
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace,
+    snapshot_from_flags,
+)
+from kubectl_dra.render.get import render_get
+
+
+class GetKind(str, enum.Enum):
+    devices = "devices"
+    classes = "classes"
+    slices = "slices"
+    claims = "claims"
+    templates = "templates"
+
+
+# Singular and kubectl short names users type.
+KIND_ALIASES = {
+    "device": "devices", "devices": "devices", "dev": "devices",
+    "class": "classes", "classes": "classes", "deviceclass": "classes", "deviceclasses": "classes",
+    "slice": "slices", "slices": "slices", "resourceslice": "slices", "resourceslices": "slices",
+    "claim": "claims", "claims": "claims", "resourceclaim": "claims", "resourceclaims": "claims", "rc": "claims",
+    "template": "templates", "templates": "templates", "resourceclaimtemplate": "templates",
+    "resourceclaimtemplates": "templates", "rct": "templates",
+}
+
+GET_HELP = """List DRA objects with kubectl-style tables.
+
+[bold]devices[/bold] is the inventory kubectl cannot show: every device with its node, driver, pool,
+key attributes, capacity, taints, and the claim (and pods) holding it.
+
+Examples:
+
+  kubectl dra get devices -f examples/cluster.yaml
+
+  kubectl dra get devices --node gpu-node-1 --free
+
+  kubectl dra get devices --class gpu.example.com -o wide
+
+  kubectl dra get claims -A
+
+  kubectl dra get classes -o yaml
+"""
+
+
+def get(
+    kind: Annotated[str, typer.Argument(metavar="TYPE", help="devices, classes, slices, claims or templates.")],
+    names: Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Only these objects.", show_default=False)] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: wide, json, yaml or name.")] = "",
+    no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
+    selector: Annotated[Optional[str], typer.Option("--selector", "-l", help="Label selector (classes, slices, claims, templates).")] = None,
+    node: Annotated[Optional[str], typer.Option("--node", help="Only devices (or slices) available to this node.")] = None,
+    driver: Annotated[Optional[str], typer.Option("--driver", help="Only devices (or slices) of this driver.")] = None,
+    class_name: Annotated[Optional[str], typer.Option("--class", help="Only devices that match this DeviceClass.")] = None,
+    free: Annotated[bool, typer.Option("--free", help="Only devices that no claim holds.")] = False,
+    allocated: Annotated[bool, typer.Option("--allocated", help="Only devices that a claim holds.")] = False,
+    filename: Filenames = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespace = None,
+    all_namespaces: AllNamespaces = False,
+    request_timeout: RequestTimeout = 30.0,
+) -> None:
+    from kubectl_dra.errors import UsageError
+    from kubectl_dra.render.output import check_output
+
+    kind_key = KIND_ALIASES.get(kind.lower())
+    if kind_key is None:
+        raise UsageError(f"unknown type {kind!r} (choose from: devices, classes, slices, claims, templates)")
+    fmt = check_output(output, ("", "wide", "json", "yaml", "name"))
+    if free and allocated:
+        raise UsageError("--free and --allocated exclude each other")
+    if kind_key != "devices" and (class_name or free or allocated):
+        raise UsageError("--class, --free and --allocated apply to 'get devices' only")
+    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, all_namespaces, request_timeout)
+    ns = effective_namespace(snap, namespace)
+    if kind_key == "devices":
+        records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,
+                                           free=free, allocated=allocated)
+        if names:
+            records = [r for r in records if r["device"] in names]
+    elif kind_key == "classes":
+        records = inventory.class_records(snap, selector, names)
+    elif kind_key == "slices":
+        records = inventory.slice_records(snap, selector, node=node, driver=driver)
+        if names:
+            records = [r for r in records if r["name"] in names]
+    elif kind_key == "claims":
+        records = inventory.claim_records(snap, ns, all_namespaces, selector, names)
+    else:
+        records = inventory.template_records(snap, ns, all_namespaces, selector, names)
+    render_get(kind_key, records, fmt, no_headers=no_headers, all_namespaces=all_namespaces, namespace=ns)

@@ -1,0 +1,82 @@
+"""Tables and object lists for `get`."""
+
+from __future__ import annotations
+
+import sys
+
+from kubectl_dra.render.output import emit_data, format_table, write
+
+_RESOURCE = {"classes": "deviceclass.resource.k8s.io", "slices": "resourceslice.resource.k8s.io",
+             "claims": "resourceclaim.resource.k8s.io", "templates": "resourceclaimtemplate.resource.k8s.io"}
+
+
+def _holder_text(rec: dict) -> tuple[str, str]:
+    claims = ",".join(f"{h['namespace']}/{h['claim']}" + (" (admin)" if h.get("adminAccess") else "") for h in rec["holders"])
+    pods = ",".join(p for h in rec["holders"] for p in h["pods"])
+    return claims, pods
+
+
+def _device_rows(records: list[dict], wide: bool):
+    headers = ["NODE", "DRIVER", "POOL", "DEVICE", "ATTRIBUTES", "CAPACITY", "TAINTS", "CLAIM", "PODS"]
+    if wide:
+        headers += ["SLICE", "ALL ATTRIBUTES"]
+    rows = []
+    for r in records:
+        claim, pods = _holder_text(r)
+        row = [r["node"], r["driver"], r["pool"], r["device"], r["summary"], r["capacitySummary"],
+               r["taintSummary"], claim, pods]
+        if wide:
+            row += [r["slice"], ",".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in r["attributes"].items())]
+        rows.append(row)
+    return headers, rows
+
+
+def _object_rows(kind: str, records: list[dict], wide: bool, all_namespaces: bool):
+    if kind == "classes":
+        headers = ["NAME", "SELECTORS", "DEVICES", "FREE"] + (["CONFIG", "CEL ERRORS", "SELECTOR TEXT"] if wide else [])
+        rows = [[r["name"], len(r["selectors"]), r["devices"], r["free"]]
+                + ([r["config"], r["errors"], " && ".join(r["selectors"])] if wide else []) for r in records]
+    elif kind == "slices":
+        headers = ["NAME", "DRIVER", "POOL", "NODE", "DEVICES", "GENERATION", "POOL SLICES"] + (["COUNTER SETS", "STATUS"] if wide else [])
+        rows = []
+        for r in records:
+            status = "stale" if not r["current"] else ("complete" if r["complete"] else "incomplete")
+            rows.append([r["name"], r["driver"], r["pool"], r["node"], r["devices"], r["generation"], r["poolSlices"]]
+                        + ([r["sharedCounters"], status] if wide else []))
+    elif kind == "claims":
+        headers = ["NAME", "STATE", "REQUESTS", "NODE", "DEVICES"] + (["RESERVED FOR"] if wide else [])
+        rows = [[r["name"], r["state"], "; ".join(r["requests"]), r["node"],
+                 ",".join(d.rsplit("/", 1)[-1] for d in r["devices"]) if not wide else ",".join(r["devices"])]
+                + ([",".join(r["reservedFor"])] if wide else []) for r in records]
+    else:
+        headers = ["NAME", "REQUESTS", "CLAIMS"] + (["PODS"] if wide else [])
+        rows = [[r["name"], "; ".join(r["requests"]), len(r["claims"])] + ([",".join(r["pods"])] if wide else [])
+                for r in records]
+    if all_namespaces and kind in ("claims", "templates"):
+        headers = ["NAMESPACE"] + headers
+        rows = [[r["namespace"]] + row for r, row in zip(records, rows)]
+    return headers, rows
+
+
+def render_get(kind: str, records: list[dict], fmt: str, *, no_headers: bool, all_namespaces: bool,
+               namespace: str) -> None:
+    if fmt in ("json", "yaml"):
+        if kind == "devices":
+            items = [{k: v for k, v in r.items() if not k.endswith("Summary") and k != "summary"} for r in records]
+            emit_data({"apiVersion": "v1", "kind": "List", "items": items}, fmt)
+        else:
+            emit_data({"apiVersion": "v1", "kind": "List", "items": [r["object"] for r in records]}, fmt)
+        return
+    if fmt == "name":
+        if kind == "devices":
+            write("".join(f"device/{r['driver']}/{r['pool']}/{r['device']}\n" for r in records))
+        else:
+            write("".join(f"{_RESOURCE[kind]}/{r['name']}\n" for r in records))
+        return
+    if not records:
+        where = "" if kind in ("devices", "classes", "slices") or all_namespaces else f" in {namespace} namespace"
+        sys.stderr.write(f"No {'resources' if kind != 'devices' else 'devices'} found{where}.\n")
+        return
+    wide = fmt == "wide"
+    headers, rows = _device_rows(records, wide) if kind == "devices" else _object_rows(kind, records, wide, all_namespaces)
+    write(format_table(headers, rows, no_headers=no_headers))

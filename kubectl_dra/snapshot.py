@@ -1,0 +1,346 @@
+"""An immutable, indexed view of one cluster's DRA state.
+
+Everything downstream (CEL matching, allocator, explainers, renderers) reads
+only a :class:`Snapshot`.  Objects are kept as raw v1-shaped dicts (see
+:mod:`kubectl_dra.normalize`); indexes are computed once, on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, NamedTuple
+
+from kubectl_dra.nodeselector import node_matches_selector
+from kubectl_dra.normalize import normalize_object
+
+NamespacedKey = tuple  # (namespace, name)
+
+
+def meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def name_of(obj: Mapping[str, Any]) -> str:
+    return meta(obj).get("name", "")
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str:
+    return meta(obj).get("namespace") or "default"
+
+
+class PoolKey(NamedTuple):
+    driver: str
+    pool: str
+
+
+class DeviceKey(NamedTuple):
+    driver: str
+    pool: str
+    device: str
+
+    def __str__(self) -> str:
+        return f"{self.driver}/{self.pool}/{self.device}"
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A (driver, pool) with the slices of its newest generation, cluster-wide."""
+
+    driver: str
+    name: str
+    generation: int
+    slices: tuple[dict, ...]
+    expected_slice_count: int
+    stale_slices: tuple[dict, ...] = ()
+
+    @property
+    def key(self) -> PoolKey:
+        return PoolKey(self.driver, self.name)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.slices) == self.expected_slice_count
+
+
+@dataclass(frozen=True)
+class DeviceEntry:
+    """One device of one slice of the newest generation of its pool.
+
+    ``device`` is the raw v1 device dict.  Node scoping comes from the device
+    itself when its slice uses ``perDeviceNodeSelection``, else from the slice.
+    """
+
+    driver: str
+    pool: str
+    slice_name: str
+    device: Mapping[str, Any]
+    node_name: str | None
+    node_selector: Mapping[str, Any] | None
+    all_nodes: bool
+
+    @property
+    def name(self) -> str:
+        return self.device.get("name", "")
+
+    @property
+    def key(self) -> DeviceKey:
+        return DeviceKey(self.driver, self.pool, self.name)
+
+    def available_on(self, node: Mapping[str, Any] | None) -> bool:
+        if self.all_nodes:
+            return True
+        if self.node_name is not None:
+            return node is not None and name_of(node) == self.node_name
+        if self.node_selector is not None:
+            return node_matches_selector(node, self.node_selector)
+        return False
+
+    @property
+    def scope(self) -> str:
+        """Human description of where the device is available."""
+        if self.all_nodes:
+            return "all nodes"
+        if self.node_name is not None:
+            return self.node_name
+        if self.node_selector is not None:
+            return "node selector"
+        return "nowhere"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A claim whose allocation uses a device."""
+
+    namespace: str
+    claim: str
+    request: str
+    admin_access: bool
+    reserved_for: tuple[str, ...]  # pod names reserving the claim (same namespace)
+    share_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PodClaim:
+    """One entry of ``pod.spec.resourceClaims`` resolved to a ResourceClaim."""
+
+    pod_claim_name: str
+    claim_name: str | None          # None when a template claim is not generated yet
+    template_name: str | None       # set for resourceClaimTemplateName entries
+    claim: Mapping[str, Any] | None  # the ResourceClaim object, when it exists
+
+    @property
+    def state(self) -> str:
+        """allocated | pending | missing | not-generated"""
+        if self.claim_name is None:
+            return "not-generated"
+        if self.claim is None:
+            return "missing"
+        if (self.claim.get("status") or {}).get("allocation"):
+            return "allocated"
+        return "pending"
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    kind: str = "files"                      # "files" or "cluster"
+    description: str = ""                    # file names, or context/server
+    namespace: str = "default"               # default namespace of the source
+    server_version: str | None = None        # e.g. "v1.34.1" (live only)
+    resource_api_version: str | None = None  # resource.k8s.io version that was read (live only)
+    warnings: tuple[str, ...] = ()
+
+
+def _freeze(d: dict) -> Mapping:
+    return MappingProxyType(d)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    nodes: Mapping[str, dict]
+    pods: Mapping[NamespacedKey, dict]
+    device_classes: Mapping[str, dict]
+    resource_slices: tuple[dict, ...]
+    resource_claims: Mapping[NamespacedKey, dict]
+    resource_claim_templates: Mapping[NamespacedKey, dict]
+    events: tuple[dict, ...] = ()
+    source: SourceInfo = field(default_factory=SourceInfo)
+
+    # ------------------------------------------------------------------
+    @classmethod
+    def from_objects(cls, objects: Iterable[dict], *, source: SourceInfo | None = None,
+                     normalized: bool = False) -> "Snapshot":
+        """Build a snapshot from objects of any supported version (unknown kinds are ignored)."""
+        nodes: dict = {}
+        pods: dict = {}
+        classes: dict = {}
+        slices: dict = {}
+        claims: dict = {}
+        templates: dict = {}
+        events: list = []
+        for raw in objects:
+            obj = raw if normalized else normalize_object(raw)
+            if obj is None:
+                continue
+            kind = obj.get("kind")
+            if kind == "Node":
+                nodes[name_of(obj)] = obj
+            elif kind == "Pod":
+                pods[(namespace_of(obj), name_of(obj))] = obj
+            elif kind == "DeviceClass":
+                classes[name_of(obj)] = obj
+            elif kind == "ResourceSlice":
+                slices[name_of(obj)] = obj
+            elif kind == "ResourceClaim":
+                claims[(namespace_of(obj), name_of(obj))] = obj
+            elif kind == "ResourceClaimTemplate":
+                templates[(namespace_of(obj), name_of(obj))] = obj
+            elif kind == "Event":
+                events.append(obj)
+        return cls(
+            nodes=_freeze(nodes),
+            pods=_freeze(pods),
+            device_classes=_freeze(classes),
+            resource_slices=tuple(slices.values()),
+            resource_claims=_freeze(claims),
+            resource_claim_templates=_freeze(templates),
+            events=tuple(events),
+            source=source or SourceInfo(),
+        )
+
+    def objects(self) -> list[dict]:
+        """All objects, in a stable order (for `dump`)."""
+        out: list[dict] = []
+        out += [self.nodes[k] for k in sorted(self.nodes)]
+        out += [self.device_classes[k] for k in sorted(self.device_classes)]
+        out += sorted(self.resource_slices, key=name_of)
+        out += [self.resource_claim_templates[k] for k in sorted(self.resource_claim_templates)]
+        out += [self.resource_claims[k] for k in sorted(self.resource_claims)]
+        out += [self.pods[k] for k in sorted(self.pods)]
+        return out
+
+    # -- pools and devices ------------------------------------------------
+    @cached_property
+    def pools(self) -> Mapping[PoolKey, Pool]:
+        """Pools by (driver, pool name); only the newest generation's slices count."""
+        grouped: dict[PoolKey, list[dict]] = {}
+        for s in self.resource_slices:
+            spec = s.get("spec") or {}
+            pool = spec.get("pool") or {}
+            grouped.setdefault(PoolKey(spec.get("driver", ""), pool.get("name", "")), []).append(s)
+        out = {}
+        for key in sorted(grouped):
+            members = grouped[key]
+            newest = max(int((m["spec"].get("pool") or {}).get("generation", 0) or 0) for m in members)
+            current = tuple(m for m in members if int(m["spec"]["pool"].get("generation", 0) or 0) == newest)
+            stale = tuple(m for m in members if int(m["spec"]["pool"].get("generation", 0) or 0) != newest)
+            expected = int(current[0]["spec"]["pool"].get("resourceSliceCount", 1) or 1)
+            out[key] = Pool(key.driver, key.pool, newest, current, expected, stale)
+        return _freeze(out)
+
+    @cached_property
+    def devices(self) -> tuple[DeviceEntry, ...]:
+        """Every device of the newest generation of every pool, in pool then slice order."""
+        out = []
+        for pool in self.pools.values():
+            for s in pool.slices:
+                spec = s["spec"]
+                per_device = bool(spec.get("perDeviceNodeSelection"))
+                for dev in spec.get("devices") or []:
+                    src = dev if per_device else spec
+                    out.append(DeviceEntry(
+                        driver=pool.driver,
+                        pool=pool.name,
+                        slice_name=name_of(s),
+                        device=dev,
+                        node_name=src.get("nodeName") or None,
+                        node_selector=src.get("nodeSelector"),
+                        all_nodes=bool(src.get("allNodes")),
+                    ))
+        return tuple(out)
+
+    @cached_property
+    def devices_by_key(self) -> Mapping[DeviceKey, DeviceEntry]:
+        return _freeze({d.key: d for d in self.devices})
+
+    @cached_property
+    def devices_by_node_name(self) -> Mapping[str, tuple[DeviceEntry, ...]]:
+        """Node-local devices (slice or device ``nodeName``) by node name."""
+        out: dict[str, list[DeviceEntry]] = {}
+        for d in self.devices:
+            if d.node_name is not None:
+                out.setdefault(d.node_name, []).append(d)
+        return _freeze({k: tuple(v) for k, v in out.items()})
+
+    @cached_property
+    def shared_devices(self) -> tuple[DeviceEntry, ...]:
+        """Devices not bound to one node by name (node selector or all nodes)."""
+        return tuple(d for d in self.devices if d.node_name is None)
+
+    def devices_for_node(self, node_name: str) -> list[DeviceEntry]:
+        node = self.nodes.get(node_name)
+        out = list(self.devices_by_node_name.get(node_name, ()))
+        out += [d for d in self.shared_devices if d.available_on(node)]
+        return out
+
+    # -- allocations ---------------------------------------------------------
+    @cached_property
+    def allocated_claims(self) -> tuple[dict, ...]:
+        return tuple(c for c in self.resource_claims.values() if (c.get("status") or {}).get("allocation"))
+
+    @cached_property
+    def holders(self) -> Mapping[DeviceKey, tuple[Holder, ...]]:
+        """Which allocated claims use each device."""
+        out: dict[DeviceKey, list[Holder]] = {}
+        for c in self.allocated_claims:
+            status = c.get("status") or {}
+            reserved = tuple(r.get("name", "") for r in status.get("reservedFor") or [] if (r.get("resource") or "pods") == "pods")
+            for r in ((status.get("allocation") or {}).get("devices") or {}).get("results") or []:
+                key = DeviceKey(r.get("driver", ""), r.get("pool", ""), r.get("device", ""))
+                out.setdefault(key, []).append(Holder(
+                    namespace=namespace_of(c), claim=name_of(c), request=r.get("request", ""),
+                    admin_access=bool(r.get("adminAccess")), reserved_for=reserved,
+                    share_id=r.get("shareID"),
+                ))
+        return _freeze({k: tuple(v) for k, v in out.items()})
+
+    # -- pods and claims -----------------------------------------------------
+    def pod_claims(self, pod: Mapping[str, Any]) -> list[PodClaim]:
+        """The pod's claims in ``spec.resourceClaims`` order, resolved to ResourceClaims."""
+        ns = namespace_of(pod)
+        generated = {s.get("name"): s.get("resourceClaimName")
+                     for s in (pod.get("status") or {}).get("resourceClaimStatuses") or []}
+        out = []
+        for pc in (pod.get("spec") or {}).get("resourceClaims") or []:
+            pname = pc.get("name", "")
+            if pc.get("resourceClaimName"):
+                cname = pc["resourceClaimName"]
+                out.append(PodClaim(pname, cname, None, self.resource_claims.get((ns, cname))))
+            else:
+                tname = pc.get("resourceClaimTemplateName")
+                cname = generated.get(pname)
+                out.append(PodClaim(pname, cname, tname,
+                                    self.resource_claims.get((ns, cname)) if cname else None))
+        return out
+
+    @cached_property
+    def claim_users(self) -> Mapping[NamespacedKey, tuple[str, ...]]:
+        """Pods (by name) whose spec references each claim, directly or via a template."""
+        out: dict[NamespacedKey, list[str]] = {}
+        for (ns, pname), pod in self.pods.items():
+            for pc in self.pod_claims(pod):
+                if pc.claim_name:
+                    out.setdefault((ns, pc.claim_name), []).append(pname)
+        return _freeze({k: tuple(v) for k, v in out.items()})
+
+    def claims_from_template(self, namespace: str, template: str) -> list[tuple[str, str, str | None]]:
+        """(pod name, pod claim name, generated claim name or None) for pods using a template."""
+        out = []
+        for (ns, pname), pod in sorted(self.pods.items()):
+            if ns != namespace:
+                continue
+            for pc in self.pod_claims(pod):
+                if pc.template_name == template:
+                    out.append((pname, pc.pod_claim_name, pc.claim_name))
+        return out
