@@ -526,7 +526,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.read(length)
             if srv.delay:
                 time.sleep(srv.delay)
-            if rec.authorization != f"Bearer {srv.token}":
+            scheme, _, presented = (rec.authorization or "").partition(" ")
+            if scheme.lower() != "bearer" or presented.strip() != srv.token:  # scheme is case-insensitive
                 self._send(401, _status(401, "Unauthorized", "Unauthorized"))
                 return
             if method not in ("GET", "HEAD"):

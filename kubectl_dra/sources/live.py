@@ -315,8 +315,10 @@ def _collection_path(group: str, version: str, resource: str, namespace: str | N
 
 def _verb_error(err: _HttpError, spec: _ListSpec, target: _Target) -> ClusterError:
     if err.status == 401:
+        where = ("the service account token was" if target.context == "in-cluster"
+                 else "the credentials in the kubeconfig were")
         return ClusterError(f"authentication failed for context {target.context!r} at {target.server} "
-                            "(401 Unauthorized): the credentials in the kubeconfig were rejected")
+                            f"(401 Unauthorized): {where} rejected")
     if err.status == 403:
         if err.status_obj.get("message"):
             return ClusterError(f"forbidden: {err.message}")

@@ -1,0 +1,322 @@
+"""load_live against the test API server: paging, concurrency, versions, errors, read-only."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import time
+
+import pytest
+import yaml
+
+from kubectl_dra.errors import ClusterError, InputError
+from kubectl_dra.normalize import normalize_object
+from kubectl_dra.sources import live
+from kubectl_dra.sources.live import load_live
+
+
+def load(kubeconfig, **kw):
+    args = dict(kubeconfig=str(kubeconfig) if kubeconfig else None, context=None, namespace=None,
+                all_namespaces=False)
+    args.update(kw)
+    return load_live(**args)
+
+
+def names(objects, kind):
+    return sorted((o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects if o["kind"] == kind)
+
+
+def assert_one_line(err):
+    msg = str(err.value)
+    assert msg and "\n" not in msg and "Traceback" not in msg
+    return msg
+
+
+# ----------------------------------------------------------------------------- happy path
+
+
+def test_loads_every_kind_with_kind_and_api_version(apiserver, tmp_path):
+    objects, info = load(apiserver.kubeconfig(tmp_path / "kc"), include_events_for=("default", "trainer"))
+    assert names(objects, "Node") == [("", "node-0"), ("", "node-1"), ("", "node-2")]
+    assert names(objects, "DeviceClass") == [("", "gpu.example.com")]
+    assert len(names(objects, "ResourceSlice")) == 3
+    # claims from every namespace: the scheduler counts all allocated claims
+    assert names(objects, "ResourceClaim") == [("default", "my-gpu"), ("team-b", "other-team-gpu")]
+    assert names(objects, "ResourceClaimTemplate") == [("default", "gpu-template")]
+    assert names(objects, "Pod") == [("default", "trainer")]
+    assert names(objects, "Event") == [("default", "trainer.1")]  # only the pod's events
+    for o in objects:
+        assert o["apiVersion"] == ("v1" if o["kind"] in ("Node", "Pod", "Event") else "resource.k8s.io/v1")
+    assert info.kind == "cluster"
+    assert info.description == f"test ({apiserver.url})"
+    assert info.namespace == "default"
+    assert info.server_version == "v1.34.1"
+    assert info.resource_api_version == "v1"
+    assert info.warnings == ()
+    ev = [r for r in apiserver.requests if r.path.endswith("/events")]
+    assert ev[0].path == "/api/v1/namespaces/default/events"
+    assert set(ev[0].param("fieldSelector").split(",")) >= {
+        "involvedObject.name=trainer", "involvedObject.namespace=default"}
+
+
+def test_only_get_requests_and_bearer_token(apiserver, tmp_path):
+    load(apiserver.kubeconfig(tmp_path / "kc"), all_namespaces=True, include_events_for=("default", "trainer"))
+    assert apiserver.requests, "nothing was requested"
+    assert apiserver.methods() == {"GET"}
+    assert {r.authorization for r in apiserver.requests} == {f"Bearer {apiserver.token}"}
+
+
+def test_namespace_flag_context_namespace_and_all_namespaces(apiserver, tmp_path):
+    kc = apiserver.kubeconfig(tmp_path / "kc", namespace="team-b")
+    objects, info = load(kc)
+    assert info.namespace == "team-b" and names(objects, "Pod") == []
+    assert apiserver.requests_for("/namespaces/team-b/pods")
+    objects, info = load(kc, namespace="default")
+    assert info.namespace == "default" and names(objects, "Pod") == [("default", "trainer")]
+    apiserver.clear_requests()
+    objects, info = load(kc, all_namespaces=True)
+    assert names(objects, "ResourceClaimTemplate") == [("default", "gpu-template")]
+    paths = {r.path for r in apiserver.requests}
+    assert "/api/v1/pods" in paths and "/apis/resource.k8s.io/v1/resourceclaimtemplates" in paths
+
+
+def test_paging_follows_continue_tokens(apiserver, tmp_path, monkeypatch):
+    monkeypatch.setattr(live, "PAGE_SIZE", 2)
+    objects, _ = load(apiserver.kubeconfig(tmp_path / "kc"))
+    assert len(names(objects, "ResourceSlice")) == 3 and len(names(objects, "Node")) == 3
+    slices = apiserver.requests_for("/apis/resource.k8s.io/v1/resourceslices")
+    assert [r.param("limit") for r in slices] == ["2", "2"]
+    assert slices[0].param("continue") is None
+    token = slices[1].param("continue")
+    assert token and base64.urlsafe_b64decode(token)  # the server's opaque token, passed back verbatim
+    assert len(apiserver.requests_for("/api/v1/nodes")) == 2
+
+
+def test_many_pages(make_server, tmp_path):
+    nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"n{i:04d}"}} for i in range(1201)]
+    srv = make_server(nodes)
+    objects, _ = load(srv.kubeconfig(tmp_path / "kc"))
+    assert len({o["metadata"]["name"] for o in objects if o["kind"] == "Node"}) == 1201
+    reqs = srv.requests_for("/api/v1/nodes")
+    assert [r.param("limit") for r in reqs] == ["500"] * 3
+    assert [r.param("continue") is None for r in reqs] == [True, False, False]
+
+
+def test_expired_continue_token_restarts_the_list_once(apiserver, tmp_path, monkeypatch):
+    monkeypatch.setattr(live, "PAGE_SIZE", 2)
+    apiserver.expire_continue = 1
+    objects, _ = load(apiserver.kubeconfig(tmp_path / "kc"))
+    # no duplicates, nothing lost
+    assert len(names(objects, "ResourceSlice")) == 3 and len(names(objects, "Node")) == 3
+    assert len(objects) == len({(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
+                                for o in objects})
+
+
+def test_lists_are_fetched_concurrently(make_server, tmp_path):
+    srv = make_server(delay=0.15)
+    t0 = time.perf_counter()
+    load(srv.kubeconfig(tmp_path / "kc"))
+    elapsed = time.perf_counter() - t0
+    n = len(srv.requests)
+    assert n >= 8
+    assert srv.max_in_flight >= 4
+    assert elapsed < n * 0.15  # strictly faster than one request after the other
+
+
+@pytest.mark.parametrize("versions,expected", [
+    (("v1", "v1beta2", "v1beta1"), "v1"),
+    (("v1beta2", "v1beta1"), "v1beta2"),
+    (("v1beta1",), "v1beta1"),
+])
+def test_reads_the_newest_served_version(make_server, tmp_path, small_objects, versions, expected):
+    srv = make_server(versions=versions)
+    objects, info = load(srv.kubeconfig(tmp_path / "kc"), all_namespaces=True)
+    assert info.resource_api_version == expected
+    dra = [o for o in objects if o["apiVersion"].startswith("resource.k8s.io/")]
+    assert dra and {o["apiVersion"] for o in dra} == {f"resource.k8s.io/{expected}"}
+    assert {r.path.split("/")[3] for r in srv.requests if r.path.startswith("/apis/resource.k8s.io/")} == {expected}
+    # after normalization the objects are exactly what the server was given
+    got = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): normalize_object(o) for o in objects}
+    for orig in small_objects:
+        if orig["kind"] == "Event":
+            continue
+        key = (orig["kind"], orig["metadata"].get("namespace"), orig["metadata"]["name"])
+        obj = {k: v for k, v in got[key].items()}
+        obj["metadata"] = {k: v for k, v in obj["metadata"].items() if k not in ("resourceVersion", "creationTimestamp")}
+        assert obj == orig
+
+
+def test_dra_not_served(make_server, tmp_path):
+    srv = make_server(versions=())
+    with pytest.raises(ClusterError) as err:
+        load(srv.kubeconfig(tmp_path / "kc"))
+    msg = assert_one_line(err)
+    assert "does not serve the resource.k8s.io API group" in msg and "not enabled" in msg
+
+
+# ----------------------------------------------------------------------------- authz / authn
+
+
+def test_wrong_token_is_an_authentication_error(apiserver, tmp_path):
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc", token="not-the-token", context="prod"))
+    msg = assert_one_line(err)
+    assert msg.startswith("authentication failed for context 'prod'") and "401" in msg
+    assert err.value.exit_code == 4
+
+
+def test_forbidden_pods_names_resource_verb_and_namespace(apiserver, tmp_path):
+    apiserver.forbid("pods")
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc"), namespace="team-b")
+    msg = assert_one_line(err)
+    assert 'cannot list resource "pods"' in msg and 'in the namespace "team-b"' in msg
+
+
+def test_forbidden_slices_at_cluster_scope(apiserver, tmp_path):
+    apiserver.forbid("resourceslices")
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc"))
+    msg = assert_one_line(err)
+    assert 'cannot list resource "resourceslices" in API group "resource.k8s.io" at the cluster scope' in msg
+
+
+def test_forbidden_cluster_wide_claims_fall_back_to_the_namespace(apiserver, tmp_path):
+    apiserver.forbid("resourceclaims", "")  # cluster-wide list forbidden, namespaced allowed
+    objects, info = load(apiserver.kubeconfig(tmp_path / "kc"))
+    assert names(objects, "ResourceClaim") == [("default", "my-gpu")]
+    assert len(info.warnings) == 1
+    assert "other namespaces are invisible" in info.warnings[0]
+    paths = [r.path for r in apiserver.requests if r.path.endswith("resourceclaims")]
+    assert paths == ["/apis/resource.k8s.io/v1/resourceclaims",
+                     "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims"]
+
+
+def test_forbidden_claims_everywhere_is_an_error(apiserver, tmp_path):
+    apiserver.forbid("resourceclaims")
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc"))
+    assert 'in the namespace "default"' in assert_one_line(err)
+
+
+def test_forbidden_events_only_warn(apiserver, tmp_path):
+    apiserver.forbid("events")
+    objects, info = load(apiserver.kubeconfig(tmp_path / "kc"), include_events_for=("default", "trainer"))
+    assert names(objects, "Event") == [] and names(objects, "Pod") == [("default", "trainer")]
+    assert any("events" in w for w in info.warnings)
+
+
+# ----------------------------------------------------------------------------- transport
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_server(apiserver, tmp_path):
+    server = f"https://127.0.0.1:{_free_port()}"
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc", server=server))
+    assert assert_one_line(err) == f"cannot reach the cluster at {server}: connection refused"
+
+
+def test_timeout_is_honored(make_server, tmp_path):
+    srv = make_server(delay=2.0)
+    t0 = time.perf_counter()
+    with pytest.raises(ClusterError) as err:
+        load(srv.kubeconfig(tmp_path / "kc"), request_timeout=0.3)
+    assert time.perf_counter() - t0 < 1.8
+    msg = assert_one_line(err)
+    assert "did not answer within 0.3s" in msg
+
+
+def test_untrusted_certificate(apiserver, tmp_path):
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc", ca_data=False))
+    msg = assert_one_line(err)
+    assert msg.startswith(f"TLS error talking to the cluster at {apiserver.url}: certificate verify failed")
+
+
+# ----------------------------------------------------------------------------- kubeconfig
+
+
+def test_missing_kubeconfig_file(tmp_path):
+    with pytest.raises(InputError) as err:
+        load(tmp_path / "nope")
+    assert "does not exist" in assert_one_line(err)
+    assert err.value.exit_code == 3
+
+
+def test_broken_kubeconfig_yaml(tmp_path):
+    kc = tmp_path / "kc"
+    kc.write_text("clusters: [\n  - name: x\n  oops: : :\n")
+    with pytest.raises(InputError) as err:
+        load(kc)
+    assert "is not valid YAML" in assert_one_line(err)
+
+
+def test_kubeconfig_not_a_mapping(tmp_path):
+    kc = tmp_path / "kc"
+    kc.write_text("- just\n- a list\n")
+    with pytest.raises(InputError) as err:
+        load(kc)
+    assert "expected a mapping" in assert_one_line(err)
+
+
+def test_unknown_context(apiserver, tmp_path):
+    with pytest.raises(InputError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc"), context="staging")
+    assert assert_one_line(err).startswith("context 'staging' not found") and "available: test" in str(err.value)
+
+
+def test_context_with_missing_user(apiserver, tmp_path):
+    kc = apiserver.kubeconfig(tmp_path / "kc")
+    cfg = yaml.safe_load(kc.read_text())
+    cfg["users"] = []
+    kc.write_text(yaml.safe_dump(cfg))
+    with pytest.raises((InputError, ClusterError)) as err:
+        load(kc)
+    assert_one_line(err)
+
+
+def test_empty_kubeconfig_from_environment(monkeypatch, tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    monkeypatch.setenv("KUBECONFIG", str(empty))
+    with pytest.raises(InputError) as err:
+        load(None)
+    assert "no current context" in assert_one_line(err)
+
+
+def test_kubeconfig_env_list_merges_files_like_kubectl(make_server, tmp_path, monkeypatch):
+    a, b = make_server(), make_server()
+    ka = a.kubeconfig(tmp_path / "a", context="alpha")
+    kb = b.kubeconfig(tmp_path / "b", context="beta", namespace="team-b")
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'missing'}:{ka}:{kb}")
+    _, info = load(None)  # the first file that sets current-context wins (kubectl's rule)
+    assert info.description == f"alpha ({a.url})" and info.namespace == "default"
+    _, info = load(None, context="beta")  # a context from the second file
+    assert info.description == f"beta ({b.url})" and info.namespace == "team-b"
+    assert b.requests and b.methods() == {"GET"}
+
+
+def test_in_cluster_service_account(apiserver, tmp_path, monkeypatch):
+    from kubernetes.config import incluster_config
+
+    sa = tmp_path / "sa"
+    sa.mkdir()
+    (sa / "token").write_text(apiserver.token)
+    (sa / "ca.crt").write_text(apiserver.ca_pem)
+    (sa / "namespace").write_text("team-b")
+    monkeypatch.setattr(live, "_SA_DIR", str(sa))
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(sa / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(sa / "ca.crt"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(apiserver.port))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))   # names no existing file
+    monkeypatch.setenv("HOME", str(tmp_path))                   # no ~/.kube/config either
+    objects, info = load(None)
+    assert info.description == f"in-cluster ({apiserver.url})" and info.namespace == "team-b"
+    assert names(objects, "ResourceClaim") == [("default", "my-gpu"), ("team-b", "other-team-gpu")]
