@@ -1,0 +1,179 @@
+"""The Kubernetes DRA CEL environment (device selectors), on cel-python's parser.
+
+    from kubectl_dra.cel import compile_expression
+    expr = compile_expression('device.attributes["gpu.nvidia.com"].productName == "H100"')
+    expr.evaluate(driver="gpu.nvidia.com", attributes={...}, capacity={...})  # -> bool
+
+Results are memoized per expression on the values the expression actually
+read (a decision trie), so devices that share those values cost one lookup.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Mapping
+
+from kubectl_dra.cel.device import DeviceInput, Recorder
+from kubectl_dra.cel.errors import CelCompileError, CelError, CelEvaluationError
+from kubectl_dra.cel.interp import COST_EXCEEDED, DEFAULT_COST_LIMIT, Act, Compiler, output_kind
+from kubectl_dra.cel.syntax import parse
+from kubectl_dra.cel.values import type_name
+
+__all__ = ["compile_expression", "CompiledExpression", "CelCompileError", "CelEvaluationError",
+           "DeviceInput", "DEFAULT_COST_LIMIT"]
+
+# How many trie nodes one expression may memoize before it stops learning.
+MEMO_NODE_LIMIT = 200_000
+
+
+class _Leaf:
+    __slots__ = ("ok", "value", "error", "key")
+
+    def __init__(self, ok: bool, value: bool | None, error: str | None, key: str | None):
+        self.ok, self.value, self.error, self.key = ok, value, error, key
+
+
+class _Node:
+    __slots__ = ("path", "branches")
+
+    def __init__(self, path: tuple):
+        self.path = path
+        self.branches: dict = {}
+
+
+class CompiledExpression:
+    """One compiled selector; thread-safe, memoizing."""
+
+    def __init__(self, expression: str, program, cost_limit: int, max_cost: int | None):
+        self.expression = expression
+        self._program = program
+        self.cost_limit = cost_limit
+        self.max_cost = max_cost          # estimated worst-case cost (None when unbounded/unknown)
+        self._root = None
+        self._nodes = 0
+        self._lock = threading.Lock()
+        self.stats = {"evaluations": 0, "memo_hits": 0}
+
+    # -- public API ----------------------------------------------------------------------------
+    def evaluate(self, driver: str, attributes: Mapping[str, Any] | None = None,
+                 capacity: Mapping[str, Any] | None = None,
+                 allow_multiple_allocations: bool | None = None, *, device_label: str | None = None) -> bool:
+        inp = DeviceInput(driver, attributes, capacity, allow_multiple_allocations, label=device_label)
+        return self.evaluate_input(inp)
+
+    def evaluate_device(self, entry) -> bool:
+        """Evaluate for a :class:`kubectl_dra.snapshot.DeviceEntry`."""
+        dev = entry.device
+        label = f"{entry.driver}/{entry.pool}/{dev.get('name', '')}"
+        if getattr(entry, "node_name", None):
+            label += f" (node {entry.node_name})"
+        inp = DeviceInput(entry.driver, dev.get("attributes"), dev.get("capacity"),
+                          dev.get("allowMultipleAllocations"), label=label)
+        return self.evaluate_input(inp)
+
+    def evaluate_input(self, inp: DeviceInput) -> bool:
+        leaf = self._lookup(inp)
+        if leaf is None:
+            leaf = self._run(inp)
+        if leaf.ok:
+            return leaf.value
+        raise CelEvaluationError(leaf.error, expression=self.expression, device=inp.label,
+                                 missing_key=leaf.key)
+
+    def outcome(self, inp: DeviceInput):
+        """(True|False, None) or (None, CelEvaluationError) without raising."""
+        try:
+            return self.evaluate_input(inp), None
+        except CelEvaluationError as e:
+            return None, e
+
+    # -- memo trie -------------------------------------------------------------------------------
+    def _lookup(self, inp: DeviceInput):
+        self.stats["evaluations"] += 1
+        if inp.error is not None:
+            return _Leaf(False, None, inp.error, None)
+        node = self._root
+        while node is not None:
+            if type(node) is _Leaf:
+                self.stats["memo_hits"] += 1
+                return node
+            node = node.branches.get(inp.key_for(node.path))
+        return None
+
+    def _run(self, inp: DeviceInput) -> _Leaf:
+        rec = Recorder(inp, record=self._nodes < MEMO_NODE_LIMIT)
+        act = Act(rec, self.cost_limit)
+        try:
+            result = self._program(act)
+            if result is True or result is False:
+                leaf = _Leaf(True, result, None, None)
+            else:
+                t = type_name(result)
+                leaf = _Leaf(False, None, f"CEL result of type {t} could not be converted to bool: "
+                                          f"unsupported type conversion from '{t}' to bool", None)
+        except CelError as e:
+            leaf = _Leaf(False, None, e.message, e.key)
+        except RecursionError:
+            leaf = _Leaf(False, None, "expression nests too deeply", None)
+        if rec.reads is not None:
+            self._insert(rec.reads, leaf)
+        return leaf
+
+    def _insert(self, reads: list, leaf: _Leaf) -> None:
+        with self._lock:
+            if not reads:
+                self._root = leaf
+                return
+            if self._root is None:
+                self._root = _Node(reads[0][0])
+                self._nodes += 1
+            node = self._root
+            for i, (path, key) in enumerate(reads):
+                if type(node) is _Leaf or node.path != path:
+                    return  # evaluation was not deterministic in its reads; do not memoize
+                nxt = node.branches.get(key)
+                if i == len(reads) - 1:
+                    if nxt is None:
+                        node.branches[key] = leaf
+                    return
+                if nxt is None:
+                    nxt = _Node(reads[i + 1][0])
+                    node.branches[key] = nxt
+                    self._nodes += 1
+                node = nxt
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.expression!r})"
+
+
+_CACHE: dict = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def compile_expression(expression: str, *, cost_limit: int = DEFAULT_COST_LIMIT,
+                       check_cost: bool = True) -> CompiledExpression:
+    """Compile (cached per distinct text and options); raises :class:`CelCompileError`."""
+    key = (expression, cost_limit, check_cost)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    tree = parse(expression)
+    compiler = Compiler(expression)
+    program = compiler.build(tree, frozenset())
+    kind = output_kind(tree)
+    if kind is not None and kind != "bool":
+        raise CelCompileError(f"must evaluate to bool or the unknown type, not {kind}", expression=expression,
+                              kind="check")
+    from kubectl_dra.cel.cost import estimate_cost
+    max_cost = estimate_cost(tree)
+    if check_cost and max_cost is not None and max_cost > cost_limit:
+        raise CelCompileError(
+            f"estimated cost {max_cost} exceeds the budget of {cost_limit} for a device selector; "
+            "try simplifying the expression (fewer nested comprehensions over attribute maps or long strings)",
+            expression=expression, kind="cost")
+    compiled = CompiledExpression(expression, program, cost_limit, max_cost)
+    with _CACHE_LOCK:
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        _CACHE.setdefault(key, compiled)
+        return _CACHE[key]

@@ -680,6 +680,12 @@ def _static_kind(n: Node):
         return "bool"
     if n.kind == "select" and n.a.kind == "ident" and n.a.a == "device" and n.b == "driver":
         return "string"
+    if n.kind == "call" and n.b is None and n.a in ("_+_", "_-_", "_*_", "_/_", "_%_"):
+        lt, rt = _static_kind(n.c[0]), _static_kind(n.c[1])
+        return lt if lt is not None and lt == rt else None
+    if n.kind == "call" and n.b is None and n.a == "_?_:_":
+        lt, rt = _static_kind(n.c[1]), _static_kind(n.c[2])
+        return lt if lt is not None and lt == rt else None
     if n.kind == "call" and n.b is None and n.a in ("_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "_&&_",
                                                      "_||_", "!_", "@in"):
         return "bool"

@@ -41,6 +41,10 @@ _PARSER = None
 RESERVED = {"as", "break", "const", "continue", "else", "for", "function", "if", "import",
             "let", "loop", "package", "namespace", "return", "var", "void", "while", "in"}
 
+_SYM = {"relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">=",
+        "relation_eq": "==", "relation_ne": "!=", "relation_in": "in", "addition_add": "+",
+        "addition_sub": "-", "multiplication_mul": "*", "multiplication_div": "/", "multiplication_mod": "%"}
+
 MACROS_1 = {"all", "exists", "exists_one", "filter"}
 
 
@@ -59,7 +63,7 @@ def parse(text: str) -> Node:
         tree = _parser().parse(text)
     except celpy.CELParseError as ex:
         line, col = getattr(ex, "line", None), getattr(ex, "column", None)
-        what = _describe_parse_error(ex, text, line, col)
+        what, line, col = _describe_parse_error(ex, text, line, col)
         loc = f"{line or 1}:{col or 1}"
         raise CelCompileError(f"compilation failed: ERROR: <input>:{loc}: Syntax error: {what}",
                               expression=text, column=(col - 1) if col else None, line=line,
@@ -74,26 +78,28 @@ def parse(text: str) -> Node:
                               expression=text, kind="syntax") from None
 
 
-def _describe_parse_error(ex, text, line, col) -> str:
-    inner = ex.args[1] if len(ex.args) > 1 else None
+def _describe_parse_error(ex, text, line, col):
+    """cel-go-like wording and a 1-based (line, column) for a Lark parse failure."""
+    inner = ex.__context__
     token = getattr(inner, "token", None)
     if token is not None:
         if token.type == "$END":
-            return "mismatched input '<EOF>'"
-        return f"mismatched input '{token}'"
+            lines = text.split("\n")
+            return "mismatched input '<EOF>'", len(lines), len(lines[-1]) + 1
+        return f"mismatched input '{token}'", line, col
     if line and col:
         lines = text.splitlines() or [""]
         src = lines[min(line, len(lines)) - 1]
         ch = src[col - 1:col] if col - 1 < len(src) else ""
         if ch in ("'", '"'):
-            return "token recognition error at: unterminated string literal"
-        return f"token recognition error at: '{ch}'"
-    return "invalid syntax"
+            return "token recognition error at: unterminated string literal", line, col
+        return f"token recognition error at: '{ch}'", line, col
+    return "invalid syntax", line, col
 
 
 def _pos(t):
     meta = getattr(t, "meta", None)
-    if meta is not None and not getattr(meta, "empty", True):
+    if meta is not None and not getattr(meta, "empty", True) and getattr(meta, "column", None) is not None:
         return meta.line, meta.column - 1
     if isinstance(t, Token) and t.column is not None:
         return t.line, t.column - 1
@@ -114,6 +120,20 @@ class _Builder:
         line, col = _pos(t)
         return Node(kind, col, *args, line=line)
 
+    def opnode(self, op_tree, symbol: str, name: str, args) -> Node:
+        """A binary operator call positioned at its operator symbol, as cel-go reports it."""
+        meta = getattr(op_tree, "meta", None)
+        start = getattr(meta, "end_pos", None) if meta is not None and not getattr(meta, "empty", True) else None
+        line = col = None
+        if start is not None:
+            at = self.text.find(symbol, start)
+            if at >= 0:
+                line = self.text.count("\n", 0, at) + 1
+                col = at - (self.text.rfind("\n", 0, at) + 1)
+        if col is None:
+            line, col = _pos(op_tree)
+        return Node("call", col, name, None, args, line=line)
+
     # -- grammar rules -----------------------------------------------------
     def expr(self, t: Tree) -> Node:
         ch = t.children
@@ -126,13 +146,13 @@ class _Builder:
         ch = t.children
         if len(ch) == 1:
             return self.conditionaland(ch[0])
-        return self.node("call", t, "_||_", None, [self.conditionalor(ch[0]), self.conditionaland(ch[1])])
+        return self.opnode(ch[0], "||", "_||_", [self.conditionalor(ch[0]), self.conditionaland(ch[1])])
 
     def conditionaland(self, t: Tree) -> Node:
         ch = t.children
         if len(ch) == 1:
             return self.relation(ch[0])
-        return self.node("call", t, "_&&_", None, [self.conditionaland(ch[0]), self.relation(ch[1])])
+        return self.opnode(ch[0], "&&", "_&&_", [self.conditionaland(ch[0]), self.relation(ch[1])])
 
     _REL = {"relation_lt": "_<_", "relation_le": "_<=_", "relation_gt": "_>_", "relation_ge": "_>=_",
             "relation_eq": "_==_", "relation_ne": "_!=_", "relation_in": "@in"}
@@ -142,8 +162,8 @@ class _Builder:
         if len(ch) == 1:
             return self.addition(ch[0])
         op = ch[0]
-        return self.node("call", op, self._REL[op.data], None,
-                         [self.relation(op.children[0]), self.addition(ch[1])])
+        return self.opnode(op.children[0], _SYM[op.data], self._REL[op.data],
+                           [self.relation(op.children[0]), self.addition(ch[1])])
 
     _ADD = {"addition_add": "_+_", "addition_sub": "_-_"}
 
@@ -152,8 +172,8 @@ class _Builder:
         if len(ch) == 1:
             return self.multiplication(ch[0])
         op = ch[0]
-        return self.node("call", op, self._ADD[op.data], None,
-                         [self.addition(op.children[0]), self.multiplication(ch[1])])
+        return self.opnode(op.children[0], _SYM[op.data], self._ADD[op.data],
+                           [self.addition(op.children[0]), self.multiplication(ch[1])])
 
     _MUL = {"multiplication_mul": "_*_", "multiplication_div": "_/_", "multiplication_mod": "_%_"}
 
@@ -162,8 +182,8 @@ class _Builder:
         if len(ch) == 1:
             return self.unary(ch[0])
         op = ch[0]
-        return self.node("call", op, self._MUL[op.data], None,
-                         [self.multiplication(op.children[0]), self.unary(ch[1])])
+        return self.opnode(op.children[0], _SYM[op.data], self._MUL[op.data],
+                           [self.multiplication(op.children[0]), self.unary(ch[1])])
 
     def unary(self, t: Tree) -> Node:
         ch = t.children
