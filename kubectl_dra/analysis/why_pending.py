@@ -1,0 +1,621 @@
+"""`why-pending`: why a pod's (or a claim's) devices cannot be allocated, node by node.
+
+The report is built in three steps, all pure functions over a Snapshot:
+
+1. resolve the target's claims (``spec.resourceClaims`` through
+   ``status.resourceClaimStatuses``); missing or not-yet-generated claims are
+   answers in their own right (target-level reasons);
+2. rule nodes out with the pod's own scheduling constraints that decide DRA
+   outcomes (``nodeName``, ``nodeSelector``, required node affinity, node
+   taints, cordon) and with the node selectors of claims that are already
+   allocated; each such node gets a ``node-affinity`` reason;
+3. on every remaining node, run the dry-run allocator over all of the
+   target's unallocated claims together and turn a failure into reasons with a
+   device funnel: reachable -> class selectors -> request selectors -> free ->
+   constraints / counters / taints.
+
+The result is one plain dict (the `-o json` document, see the JSON contract
+in the README); the text renderer only formats it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from kubectl_dra.allocator import Allocator, allocation_allows_node, tolerates
+from kubectl_dra.analysis.devices import attribute_text, bare
+from kubectl_dra.errors import NotFoundError, UsageError
+from kubectl_dra.features import FeatureGates
+from kubectl_dra.nodeselector import node_matches_selector
+from kubectl_dra.snapshot import DeviceEntry, DeviceKey, PodClaim, Snapshot, name_of, namespace_of
+
+# Reason codes (stable: part of the JSON contract).
+CLAIM_NOT_FOUND = "claim-not-found"
+TEMPLATE_NOT_GENERATED = "template-not-generated"
+TEMPLATE_NOT_FOUND = "template-not-found"
+CLAIM_DELETING = "claim-deleting"
+NO_CLASS = "no-class"
+NO_DEVICES_FOR_DRIVER = "no-devices-for-driver"
+SELECTOR_MATCHES_NOTHING = "selector-matches-nothing"
+CEL_ERROR = "cel-error"
+INSUFFICIENT_COUNT = "insufficient-count"
+ALL_MATCHING_ALLOCATED = "all-matching-devices-allocated"
+CONSTRAINT_UNSATISFIABLE = "constraint-unsatisfiable"
+COUNTERS_EXHAUSTED = "counters-exhausted"
+CAPACITY_EXHAUSTED = "capacity-exhausted"
+TAINT = "taint"
+INCOMPLETE_POOL = "incomplete-pool"
+INVALID_POOL = "invalid-pool"
+NODE_AFFINITY = "node-affinity"
+BINDING_CONDITIONS = "binding-conditions"
+ALLOCATION_ERROR = "allocation-error"
+NOT_FITTING = "does-not-fit"
+
+CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, taints and cordons; "
+                   "CPU, memory, ports and other scheduler plugins are not modelled.")
+
+_ATTR_REF = re.compile(
+    r"device\.(attributes|capacity)\s*\[\s*[\"']([^\"']+)[\"']\s*\]\s*"
+    r"(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*[\"']([^\"']+)[\"']\s*\])")
+
+
+@dataclass
+class Reason:
+    code: str
+    message: str
+    claim: str | None = None
+    request: str | None = None
+    details: dict = field(default_factory=dict)
+    fixes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"code": self.code, "claim": self.claim, "request": self.request, "message": self.message}
+        if self.details:
+            out["details"] = self.details
+        if self.fixes:
+            out["fixes"] = list(self.fixes)
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# targets
+TARGET_TYPES = {"pod": "Pod", "pods": "Pod", "po": "Pod",
+                "resourceclaim": "ResourceClaim", "resourceclaims": "ResourceClaim", "claim": "ResourceClaim",
+                "rc": "ResourceClaim"}
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    if "/" in target:
+        t, name = target.split("/", 1)
+        kind = TARGET_TYPES.get(t.lower().split(".", 1)[0])
+        if kind is None:
+            raise UsageError(f"unknown target type {t!r} (use pod/NAME or resourceclaim/NAME; short names po, claim, rc)")
+    else:
+        kind, name = "Pod", target
+    if not name:
+        raise UsageError(f"missing name in {target!r}")
+    return kind, name
+
+
+def _synthesized_claim(template: Mapping[str, Any], pod_name: str, pod_claim: str, namespace: str) -> dict:
+    """What the resourceclaim controller would create from a template (for a what-if run)."""
+    spec = (template.get("spec") or {})
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+            "metadata": {"name": f"{pod_name}-{pod_claim}", "namespace": namespace,
+                         "annotations": {"resource.kubernetes.io/pod-claim-name": pod_claim}},
+            "spec": spec.get("spec") or {}, "status": {}}
+
+
+# ---------------------------------------------------------------------------------------
+# node pre-filtering (the pod's own constraints)
+def _pod_required_affinity(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    return ((((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {})
+            .get("requiredDuringSchedulingIgnoredDuringExecution"))
+
+
+def _node_taint_blocks(pod: Mapping[str, Any] | None, taint: Mapping[str, Any]) -> bool:
+    if taint.get("effect") not in ("NoSchedule", "NoExecute"):
+        return False
+    tolerations = ((pod or {}).get("spec") or {}).get("tolerations") or []
+    return not any(tolerates(t, taint) for t in tolerations)
+
+
+def node_exclusions(pod: Mapping[str, Any] | None, node_name: str, node: Mapping[str, Any] | None,
+                    allocated_claims: list[PodClaim]) -> list[Reason]:
+    """Why the pod itself (not its claims' devices) cannot go to this node."""
+    reasons: list[Reason] = []
+    spec = (pod or {}).get("spec") or {}
+    if pod is not None:
+        if spec.get("nodeName") and spec["nodeName"] != node_name:
+            reasons.append(Reason(NODE_AFFINITY, f"pod is bound to node {spec['nodeName']}",
+                                  details={"cause": "nodeName"}))
+        labels = ((node or {}).get("metadata") or {}).get("labels") or {}
+        ns = spec.get("nodeSelector") or {}
+        missing = {k: v for k, v in ns.items() if labels.get(k) != v}
+        if missing:
+            reasons.append(Reason(NODE_AFFINITY, "node does not match the pod's nodeSelector "
+                                  + ", ".join(f"{k}={v}" for k, v in missing.items()),
+                                  details={"cause": "nodeSelector", "unmatched": missing}))
+        required = _pod_required_affinity(pod)
+        if required and not node_matches_selector(node or {"metadata": {"name": node_name}}, required):
+            reasons.append(Reason(NODE_AFFINITY, "node does not match the pod's required node affinity",
+                                  details={"cause": "nodeAffinity"}))
+        if node is not None:
+            nspec = node.get("spec") or {}
+            taints = list(nspec.get("taints") or [])
+            if nspec.get("unschedulable") and not any(t.get("key") == "node.kubernetes.io/unschedulable" for t in taints):
+                taints.append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
+            for t in taints:
+                if _node_taint_blocks(pod, t):
+                    what = ("node is cordoned (spec.unschedulable)" if t.get("key") == "node.kubernetes.io/unschedulable"
+                            else f"node has taint {_taint_text(t)} that the pod does not tolerate")
+                    fix = (f"kubectl uncordon {node_name}" if t.get("key") == "node.kubernetes.io/unschedulable" else
+                           f"add a toleration for {_taint_text(t)} to the pod, or remove the taint from node {node_name}")
+                    reasons.append(Reason(NODE_AFFINITY, what, details={"cause": "taint", "taint": t}, fixes=[fix]))
+    for pc in allocated_claims:
+        if pc.claim is not None and not allocation_allows_node(pc.claim, node or {"metadata": {"name": node_name, "labels": {}}}):
+            from kubectl_dra.analysis.inventory import allocation_node
+
+            where = allocation_node(pc.claim)
+            reasons.append(Reason(NODE_AFFINITY, f"claim {pc.claim_name} is already allocated"
+                                  + (f" on node {where}" if where and where != "<selector>" else " for other nodes"),
+                                  claim=pc.claim_name, details={"cause": "allocated-claim", "allocatedOn": where}))
+    return reasons
+
+
+def _taint_text(t: Mapping[str, Any]) -> str:
+    return f"{t.get('key', '')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect', '')}"
+
+
+# ---------------------------------------------------------------------------------------
+# explaining one failed node
+class _Explainer:
+    """Turns an allocator outcome on one node into reasons with a device funnel."""
+
+    def __init__(self, snap: Snapshot, claims_by_name: Mapping[str, Mapping[str, Any]]):
+        self.snap = snap
+        self.claims = claims_by_name
+        self._compiled: dict[str, Any] = {}
+        self._class_drivers: dict[str, set[str]] = {}
+
+    # -- CEL helpers ---------------------------------------------------------
+    def _expr(self, text: str):
+        if text not in self._compiled:
+            from kubectl_dra.cel import compile_expression
+
+            try:
+                self._compiled[text] = compile_expression(text)
+            except Exception as e:  # compile errors are reported by the allocator already
+                self._compiled[text] = e
+        return self._compiled[text]
+
+    def _passes(self, exprs: Iterable[str], entry: DeviceEntry) -> tuple[bool, str | None]:
+        for text in exprs:
+            expr = self._expr(text)
+            if isinstance(expr, Exception):
+                return False, str(expr)
+            try:
+                if not expr.evaluate_device(entry):
+                    return False, None
+            except Exception as e:  # CelEvaluationError
+                return False, str(e)
+        return True, None
+
+    def class_selectors(self, class_name: str) -> list[str]:
+        cls = self.snap.device_classes.get(class_name) or {}
+        return [((s.get("cel") or {}).get("expression") or "") for s in (cls.get("spec") or {}).get("selectors") or []]
+
+    def class_drivers(self, class_name: str) -> set[str]:
+        """Drivers of the devices, anywhere in the cluster, that match the class."""
+        if class_name not in self._class_drivers:
+            sels = self.class_selectors(class_name)
+            drivers: set[str] = set()
+            seen_drivers: set[str] = set()
+            for e in self.snap.devices:
+                if e.driver in drivers:
+                    continue
+                seen_drivers.add(e.driver)
+                if self._passes(sels, e)[0]:
+                    drivers.add(e.driver)
+            self._class_drivers[class_name] = drivers
+        return self._class_drivers[class_name]
+
+    # -- the request spec --------------------------------------------------------
+    def request_spec(self, claim: Mapping[str, Any], request: str) -> Mapping[str, Any]:
+        base, _, sub = request.partition("/")
+        for r in ((claim.get("spec") or {}).get("devices") or {}).get("requests") or []:
+            if r.get("name") != base:
+                continue
+            if sub:
+                return next((s for s in r.get("firstAvailable") or [] if s.get("name") == sub), {})
+            return r.get("exactly") or {}
+        return {}
+
+    # -- funnel ---------------------------------------------------------------------
+    def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> dict:
+        spec = self.request_spec(claim, rt.request)
+        class_sels = self.class_selectors(rt.device_class)
+        req_sels = [((s.get("cel") or {}).get("expression") or "") for s in spec.get("selectors") or []]
+        reachable = [self.snap.devices_by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable]
+        reachable = [e for e in reachable if e is not None]
+        class_ok, sel_ok, errors = [], [], []
+        for e in reachable:
+            ok, err = self._passes(class_sels, e)
+            if err:
+                errors.append({"device": str(e.key), "expression": "class " + rt.device_class, "message": err})
+            if not ok:
+                continue
+            class_ok.append(e)
+            ok, err = self._passes(req_sels, e)
+            if err:
+                errors.append({"device": str(e.key), "expression": "request selector", "message": err})
+            if ok:
+                sel_ok.append(e)
+        admin = bool(spec.get("adminAccess"))
+        held: dict[str, list[str]] = {}
+        free = []
+        for e in sel_ok:
+            holders = [h for h in self.snap.holders.get(e.key, ()) if not h.admin_access]
+            if holders and not admin:
+                for h in holders:
+                    held.setdefault(f"{h.namespace}/{h.claim}", []).append(e.name)
+            else:
+                free.append(e)
+        return {"reachable": len(reachable), "matchClass": len(class_ok), "matchSelectors": len(sel_ok),
+                "free": len(free), "needed": rt.count if rt.mode != "All" else len(sel_ok),
+                "mode": rt.mode, "class": rt.device_class,
+                "names": {"reachable": [e.name for e in reachable], "matchClass": [e.name for e in class_ok],
+                          "matchSelectors": [e.name for e in sel_ok], "free": [e.name for e in free]},
+                "heldBy": held, "celErrors": errors[:5], "classSelectors": class_sels, "requestSelectors": req_sels,
+                "_class_ok": class_ok, "_sel_ok": sel_ok}
+
+    def holder_facts(self, held: Mapping[str, list[str]]) -> list[dict]:
+        out = []
+        for key, devices in held.items():
+            ns, name = key.split("/", 1)
+            claim = self.snap.resource_claims.get((ns, name)) or {}
+            pods = []
+            for r in (claim.get("status") or {}).get("reservedFor") or []:
+                pod = self.snap.pods.get((ns, r.get("name")))
+                phase = ((pod or {}).get("status") or {}).get("phase")
+                pods.append({"name": r.get("name"), "phase": phase, "finished": phase in ("Succeeded", "Failed"),
+                             "exists": pod is not None or not self.snap.pods})
+            out.append({"claim": key, "devices": sorted(devices), "pods": pods})
+        return out
+
+    def values_seen(self, exprs: list[str], entries: list[DeviceEntry]) -> dict[str, list[str]]:
+        """For the attributes/capacities the expressions read: the values that exist on these devices."""
+        refs = []
+        for text in exprs:
+            for m in _ATTR_REF.finditer(text):
+                refs.append((m.group(1), m.group(2), m.group(3) or m.group(4)))
+        out: dict[str, list[str]] = {}
+        for kind, domain, name in refs:
+            vals = Counter()
+            for e in entries:
+                src = e.device.get(kind) or {}
+                v = src.get(f"{domain}/{name}")
+                if v is None and domain == e.driver:
+                    v = src.get(name)
+                if v is None:
+                    vals["<not set>"] += 1
+                else:
+                    vals[attribute_text(v) if kind == "attributes" else str(v.get("value"))] += 1
+            label = f"{domain}/{name}" if kind == "attributes" else f"capacity {domain}/{name}"
+            out[label] = [f"{v} ({n})" for v, n in vals.most_common(8)]
+        return out
+
+    # -- classification ------------------------------------------------------------
+    def explain_failure(self, outcome, node_name: str) -> list[Reason]:
+        trace = outcome.trace
+        reasons: list[Reason] = []
+        if outcome.error:
+            code = CEL_ERROR if "CEL" in outcome.error or "cel" in outcome.error else (
+                NO_CLASS if "device class" in outcome.error.lower() and "not found" in outcome.error.lower() else ALLOCATION_ERROR)
+            return [Reason(code, outcome.error)]
+        if outcome.unschedulable_reason:
+            reasons.append(Reason(INVALID_POOL, outcome.unschedulable_reason))
+        incomplete = [p for p in (trace.pools if trace else []) if p.get("state") == "incomplete"]
+        failed = [rt for rt in (trace.requests if trace else []) if rt.failed]
+        if not failed and not reasons:
+            return [Reason(NOT_FITTING, "the claims cannot be allocated together on this node")]
+        # A prioritized list fails only when every subrequest failed: explain each alternative.
+        for rt in failed:
+            claim_name = rt.claim.split("/", 1)[1]
+            claim = self.claims.get(claim_name) or {}
+            reasons.append(self.classify(rt, claim, claim_name, node_name, incomplete))
+        return reasons
+
+    def classify(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> Reason:
+        f = self.funnel(rt, claim, node_name)
+        class_ok, sel_ok = f.pop("_class_ok"), f.pop("_sel_ok")
+        need = rt.count
+        r = lambda code, msg, **kw: Reason(code, msg, claim=claim_name, request=rt.request,  # noqa: E731
+                                            details={"funnel": f, **kw.pop("details", {})}, **kw)
+        chain = (f"{f['reachable']} reachable -> {f['matchClass']} match class {rt.device_class} -> "
+                 f"{f['matchSelectors']} match the request's selectors -> {f['free']} free")
+        f["summary"] = chain
+        if rt.device_class not in self.snap.device_classes:
+            return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist",
+                     fixes=[f"create DeviceClass {rt.device_class} or fix deviceClassName in the claim"])
+        if f["celErrors"] or rt.cel_errors:
+            err = (f["celErrors"] or rt.cel_errors)[0]
+            return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}")
+        if incomplete and f["matchSelectors"] < need:
+            pools = ", ".join(f"{p['pool']} ({len(p.get('slices') or [])} of {p.get('expected', '?')} slices)" for p in incomplete)
+            return r(INCOMPLETE_POOL, f"pool {pools} is incomplete (the driver is still publishing it)",
+                     details={"pools": incomplete})
+        if f["matchClass"] == 0:
+            drivers = sorted(self.class_drivers(rt.device_class))
+            node_drivers = sorted({e.driver for e in self.snap.devices_for_node(node_name)})
+            if not set(drivers) & set(node_drivers):
+                which = ", ".join(drivers) if drivers else "no driver (the class matches no device anywhere)"
+                return r(NO_DEVICES_FOR_DRIVER,
+                         f"no device of class {rt.device_class} is reachable from this node "
+                         f"(class devices come from: {which}; node has: {', '.join(node_drivers) or 'no devices'})",
+                         details={"classDrivers": drivers, "nodeDrivers": node_drivers})
+            seen = self.values_seen(f["classSelectors"], [e for e in self.snap.devices_for_node(node_name) if e.driver in drivers])
+            return r(SELECTOR_MATCHES_NOTHING, f"no device on the node matches the selectors of class {rt.device_class}",
+                     details={"selectors": f["classSelectors"], "valuesSeen": seen})
+        if f["matchSelectors"] == 0:
+            seen = self.values_seen(f["requestSelectors"], class_ok)
+            shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in seen.items())
+            return r(SELECTOR_MATCHES_NOTHING,
+                     f"{f['matchClass']} device(s) of class {rt.device_class} but none matches "
+                     + " && ".join(f["requestSelectors"]) + (f" (values here: {shown})" if shown else ""),
+                     details={"selectors": f["requestSelectors"], "valuesSeen": seen})
+        if rt.mode != "All" and f["matchSelectors"] < need:
+            return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {f['matchSelectors']} on this node match "
+                                         f"(even if all were free)")
+        holders = self.holder_facts(f["heldBy"])
+        if f["free"] < need or (rt.mode == "All" and f["heldBy"]):
+            fixes = []
+            for h in holders:
+                for p in h["pods"]:
+                    if p["finished"]:
+                        fixes.append(f"pod {h['claim'].split('/')[0]}/{p['name']} has {p['phase']} but its claim "
+                                     f"{h['claim']} still holds {', '.join(h['devices'])}: delete the pod "
+                                     f"(or the claim) to free them")
+                    elif p["exists"] is False:
+                        fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
+            held_text = "; ".join(f"{h['claim']} holds {', '.join(h['devices'])}"
+                                  + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else '') for p in h['pods']) + ")" if h["pods"] else "")
+                                  for h in holders)
+            return r(ALL_MATCHING_ALLOCATED,
+                     f"{f['matchSelectors']} device(s) match, {f['free']} free, {need} needed; {held_text}",
+                     details={"holders": holders}, fixes=fixes)
+        if rt.rejected_taint:
+            t = rt.rejected_taint[0]
+            tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
+                   **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
+            devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
+            return r(TAINT, f"device(s) {', '.join(devs)} have taint {_taint_text(t)} that the request does not tolerate",
+                     details={"taints": rt.rejected_taint, "toleration": tol},
+                     fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"])
+        if rt.rejected_counters:
+            c = rt.rejected_counters[0]
+            consumers = self.counter_consumers(c)
+            return r(COUNTERS_EXHAUSTED,
+                     f"counter {c.get('counter')} of counter set {c.get('counter_set')} is exhausted "
+                     f"(device {c.get('device', '').rsplit('/', 1)[-1]} needs {c.get('needed')}, {c.get('left')} left)"
+                     + (f"; consumed by {', '.join(consumers)}" if consumers else ""),
+                     details={"counters": rt.rejected_counters, "consumers": consumers})
+        if rt.rejected_capacity:
+            c = rt.rejected_capacity[0]
+            return r(CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: {c.get('reason')}",
+                     details={"capacity": rt.rejected_capacity})
+        if rt.rejected_constraint:
+            c = rt.rejected_constraint[0]
+            attr = c.get("attribute")
+            values = Counter()
+            for e in sel_ok:
+                attrs = e.device.get("attributes") or {}
+                v = attrs.get(attr) or (attrs.get(bare(attr)) if attr and attr.startswith(e.driver + "/") else None)
+                values["<not set>" if v is None else attribute_text(v)] += 1
+            kind = "the same" if c.get("kind") != "distinct" else "distinct values of"
+            return r(CONSTRAINT_UNSATISFIABLE,
+                     f"no {need} free matching device(s) share {kind} {attr}"
+                     f" (values among matching devices: {', '.join(f'{v} x{n}' for v, n in values.most_common())})",
+                     details={"constraint": c, "values": dict(values)})
+        if rt.rejected_binding:
+            return r(BINDING_CONDITIONS, "matching devices need binding conditions, which are disabled",
+                     details={"devices": rt.rejected_binding})
+        return r(NOT_FITTING, f"{f['free']} free matching device(s) but no combination satisfies every request "
+                              f"and constraint of the pod's claims together")
+
+    def counter_consumers(self, c: Mapping[str, Any]) -> list[str]:
+        """Claims whose allocated devices consume the exhausted counter."""
+        dev = c.get("device", "")
+        driver, pool = dev.split("/", 2)[:2] if dev.count("/") >= 2 else ("", "")
+        out = []
+        for key, holders in self.snap.holders.items():
+            if key.driver != driver or key.pool != pool:
+                continue
+            e = self.snap.devices_by_key.get(key)
+            if e is None:
+                continue
+            for cc in e.device.get("consumesCounters") or []:
+                if cc.get("counterSet") == c.get("counter_set") and c.get("counter") in (cc.get("counters") or {}):
+                    out += [f"{h.namespace}/{h.claim} ({key.device})" for h in holders]
+        return sorted(set(out))
+
+
+def _toleration_text(t: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in t.items()) + "}"
+
+
+# ---------------------------------------------------------------------------------------
+def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
+                only_nodes: list[str] | None = None) -> dict:
+    pod = None
+    target_reasons: list[Reason] = []
+    claims_info: list[dict] = []
+    to_allocate: list[dict] = []
+    allocated: list[PodClaim] = []
+    if kind == "Pod":
+        pod = snap.pods.get((namespace, name))
+        if pod is None:
+            raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}')
+        pod_claims = snap.pod_claims(pod)
+        if not pod_claims:
+            target_reasons.append(Reason("no-claims", f"pod {namespace}/{name} has no resource claims: "
+                                                      "DRA is not what keeps it Pending"))
+    else:
+        claim = snap.resource_claims.get((namespace, name))
+        if claim is None:
+            raise NotFoundError(f'resourceclaims.resource.k8s.io "{name}" not found in namespace {namespace!r}')
+        pod_claims = [PodClaim(name, name, None, claim)]
+    for pc in pod_claims:
+        state = pc.state
+        entry = {"name": pc.claim_name, "namespace": namespace, "podClaimName": pc.pod_claim_name, "state": state}
+        if pc.template_name:
+            entry["template"] = pc.template_name
+        claims_info.append(entry)
+        if state == "missing":
+            target_reasons.append(Reason(CLAIM_NOT_FOUND, f"ResourceClaim {namespace}/{pc.claim_name} (pod claim "
+                                         f"{pc.pod_claim_name}) does not exist", claim=pc.claim_name,
+                                         fixes=[f"create ResourceClaim {pc.claim_name} in namespace {namespace}"]))
+        elif state == "not-generated":
+            tmpl = snap.resource_claim_templates.get((namespace, pc.template_name or ""))
+            if tmpl is None:
+                target_reasons.append(Reason(TEMPLATE_NOT_FOUND, f"ResourceClaimTemplate {namespace}/{pc.template_name} "
+                                             "does not exist, so no claim can be generated for pod claim "
+                                             f"{pc.pod_claim_name}", fixes=[f"create ResourceClaimTemplate {pc.template_name}"]))
+            else:
+                target_reasons.append(Reason(TEMPLATE_NOT_GENERATED,
+                                             f"the claim for pod claim {pc.pod_claim_name} (template {pc.template_name}) has "
+                                             "not been generated yet; the nodes below show where it would fit once it is",
+                                             fixes=["check that kube-controller-manager runs the resourceclaim controller"]))
+                synth = _synthesized_claim(tmpl, name, pc.pod_claim_name, namespace)
+                entry["name"] = name_of(synth)
+                entry["synthesized"] = True
+                to_allocate.append(synth)
+        elif state == "allocated":
+            allocated.append(pc)
+        else:
+            if (pc.claim.get("metadata") or {}).get("deletionTimestamp"):
+                target_reasons.append(Reason(CLAIM_DELETING, f"ResourceClaim {pc.claim_name} is being deleted",
+                                             claim=pc.claim_name))
+            to_allocate.append(dict(pc.claim))
+
+    claims_by_name = {name_of(c): c for c in to_allocate}
+    explainer = _Explainer(snap, claims_by_name)
+    alloc = Allocator(snap, gates)
+    node_names = sorted(set(snap.nodes) | set(snap.devices_by_node_name)) if snap.nodes else sorted(snap.devices_by_node_name)
+    if only_nodes:
+        unknown = [n for n in only_nodes if n not in node_names]
+        if unknown:
+            raise NotFoundError(f'nodes "{unknown[0]}" not found')
+        node_names = [n for n in node_names if n in only_nodes]
+    blocking_target = any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, "no-claims") for r in target_reasons)
+    nodes_out = []
+    for n in node_names:
+        node = snap.nodes.get(n)
+        excl = node_exclusions(pod, n, node, allocated)
+        if excl:
+            nodes_out.append({"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in excl]})
+            continue
+        if not to_allocate:
+            ok = not blocking_target
+            nodes_out.append({"name": n, "fits": ok, "allocation": {} if ok else None, "reasons": []})
+            continue
+        outcome = alloc.allocate(n, to_allocate)
+        if outcome.fits:
+            allocation = {}
+            for (cns, cname), results in outcome.results.items():
+                allocation[cname] = [_result_dict(x) for x in results]
+            nodes_out.append({"name": n, "fits": not blocking_target and not any(r.code == TEMPLATE_NOT_GENERATED for r in target_reasons),
+                              "wouldFit": True, "allocation": allocation, "reasons": []})
+        else:
+            reasons = explainer.explain_failure(outcome, n)
+            nodes_out.append({"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in reasons]})
+    fitting = [x["name"] for x in nodes_out if x["fits"]]
+    report = {
+        "target": {"kind": kind, "namespace": namespace, "name": name},
+        "fits": bool(fitting) and not target_reasons_block(target_reasons),
+        "claims": claims_info,
+        "nodes": nodes_out,
+        "reasons": [x.to_dict() for x in target_reasons],
+        "summary": _summary(nodes_out),
+        "featureGates": {"version": gates.version, **gates.as_dict()},
+        "note": CPU_MEMORY_NOTE,
+    }
+    if pod is not None:
+        report["scheduler"] = scheduler_words(snap, pod)
+        report["pod"] = {"phase": ((pod.get("status") or {}).get("phase")), "nodeName": (pod.get("spec") or {}).get("nodeName")}
+    report["fixes"] = [] if report["fits"] else _fixes(report)
+    return report
+
+
+def target_reasons_block(reasons: list[Reason]) -> bool:
+    return any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, CLAIM_DELETING, "no-claims")
+               for r in reasons)
+
+
+def _result_dict(x) -> dict:
+    out = {"request": x.request, "driver": x.driver, "pool": x.pool, "device": x.device}
+    if x.admin_access:
+        out["adminAccess"] = True
+    if x.share_id:
+        out["shareID"] = x.share_id
+    if x.consumed_capacity:
+        out["consumedCapacity"] = dict(x.consumed_capacity)
+    return out
+
+
+def _group_key(reason: Mapping[str, Any]) -> tuple:
+    d = reason.get("details") or {}
+    cause = d.get("cause")
+    if reason["code"] == NODE_AFFINITY:
+        return (reason["code"], cause or "", reason["message"] if cause in ("nodeName", "allocated-claim", "taint") and cause != "taint"
+                else (_taint_text(d["taint"]) if cause == "taint" else ""))
+    return (reason["code"], reason.get("claim") or "", reason.get("request") or "")
+
+
+def _summary(nodes_out: list[dict]) -> list[dict]:
+    """Nodes grouped by their first reason, biggest group first."""
+    groups: dict[tuple, dict] = {}
+    for n in nodes_out:
+        if n["fits"] or not n["reasons"]:
+            continue
+        first = n["reasons"][0]
+        key = _group_key(first)
+        g = groups.setdefault(key, {"code": first["code"], "claim": first.get("claim"), "request": first.get("request"),
+                                    "message": first["message"], "nodes": [], "example": first})
+        g["nodes"].append(n["name"])
+    return sorted(groups.values(), key=lambda g: (-len(g["nodes"]), g["code"], g["nodes"][0]))
+
+
+def _fixes(report: dict) -> list[str]:
+    seen: list[str] = []
+    for r in report["reasons"]:
+        for f in r.get("fixes") or []:
+            if f not in seen:
+                seen.append(f)
+    for g in report["summary"]:
+        for f in g["example"].get("fixes") or []:
+            if f not in seen:
+                seen.append(f)
+    return seen
+
+
+def scheduler_words(snap: Snapshot, pod: Mapping[str, Any]) -> dict:
+    """The scheduler's own message: PodScheduled condition and the newest FailedScheduling event."""
+    out: dict[str, Any] = {}
+    cond = next((c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"), None)
+    if cond and cond.get("status") != "True":
+        out["condition"] = {"reason": cond.get("reason"), "message": cond.get("message")}
+    ns, name = namespace_of(pod), name_of(pod)
+    events = [e for e in snap.events
+              if (e.get("involvedObject") or {}).get("name") == name
+              and ((e.get("involvedObject") or {}).get("namespace") or namespace_of(e)) == ns
+              and e.get("reason") == "FailedScheduling"]
+    if events:
+        newest = max(events, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or
+                     (e.get("metadata") or {}).get("creationTimestamp") or "")
+        out["event"] = {"message": newest.get("message") or newest.get("note"), "count": newest.get("count"),
+                        "lastTimestamp": newest.get("lastTimestamp") or newest.get("eventTime")}
+    return out

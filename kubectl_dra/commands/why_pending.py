@@ -1,0 +1,62 @@
+"""`kubectl dra why-pending TARGET`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
+
+WHY_PENDING_HELP = """Explain why a pod's (or a claim's) devices cannot be allocated.
+
+Runs a local dry-run of kube-scheduler's structured allocator over the cluster's real objects,
+node by node, and says which request, selector, constraint, counter, taint or competing claim
+blocks it, and what would unblock it. TARGET is pod/NAME or resourceclaim/NAME (short names
+po, claim, rc); a bare NAME means a pod. A claim alone is checked as if a pod used it.
+
+Examples:
+
+  kubectl dra why-pending pod/trainer -f examples/cluster.yaml
+
+  kubectl dra why-pending trainer -n ml --node gpu-node-1 -o wide
+
+  kubectl dra why-pending claim/big-gpus -o json
+
+  kubectl dra why-pending pod/trainer --feature-gates DRAPartitionableDevices=true
+"""
+
+
+def why_pending(
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="pod/NAME, resourceclaim/NAME, or a pod NAME.")],
+    node: Annotated[Optional[list[str]], typer.Option("--node", help="Only check these nodes (repeatable).")] = None,
+    feature_gates: Annotated[Optional[str], typer.Option(
+        "--feature-gates", metavar="Name=true,...",
+        help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.")] = "",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and device name (same as -o wide).")] = False,
+    filename: Filenames = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespace = None,
+    request_timeout: RequestTimeout = 30.0,
+) -> None:
+    from kubectl_dra.analysis.why_pending import parse_target, why_pending as build
+    from kubectl_dra.features import defaults_for_version, parse_feature_gates
+    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.why_pending import render_text
+
+    fmt = check_output(output, ("", "text", "wide", "json", "yaml"))
+    kind, name = parse_target(target)
+    gates_override = feature_gates  # validated before any I/O
+    parse_feature_gates(gates_override)
+    events_for = (namespace, name) if (kind == "Pod" and namespace) else None
+    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout,
+                               include_events_for=events_for)
+    ns = effective_namespace(snap, namespace)
+    gates = parse_feature_gates(gates_override, base=defaults_for_version(snap.source.server_version))
+    report = build(snap, kind, name, ns, gates, only_nodes=node)
+    if fmt in ("json", "yaml"):
+        emit_data(report, fmt)
+    else:
+        render_text(report, verbose=verbose or fmt == "wide")

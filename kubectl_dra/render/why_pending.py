@@ -1,0 +1,99 @@
+"""Text for `why-pending` reports (the facts come from analysis.why_pending)."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from kubectl_dra.render.output import make_console
+
+MAX_NODES_SHOWN = 8
+
+
+def _s(v) -> str:
+    return escape(str(v))
+
+
+def _node_list(nodes: list[str], verbose: bool) -> str:
+    if verbose or len(nodes) <= MAX_NODES_SHOWN:
+        return ", ".join(nodes)
+    return ", ".join(nodes[:MAX_NODES_SHOWN]) + f", ... (+{len(nodes) - MAX_NODES_SHOWN} more)"
+
+
+def verdict_line(report: dict) -> str:
+    t = report["target"]
+    what = f"{'Pod' if t['kind'] == 'Pod' else 'ResourceClaim'} {t['namespace']}/{t['name']}"
+    total = len(report["nodes"])
+    fitting = [n["name"] for n in report["nodes"] if n["fits"]]
+    if report["fits"]:
+        return f"{what}: fits on {len(fitting)} of {total} node{'s' if total != 1 else ''}: {_node_list(fitting, False)}"
+    would = [n["name"] for n in report["nodes"] if n.get("wouldFit")]
+    if would and not fitting:
+        return (f"{what}: fits nowhere now; would fit on {len(would)} of {total} node{'s' if total != 1 else ''} "
+                f"once the target-level problems below are fixed: {_node_list(would, False)}")
+    return f"{what}: fits nowhere (0 of {total} node{'s' if total != 1 else ''})"
+
+
+def render_text(report: dict, *, verbose: bool = False) -> None:
+    con = make_console()
+    p = con.print
+    style = "bold green" if report["fits"] else "bold red"
+    p(f"[{style}]{_s(verdict_line(report))}[/]")
+    if report["claims"]:
+        p("")
+        p("[bold]Claims[/]")
+        for c in report["claims"]:
+            src = f" (from template {c['template']})" if c.get("template") else ""
+            name = c["name"] or "(not generated)"
+            if c.get("synthesized"):
+                name = f"(not generated yet; checked as {c['name']})"
+            p(f"  {_s(c['podClaimName'])} -> {_s(name)}{_s(src)}: {_s(c['state'])}")
+    for r in report["reasons"]:
+        p(f"[red]  ! {_s(r['code'])}:[/] {_s(r['message'])}")
+    sched = report.get("scheduler") or {}
+    if sched.get("condition") or sched.get("event"):
+        p("")
+        p("[bold]Scheduler says[/]")
+        if sched.get("condition"):
+            p(f"  PodScheduled=False ({_s(sched['condition'].get('reason'))}): {_s(sched['condition'].get('message'))}")
+        if sched.get("event"):
+            ev = sched["event"]
+            count = f" (x{ev['count']})" if ev.get("count") else ""
+            p(f"  FailedScheduling{_s(count)}: {_s(ev.get('message'))}")
+    if report["summary"]:
+        p("")
+        p("[bold]Why, by node[/]" if not report["fits"] else "[bold]Nodes that do not fit[/]")
+        for g in report["summary"]:
+            n = len(g["nodes"])
+            where = f"claim {g['claim']}, request {g['request']}: " if g.get("request") else (
+                f"claim {g['claim']}: " if g.get("claim") else "")
+            p(f"  [yellow]{n} node{'s' if n != 1 else ''}[/] [bold]{_s(g['code'])}[/]: {_s(where)}{_s(g['message'])}")
+            p(f"    [dim]{_s(_node_list(g['nodes'], verbose))}[/]")
+            funnel = ((g["example"].get("details") or {}).get("funnel"))
+            if funnel:
+                p(f"    devices: {_s(funnel['summary'])}, {funnel['needed']} needed"
+                  + (f" [dim](on {g['nodes'][0]})[/]" if n > 1 else ""))
+                if verbose:
+                    for stage, names in funnel["names"].items():
+                        p(f"      {_s(stage)}: {_s(', '.join(names) or '-')}")
+            seen = (g["example"].get("details") or {}).get("valuesSeen")
+            if seen and verbose:
+                for k, vals in seen.items():
+                    p(f"      values of {_s(k)}: {_s(', '.join(vals))}")
+    fits = [n for n in report["nodes"] if n["fits"] or n.get("wouldFit")]
+    if fits:
+        p("")
+        p("[bold]Would allocate[/]" if not report["fits"] else "[bold]Allocation[/]")
+        shown = fits if verbose else fits[:3]
+        for n in shown:
+            devs = "; ".join(f"{claim}: " + ", ".join(f"{d['request']} -> {d['driver']}/{d['pool']}/{d['device']}" for d in results)
+                             for claim, results in (n["allocation"] or {}).items())
+            p(f"  {_s(n['name'])}: {_s(devs or 'all claims already allocated')}")
+        if len(fits) > len(shown):
+            p(f"  [dim]... and {len(fits) - len(shown)} more node(s) (-o wide to list them)[/]")
+    if report["fixes"]:
+        p("")
+        p("[bold]What would unblock it[/]")
+        for f in report["fixes"]:
+            p(f"  - {_s(f)}")
+    p("")
+    p(f"[dim]Note: {_s(report['note'])}[/]")
