@@ -311,6 +311,8 @@ class ApiServer:
         self.user = user
         self.server_version = server_version
         self.delay = delay
+        #: text of a ``Warning: 299 - "..."`` header sent with every answer (None: no header)
+        self.warning: str | None = None
         #: answer 410 Gone (expired continue token) to the next N requests that carry a continue token
         self.expire_continue = 0
         self.requests: list[RecordedRequest] = []
@@ -339,6 +341,14 @@ class ApiServer:
         md.setdefault("resourceVersion", str(100 + sum(len(v) for v in self._store.values())))
         md.setdefault("creationTimestamp", "2025-01-01T00:00:00Z")
         self._store[res.plural].append(obj)
+
+    def objects(self) -> list[dict]:
+        """Every stored object (v1 shape, with the metadata the server filled in) -- what a file twin holds."""
+        out = []
+        for res in CORE_RESOURCES + DRA_RESOURCES:
+            if res.plural != "namespaces":
+                out.extend(copy.deepcopy(self._store[res.plural]))
+        return out
 
     def forbid(self, resource: str, namespace: str | None = None, verbs: Iterable[str] = ("list", "get")) -> None:
         """Answer 403 for ``resource`` (plural).  ``namespace=None`` forbids every scope,
@@ -510,6 +520,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Audit-Id", "00000000-0000-0000-0000-000000000000")
+        if self.srv.warning:
+            self.send_header("Warning", f'299 - "{self.srv.warning}"')
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)

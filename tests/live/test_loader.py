@@ -146,6 +146,12 @@ def test_reads_the_newest_served_version(make_server, tmp_path, small_objects, v
         assert obj == orig
 
 
+def test_server_warnings_are_passed_on_once(apiserver, tmp_path):
+    apiserver.warning = "resource.k8s.io/v1 ResourceSlice is deprecated (test)"
+    _, info = load(apiserver.kubeconfig(tmp_path / "kc"))
+    assert info.warnings == ("the API server warned: resource.k8s.io/v1 ResourceSlice is deprecated (test)",)
+
+
 def test_dra_not_served(make_server, tmp_path):
     srv = make_server(versions=())
     with pytest.raises(ClusterError) as err:
