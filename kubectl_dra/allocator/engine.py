@@ -344,6 +344,7 @@ class Allocator:
                 self.in_use.add(key)
         self._available_counters: dict = {}
         self._match_cache: dict = {}
+        self._content_keys: dict = {}
         if sys.getrecursionlimit() < 10000:
             sys.setrecursionlimit(10000)
 
@@ -442,9 +443,7 @@ class _Run:
         for p in self.pools:
             if p.incomplete or p.invalid:
                 continue
-            for s in p.slices:
-                for d in s.devices:
-                    reachable.append(_dev_str((s.driver, s.pool, d.get("name", ""))))
+            reachable.extend(p.device_names())
         chosen_by_req: dict = {}
         if success:
             for ci, devs in enumerate(self.results):
@@ -457,6 +456,8 @@ class _Run:
             t.reachable = reachable
             for key, (kind, info) in rd.rejections.items():
                 name = _dev_str(key)
+                if kind == "allocated":
+                    info = {"holders": self._holders(key)}
                 if kind in ("class", "selector", "node", "binding"):
                     getattr(t, "rejected_" + kind).append(name)
                 else:
@@ -600,8 +601,13 @@ class _Run:
         return True
 
     def a_eval(self, expr, key: DeviceId, device: Mapping[str, Any]) -> bool:
+        # The result depends only on the driver and the device's attributes, capacity and
+        # allowMultipleAllocations, so identical devices (on other nodes) share one evaluation.
         cache = self.a._match_cache
-        ck = (id(expr), key)
+        content = self.a._content_keys.get(id(device))
+        if content is None:
+            content = self.a._content_keys[id(device)] = _content_key(key[0], device)
+        ck = (id(expr), content)
         hit = cache.get(ck)
         if hit is None:
             hit = bool(expr.evaluate(driver=key[0], attributes=device.get("attributes") or {},
@@ -626,12 +632,13 @@ class _Run:
         return key in self.a.in_use or bool(self.allocating.get(key))
 
     def _reject_in_use(self, rd: _Req, key: DeviceId) -> None:
-        if key in rd.rejections:
-            return
-        holders = [f"{h.namespace}/{h.claim}" for h in self.a.holders.get(key, ()) if not h.admin_access]
-        if key not in self.a.in_use:
-            holders = [_kobj(self.claims[i]) for i in sorted(self.allocating.get(key, ()))]
-        rd.rejections[key] = ("allocated", {"holders": holders})
+        if key not in rd.rejections:
+            rd.rejections[key] = ("allocated", None)
+
+    def _holders(self, key: DeviceId) -> list:
+        if key in self.a.in_use:
+            return [f"{h.namespace}/{h.claim}" for h in self.a.holders.get(key, ()) if not h.admin_access]
+        return []  # taken by another claim of this pod during this run
 
     # -- search ------------------------------------------------------------------
     def _allocate_one(self, ci: int, ri: int, si: int, di: int, in_sub: bool) -> bool:
@@ -687,35 +694,37 @@ class _Run:
             return done
 
         admin = rd.admin_access
+        in_use = self.a.in_use
+        allocating = self.allocating
+        rejections = rd.rejections
+        capacity_on = self.g.consumable_capacity
         for pool in self.pools:
             if pool.incomplete or pool.invalid:
                 continue
-            for s in pool.slices:
-                drv, pname = s.driver, s.pool
-                for device in s.devices:
-                    key = (drv, pname, device.get("name", ""))
-                    if admin:
-                        if ci in self.allocating.get(key, ()):
-                            self._reject_in_use(rd, key)
-                            continue
-                    elif self._in_use(key):
+            for key, device, s in pool.entries():
+                if admin:
+                    if ci in allocating.get(key, ()):
                         self._reject_in_use(rd, key)
                         continue
-                    if not self._selectable(rd, key, device, s):
-                        continue
-                    if self.g.consumable_capacity and self._capacity_ok(rd, key, device) is None:
-                        continue
-                    undo = self._allocate_device(rd, key, device, s, pool, must=False)
-                    if undo is None:
-                        continue
-                    try:
-                        done = self._allocate_one(ci, ri, si, di + 1, in_sub)
-                    except BaseException:
-                        undo()
-                        raise
-                    if done:
-                        return True
+                elif key in in_use or allocating.get(key):
+                    if key not in rejections:
+                        rejections[key] = ("allocated", None)
+                    continue
+                if not self._selectable(rd, key, device, s):
+                    continue
+                if capacity_on and self._capacity_ok(rd, key, device) is None:
+                    continue
+                undo = self._allocate_device(rd, key, device, s, pool, must=False)
+                if undo is None:
+                    continue
+                try:
+                    done = self._allocate_one(ci, ri, si, di + 1, in_sub)
+                except BaseException:
                     undo()
+                    raise
+                if done:
+                    return True
+                undo()
         return False
 
     def _allocate_device(self, rd: _Req, key: DeviceId, device: Mapping[str, Any], s: SliceInfo,
@@ -936,6 +945,19 @@ class _Run:
         if fields_:
             term["matchFields"] = fields_
         return {"nodeSelectorTerms": [term]}
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _content_key(driver: str, device: Mapping[str, Any]) -> tuple:
+    return (driver, _freeze(device.get("attributes") or {}), _freeze(device.get("capacity") or {}),
+            device.get("allowMultipleAllocations"))
 
 
 def _contains_req(reqs: list, req: Mapping[str, Any]) -> bool:

@@ -125,6 +125,20 @@ class PoolView:
     other_slices: list = field(default_factory=list)       # same generation, not targeting the node
     counter_sets: dict = field(default_factory=dict)       # name -> {counter: Fraction}
     has_binding_conditions: bool = False
+    _names: list | None = None
+    _entries: list | None = None
+
+    def entries(self) -> list:
+        """[(device id tuple, device dict, SliceInfo)] in search order (cached)."""
+        if self._entries is None:
+            self._entries = [((s.driver, s.pool, d.get("name", "")), d, s) for s in self.slices for d in s.devices]
+        return self._entries
+
+    def device_names(self) -> list:
+        """driver/pool/device of every device in the node's slices (cached)."""
+        if self._names is None:
+            self._names = [f"{s.driver}/{s.pool}/{d.get('name', '')}" for s in self.slices for d in s.devices]
+        return self._names
 
     @property
     def id(self) -> str:
@@ -197,7 +211,10 @@ class PoolIndex:
                     continue
                 names = {m.name for m in members}
                 other = [self.slices[j] for j in all_idx if self.slices[j].name not in names]
-            pool = self._build(key, gen, members, other, partitionable)
+            ck = (partitionable, tuple(id(m) for m in members), tuple(id(o) for o in other))
+            pool = self._pool_cache.get(ck)
+            if pool is None:
+                pool = self._pool_cache[ck] = self._build(key, gen, members, other, partitionable)
             if binding_last and pool.has_binding_conditions:
                 with_binding.append(pool)
             else:
