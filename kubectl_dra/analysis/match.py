@@ -1,0 +1,109 @@
+"""Evaluate a CEL selector (optionally on top of a DeviceClass) against every device of a snapshot.
+
+Produces plain data for the renderer: per-device outcome (match, no-match,
+error, class-excluded, class-error), groups by driver/pool/node, runtime errors
+grouped by message, and diagnostics hints.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from kubectl_dra.cel import CelEvaluationError, compile_expression
+from kubectl_dra.cel.device import DeviceInput
+from kubectl_dra.cel.diagnostics import diagnose
+from kubectl_dra.errors import NotFoundError
+from kubectl_dra.snapshot import Snapshot
+
+OUTCOMES = ("match", "no-match", "error", "class-excluded", "class-error")
+
+
+def _input(entry) -> DeviceInput:
+    dev = entry.device
+    return DeviceInput(entry.driver, dev.get("attributes"), dev.get("capacity"),
+                       dev.get("allowMultipleAllocations"),
+                       label=f"{entry.driver}/{entry.pool}/{dev.get('name', '')}")
+
+
+def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = None,
+                  node: str | None = None) -> dict[str, Any]:
+    expr = compile_expression(expression)  # raises CelCompileError (exit 3)
+    class_exprs = []
+    if class_name is not None:
+        cls = snap.device_classes.get(class_name)
+        if cls is None:
+            raise NotFoundError(f'deviceclass "{class_name}" not found')
+        for i, sel in enumerate((cls.get("spec") or {}).get("selectors") or []):
+            text = (sel.get("cel") or {}).get("expression")
+            if text:
+                class_exprs.append((i, compile_expression(text)))
+    if node is not None:
+        if node not in snap.nodes and node not in snap.devices_by_node_name:
+            raise NotFoundError(f'node "{node}" not found')
+        entries = snap.devices_for_node(node)
+    else:
+        entries = list(snap.devices)
+
+    devices = []
+    groups: "OrderedDict[tuple, dict]" = OrderedDict()
+    errors: "OrderedDict[str, dict]" = OrderedDict()
+    counts = {o: 0 for o in OUTCOMES}
+    for entry in entries:
+        inp = _input(entry)
+        outcome, message, missing = None, None, None
+        for i, ce in class_exprs:
+            ok, err = ce.outcome(inp)
+            if err is not None:
+                outcome, message, missing = "class-error", f"class {class_name}: selector #{i}: {err.detail}", err.missing_key
+                break
+            if not ok:
+                outcome = "class-excluded"
+                break
+        if outcome is None:
+            ok, err = expr.outcome(inp)
+            if err is not None:
+                outcome, message, missing = "error", err.detail, err.missing_key
+            else:
+                outcome = "match" if ok else "no-match"
+        counts[outcome] += 1
+        where = entry.node_name or entry.scope
+        rec = {"driver": entry.driver, "pool": entry.pool, "device": entry.name, "node": where,
+               "slice": entry.slice_name, "outcome": outcome}
+        if message:
+            rec["error"] = message
+            err_group = errors.setdefault(message, {"message": message, "missingKey": missing, "count": 0,
+                                                    "devices": []})
+            err_group["count"] += 1
+            if len(err_group["devices"]) < 5:
+                err_group["devices"].append(f"{entry.driver}/{entry.pool}/{entry.name}")
+        devices.append(rec)
+        g = groups.setdefault((entry.driver, entry.pool, where),
+                              {"driver": entry.driver, "pool": entry.pool, "node": where,
+                               **{o: 0 for o in OUTCOMES}, "matching": []})
+        g[outcome] += 1
+        if outcome == "match":
+            g["matching"].append(entry.name)
+
+    considered = [e for e, d in zip(entries, devices) if d["outcome"] not in ("class-excluded", "class-error")]
+    hints = [h.as_dict() for h in diagnose(expression, considered or entries)]
+    # "no such key" on devices of drivers that never publish the name: suggest a driver guard
+    for e in errors.values():
+        if e["missingKey"] and e["message"].startswith("no such key"):
+            failing = sorted({d["driver"] for d in devices if d.get("error") == e["message"]})
+            ok_drivers = sorted({d["driver"] for d in devices if d["outcome"] in ("match", "no-match")})
+            if ok_drivers:
+                hints.append({"kind": "driver-guard", "column": None, "message":
+                              f'devices of {", ".join(failing)} have no "{e["missingKey"]}": guard the lookup with '
+                              f'device.driver == "{ok_drivers[0]}" && ... or has(...), or use --class'})
+    return {
+        "expression": expression,
+        "class": class_name,
+        "node": node,
+        "total": len(entries),
+        "counts": counts,
+        "groups": list(groups.values()),
+        "errors": list(errors.values()),
+        "hints": hints,
+        "devices": devices,
+    }

@@ -1,0 +1,290 @@
+"""Hints for classic selector mistakes, found by comparing the expression with real devices.
+
+``diagnose(expression, devices)`` parses the expression (it need not compile),
+finds every ``device.attributes[D].N`` / ``device.capacity[D].N`` reference
+and every comparison of such a reference with a literal, and checks them
+against what the devices (DeviceEntry objects from a snapshot) publish:
+
+* a name under the wrong domain, or a name used where a domain belongs;
+* a capacity read from ``attributes`` (or the reverse);
+* a name that no device publishes ("did you mean ...");
+* a quantity compared with a string or an int; a version compared as a string;
+  an int compared with a string (and the reverse);
+* a string compared with a value no device has (with the values that exist).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+from kubectl_dra.cel.device import attribute_key, split_qualified_name
+from kubectl_dra.cel.errors import CelCompileError
+from kubectl_dra.cel.syntax import Node, parse
+
+
+@dataclass(frozen=True)
+class Hint:
+    kind: str          # wrong-domain, domain-missing, name-as-domain, capacity-not-attribute, ...
+    message: str
+    column: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "column": self.column}
+
+
+@dataclass(frozen=True)
+class Ref:
+    kind: str      # "attributes" or "capacity"
+    domain: str
+    name: str
+    node: Node
+
+
+class Published:
+    """What a set of devices publishes: (domain, name) -> types / values / drivers."""
+
+    def __init__(self, devices: Iterable):
+        self.attr_types: dict[tuple[str, str], set[str]] = {}
+        self.attr_values: dict[tuple[str, str], set] = {}
+        self.attr_drivers: dict[tuple[str, str], set[str]] = {}
+        self.caps: dict[tuple[str, str], set[str]] = {}
+        self.drivers: set[str] = set()
+        for d in devices:
+            dev = d.device
+            self.drivers.add(d.driver)
+            for qname, raw in (dev.get("attributes") or {}).items():
+                key = attribute_key(raw or {})
+                if key is None:
+                    continue
+                dn = split_qualified_name(qname, d.driver)
+                self.attr_types.setdefault(dn, set()).add(key[0])
+                vals = self.attr_values.setdefault(dn, set())
+                if len(vals) < 50:
+                    vals.add(key[1])
+                self.attr_drivers.setdefault(dn, set()).add(d.driver)
+            for qname in (dev.get("capacity") or {}):
+                dn = split_qualified_name(qname, d.driver)
+                self.caps.setdefault(dn, set()).add(d.driver)
+
+    def names_in(self, kind: str, domain: str) -> list[str]:
+        src = self.attr_types if kind == "attributes" else self.caps
+        return sorted(n for (d, n) in src if d == domain)
+
+    def domains_of(self, kind: str, name: str) -> list[str]:
+        src = self.attr_types if kind == "attributes" else self.caps
+        return sorted(d for (d, n) in src if n == name)
+
+    def domains(self, kind: str) -> list[str]:
+        src = self.attr_types if kind == "attributes" else self.caps
+        return sorted({d for (d, _) in src})
+
+
+def _walk(n):
+    if isinstance(n, Node):
+        yield n
+        for x in (n.a, n.b, n.c, n.d):
+            yield from _walk(x)
+    elif isinstance(n, (list, tuple)):
+        for x in n:
+            yield from _walk(x)
+
+
+def _ref(n: Node) -> Ref | None:
+    """device.attributes["D"].N, device.attributes["D"]["N"] (and capacity)."""
+    if n.kind == "select" and not n.c:
+        inner, name = n.a, n.b
+    elif n.kind == "index" and n.b.kind == "lit" and isinstance(n.b.a, str):
+        inner, name = n.a, n.b.a
+    else:
+        return None
+    if inner.kind == "index" and inner.b.kind == "lit" and isinstance(inner.b.a, str):
+        root = inner.a
+        if root.kind == "select" and root.b in ("attributes", "capacity") and root.a.kind == "ident" \
+                and root.a.a == "device":
+            return Ref(root.b, inner.b.a, name, n)
+    return None
+
+
+def _has_ref(n: Node) -> Ref | None:
+    if n.kind == "select" and n.c:
+        return _ref(Node("select", n.col, n.a, n.b, False, line=n.line))
+    return None
+
+
+def _domain_index(n: Node):
+    """device.attributes["X"] used as a value (X should be a domain)."""
+    if n.kind == "index" and n.b.kind == "lit" and isinstance(n.b.a, str):
+        root = n.a
+        if root.kind == "select" and root.b in ("attributes", "capacity") and root.a.kind == "ident" \
+                and root.a.a == "device":
+            return root.b, n.b.a
+    return None
+
+
+def _access(kind: str, domain: str, name: str) -> str:
+    return f'device.{kind}["{domain}"].{name}'
+
+
+def _lit(n: Node):
+    if n.kind == "lit":
+        return n.b, n.a
+    if n.kind == "call" and n.b is None and n.a in ("quantity", "semver") and n.c and n.c[0].kind == "lit":
+        return n.a, n.c[0].a
+    return None
+
+
+def _fmt(v) -> str:
+    return f'"{v}"' if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def diagnose(expression: str, devices: Iterable) -> list[Hint]:
+    """Hints for the expression given the devices it will see (never raises on bad syntax)."""
+    try:
+        tree = parse(expression)
+    except CelCompileError:
+        return []
+    pub = Published(devices)
+    hints: list[Hint] = []
+    seen: set = set()
+
+    def add(h: Hint):
+        if (h.kind, h.message) not in seen:
+            seen.add((h.kind, h.message))
+            hints.append(h)
+
+    refs: list[Ref] = []
+    ref_nodes: set[int] = set()
+    for n in _walk(tree):
+        r = _ref(n) or _has_ref(n)
+        if r is not None:
+            refs.append(r)
+            ref_nodes.add(id(n.a))
+    # device.attributes["productName"] with a name where the domain belongs
+    for n in _walk(tree):
+        di = _domain_index(n)
+        if di is None:
+            continue
+        kind, domain = di
+        if domain in pub.domains(kind):
+            continue
+        owners = pub.domains_of(kind, domain)
+        if owners:
+            add(Hint("name-as-domain",
+                     f'"{domain}" is {"an attribute" if kind == "attributes" else "a capacity"} name, not a domain: '
+                     f'device.{kind}[...] takes the domain first, e.g. {_access(kind, owners[0], domain)}', n.col))
+    for r in refs:
+        _check_ref(r, pub, add)
+    for n in _walk(tree):
+        if n.kind == "call" and n.b is None and n.a in ("_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_") and len(n.c) == 2:
+            for side, other in ((n.c[0], n.c[1]), (n.c[1], n.c[0])):
+                r = _ref(side)
+                lit = _lit(other)
+                if r is not None and lit is not None:
+                    _check_comparison(r, n.a, lit, pub, add, n)
+        if n.kind == "call" and n.b is not None and n.a in ("isGreaterThan", "isLessThan", "compareTo") and n.c:
+            r = _ref(n.b)
+            lit = _lit(n.c[0])
+            if r is not None and lit is not None and lit[0] == "string":
+                add(Hint("string-argument", f"{n.a}() takes a {'quantity' if r.kind == 'capacity' else 'semver'} "
+                         f"value, not a string: use {n.a}({'quantity' if r.kind == 'capacity' else 'semver'}("
+                         f"{_fmt(lit[1])}))", n.col))
+    return hints
+
+
+def _check_ref(r: Ref, pub: Published, add) -> None:
+    kind, other = r.kind, ("capacity" if r.kind == "attributes" else "attributes")
+    here = pub.attr_types if kind == "attributes" else pub.caps
+    there = pub.caps if kind == "attributes" else pub.attr_types
+    if (r.domain, r.name) in here:
+        return
+    col = r.node.col
+    if (r.domain, r.name) in there:
+        add(Hint(f"{'capacity' if kind == 'attributes' else 'attribute'}-not-{kind[:-1] if kind == 'attributes' else 'capacity'}",
+                 f'"{r.name}" is published as {"a capacity" if kind == "attributes" else "an attribute"}, '
+                 f'not {"an attribute" if kind == "attributes" else "a capacity"}: use {_access(other, r.domain, r.name)}', col))
+        return
+    domains = pub.domains_of(kind, r.name)
+    if domains:
+        add(Hint("wrong-domain",
+                 f'"{r.name}" is published under domain {", ".join(repr(d).replace(chr(39), chr(34)) for d in domains)}, '
+                 f'not "{r.domain}": use {_access(kind, domains[0], r.name)}', col))
+        return
+    other_domains = pub.domains_of(other, r.name)
+    if other_domains:
+        add(Hint(f"{'capacity' if kind == 'attributes' else 'attribute'}-not-{kind[:-1] if kind == 'attributes' else 'capacity'}",
+                 f'"{r.name}" is published as {"a capacity" if kind == "attributes" else "an attribute"} of domain '
+                 f'"{other_domains[0]}": use {_access(other, other_domains[0], r.name)}', col))
+        return
+    names = pub.names_in(kind, r.domain)
+    if names:
+        close = difflib.get_close_matches(r.name, names, n=3, cutoff=0.6)
+        lower = [n for n in names if n.lower() == r.name.lower()]
+        guess = lower or close
+        msg = f'no device publishes {kind[:-1] if kind == "attributes" else "capacity"} "{r.name}" in domain "{r.domain}"'
+        if guess:
+            msg += f"; did you mean {', '.join(guess)}?"
+        msg += f" (names in that domain: {', '.join(names)})"
+        add(Hint("unknown-name", msg, col))
+        return
+    all_domains = pub.domains(kind)
+    close = difflib.get_close_matches(r.domain, all_domains, n=2, cutoff=0.5)
+    msg = f'no device publishes {kind} in domain "{r.domain}"'
+    if close:
+        msg += f"; did you mean {', '.join(close)}?"
+    if all_domains:
+        msg += f" (domains: {', '.join(all_domains)})"
+    add(Hint("unknown-domain", msg, col))
+
+
+def _check_comparison(r: Ref, op: str, lit, pub: Published, add, node: Node) -> None:
+    ltype, lval = lit
+    col = node.col
+    acc = _access(r.kind, r.domain, r.name)
+    if r.kind == "capacity":
+        if (r.domain, r.name) not in pub.caps:
+            return
+        if ltype in ("string", "int", "double", "uint"):
+            want = lval if ltype == "string" else str(lval)
+            add(Hint("quantity-vs-" + ("string" if ltype == "string" else "number"),
+                     f"{acc} is a quantity; comparing it with {'a string' if ltype == 'string' else 'a number'} "
+                     f"{'is a type error' if op not in ('_==_', '_!=_') else 'is never equal'}: use "
+                     f'{acc}.compareTo(quantity("{want}")) {op.strip("_")} 0 '
+                     f'(or .isGreaterThan(quantity("{want}")))', col))
+        return
+    types = pub.attr_types.get((r.domain, r.name))
+    if not types:
+        return
+    if "version" in types and ltype == "string":
+        fn = {"_<_": "isLessThan", "_>_": "isGreaterThan"}.get(op)
+        suggestion = (f'{acc}.{fn}(semver("{lval}"))' if fn else
+                      f'{acc}.compareTo(semver("{lval}")) {op.strip("_")} 0')
+        add(Hint("version-as-string",
+                 f"{acc} is a version; a string never equals it and strings do not order like versions: "
+                 f"use {suggestion}", col))
+        return
+    if "int" in types and ltype == "string":
+        add(Hint("int-vs-string", f'{acc} is an int; compare it with a number, e.g. {acc} {op.strip("_")} {lval}'
+                 if str(lval).lstrip("-").isdigit() else f"{acc} is an int, not a string", col))
+        return
+    if "string" in types and ltype in ("int", "uint", "double"):
+        add(Hint("string-vs-int", f'{acc} is a string; compare it with a string, e.g. {acc} {op.strip("_")} "{lval}"',
+                 col))
+        return
+    if "bool" in types and ltype == "string":
+        add(Hint("bool-vs-string", f"{acc} is a bool; compare it with true/false (or use it directly)", col))
+        return
+    if "string" in types and ltype == "string" and op in ("_==_", "_!=_"):
+        values = pub.attr_values.get((r.domain, r.name), set())
+        if lval not in values and values:
+            shown = sorted(str(v) for v in values)[:10]
+            close = difflib.get_close_matches(lval, shown, n=2, cutoff=0.4)
+            contains = [v for v in shown if lval.lower() in v.lower()]
+            msg = f"no device has {acc} == {_fmt(lval)}"
+            if contains or close:
+                msg += f"; did you mean {', '.join(_fmt(v) for v in (contains or close))}?"
+            msg += f" (values: {', '.join(_fmt(v) for v in shown)})"
+            add(Hint("unknown-value", msg, col))
+    if "version" in types and ltype == "semver":
+        return
