@@ -1,0 +1,28 @@
+import pytest
+
+from kubectl_dra.errors import UsageError
+from kubectl_dra.features import defaults_for_version, parse_feature_gates
+
+
+def test_defaults_134():
+    g = defaults_for_version("v1.34.1")
+    assert g.admin_access and g.prioritized_list and g.device_status
+    assert not (g.device_taints or g.partitionable_devices or g.consumable_capacity or g.device_binding_conditions)
+    assert g.implementation == "stable"
+
+
+def test_defaults_unknown_is_newest():
+    assert defaults_for_version(None) == defaults_for_version("v1.99.0") == defaults_for_version("1.36")
+    assert defaults_for_version("1.36").consumable_capacity
+    assert defaults_for_version("1.36").implementation == "experimental"
+
+
+def test_parse():
+    g = parse_feature_gates("DRAAdminAccess=false, DRADeviceTaints=true", base=defaults_for_version("1.34"))
+    assert not g.admin_access and g.device_taints
+    with pytest.raises(UsageError):
+        parse_feature_gates("Nope=true")
+    with pytest.raises(UsageError):
+        parse_feature_gates("DRAAdminAccess=yes")
+    with pytest.raises(UsageError):
+        parse_feature_gates("DRAAdminAccess")
