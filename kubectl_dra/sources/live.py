@@ -15,6 +15,7 @@ kubeconfig).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import ssl
@@ -153,6 +154,27 @@ def _merged_contexts(docs: list[dict]) -> tuple[dict[str, dict], str | None]:
     return contexts, current
 
 
+class _ClientLog(logging.Handler):
+    """Capture what the kubernetes client logs on the root logger while loading the kubeconfig
+    (it reports credential plugin failures that way), instead of letting it reach stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> "_ClientLog":
+        root = logging.getLogger()
+        self._saved = root.handlers[:]
+        root.handlers[:] = [self]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger().handlers[:] = self._saved
+
+
 def _configure(kubeconfig: str | None, context: str | None, request_timeout: float) -> _Target:
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
@@ -186,15 +208,28 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
             raise InputError(f"context {ctx_name!r} not found in {where} (available: {avail})")
         ns = (contexts[ctx_name] or {}).get("namespace") or "default"
         try:
-            k8s_config.load_kube_config(config_file=os.pathsep.join(paths), context=ctx_name,
-                                        client_configuration=cfg, persist_config=False)
+            with _ClientLog() as client_log:
+                k8s_config.load_kube_config(config_file=os.pathsep.join(paths), context=ctx_name,
+                                            client_configuration=cfg, persist_config=False)
+            # The client only logs a failing exec credential plugin and goes on without credentials.
+            for msg in client_log.messages:
+                if msg.startswith("exec:"):
+                    raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(msg)}")
         except ConfigException as e:
+            if str(e).startswith("exec:"):  # the credential plugin ran and failed: an auth problem, not input
+                raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(e)}") from None
             raise InputError(f"kubeconfig context {ctx_name!r}: {_one_line(e)}") from None
         except (OSError, ValueError, TypeError, KeyError) as e:
             raise InputError(f"kubeconfig context {ctx_name!r} is not usable: {_one_line(e)}") from None
     # One attempt per request: a dead server should fail fast and say so, not retry silently.
     cfg.retries = False
     cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, MAX_WORKERS + 2)
+    try:
+        # Resolve the credentials once, here: token refresh hooks (exec plugins, service account token
+        # rotation) then do not run concurrently from the worker threads.
+        cfg.auth_settings()
+    except ConfigException as e:
+        raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(e)}") from None
     api_client = k8s_client.ApiClient(configuration=cfg)
     api_client.user_agent = USER_AGENT
     return _Target(api_client=api_client, context=ctx_name, server=cfg.host, namespace=ns)

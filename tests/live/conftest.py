@@ -79,6 +79,15 @@ def example_objects() -> list[dict]:
     return small_cluster()
 
 
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch):
+    """Proxy settings of the machine must not route test traffic anywhere but 127.0.0.1."""
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def small_objects() -> list[dict]:
     return copy.deepcopy(small_cluster())

@@ -326,3 +326,31 @@ def test_in_cluster_service_account(apiserver, tmp_path, monkeypatch):
     objects, info = load(None)
     assert info.description == f"in-cluster ({apiserver.url})" and info.namespace == "team-b"
     assert names(objects, "ResourceClaim") == [("default", "my-gpu"), ("team-b", "other-team-gpu")]
+
+
+def _exec_kubeconfig(srv, tmp_path, script_body: str):
+    plugin = tmp_path / "cred-plugin"
+    plugin.write_text("#!/bin/sh\n" + script_body)
+    plugin.chmod(0o755)
+    kc = srv.kubeconfig(tmp_path / "kc")
+    cfg = yaml.safe_load(kc.read_text())
+    cfg["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                                        "interactiveMode": "Never"}}
+    kc.write_text(yaml.safe_dump(cfg))
+    return kc
+
+
+def test_exec_credential_plugin(apiserver, tmp_path):
+    cred = ('{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", '
+            f'"status": {{"token": "{apiserver.token}"}}}}')
+    objects, _ = load(_exec_kubeconfig(apiserver, tmp_path, f"echo '{cred}'\n"))
+    assert names(objects, "ResourceSlice")
+    assert {r.authorization for r in apiserver.requests} == {f"Bearer {apiserver.token}"}
+
+
+def test_failing_exec_credential_plugin(apiserver, tmp_path):
+    with pytest.raises(ClusterError) as err:
+        load(_exec_kubeconfig(apiserver, tmp_path, "echo 'login expired' >&2\nexit 1\n"))
+    msg = assert_one_line(err)
+    assert msg.startswith("cannot get credentials for context 'test'") and "login expired" in msg
+    assert apiserver.requests == []
