@@ -62,6 +62,10 @@ _ATTR_REF = re.compile(
     r"(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*[\"']([^\"']+)[\"']\s*\])")
 
 
+_ERROR_PREFIX = re.compile(r"^claim ([^/\s]+)/([^,:\s]+)(?:, request ([^:]+))?:")
+_CLASS_IN_ERROR = re.compile(r'device ?class(?:\.resource\.k8s\.io)? "?([^"\s:]+)"? not found')
+
+
 @dataclass
 class Reason:
     code: str
@@ -313,9 +317,7 @@ class _Explainer:
         trace = outcome.trace
         reasons: list[Reason] = []
         if outcome.error:
-            code = CEL_ERROR if "CEL" in outcome.error or "cel" in outcome.error else (
-                NO_CLASS if "device class" in outcome.error.lower() and "not found" in outcome.error.lower() else ALLOCATION_ERROR)
-            return [Reason(code, outcome.error)]
+            return [self.explain_error(outcome.error, trace)]
         if outcome.unschedulable_reason:
             reasons.append(Reason(INVALID_POOL, outcome.unschedulable_reason))
         incomplete = [p for p in (trace.pools if trace else []) if p.get("state") == "incomplete"]
@@ -328,6 +330,37 @@ class _Explainer:
             claim = self.claims.get(claim_name) or {}
             reasons.append(self.classify(rt, claim, claim_name, node_name, incomplete))
         return reasons
+
+    def explain_error(self, error: str, trace) -> Reason:
+        """An error that aborts allocation (upstream returns it to the scheduler as is)."""
+        m = _ERROR_PREFIX.match(error)
+        claim_name = m.group(2) if m else None
+        request = m.group(3) if m else None
+        lowered = error.lower()
+        if "cel" in lowered:
+            code = CEL_ERROR
+        elif "device class" in lowered and "not found" in lowered:
+            code = NO_CLASS
+        else:
+            code = ALLOCATION_ERROR
+        details: dict = {"error": error}
+        message = error
+        errs = [e for rt in (trace.requests if trace else []) for e in rt.cel_errors
+                if claim_name is None or rt.claim.endswith("/" + claim_name)]
+        if code == CEL_ERROR and errs:
+            details["celErrors"] = errs[:5]
+            if request is None:
+                request = next((rt.request for rt in trace.requests if rt.cel_errors), None)
+            message = f"{error} (first failing device: {errs[0].get('device')})"
+        fixes = []
+        if code == NO_CLASS:
+            cls = _CLASS_IN_ERROR.search(error)
+            fixes.append(f"create DeviceClass {cls.group(1)} or fix deviceClassName in the claim" if cls
+                         else "fix deviceClassName in the claim")
+        elif code == CEL_ERROR:
+            fixes.append("guard the selector with has() or check the attribute names this driver publishes "
+                         "(`kubectl dra match` shows which devices error and why)")
+        return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
 
     def classify(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> Reason:
         f = self.funnel(rt, claim, node_name)
