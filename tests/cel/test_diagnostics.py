@@ -1,0 +1,58 @@
+"""Every diagnostic hint, triggered by a realistic wrong selector against the driver fixtures."""
+
+import pytest
+
+from kubectl_dra.cel.diagnostics import diagnose
+
+CASES = [
+    ('device.attributes["nvidia.com"].productName == "NVIDIA H100 80GB HBM3"', "wrong-domain",
+     'use device.attributes["gpu.nvidia.com"].productName'),
+    ('device.attributes["gpu.example.com"].ifName == "eth1"', "wrong-domain",
+     'use device.attributes["dra.net"].ifName'),
+    ('device.attributes["productName"] == "NVIDIA H100 80GB HBM3"', "name-as-domain",
+     'e.g. device.attributes["gpu.nvidia.com"].productName'),
+    ('device.attributes["gpu.nvidia.com"].memory > 40', "capacity-not-attribute",
+     'use device.capacity["gpu.nvidia.com"].memory'),
+    ('device.capacity["gpu.intel.com"].model == "Data Center GPU Flex 170"', "attribute-not-capacity",
+     'use device.attributes["gpu.intel.com"].model'),
+    ('device.attributes["gpu.nvidia.com"].productname == "NVIDIA H100 80GB HBM3"', "unknown-name",
+     "did you mean productName?"),
+    ('device.attributes["gpu.nvidia.co"].productName == "x"', "wrong-domain", '"gpu.nvidia.com"'),
+    ('device.attributes["gpu.amd.com"].computeUnits >= 304', "unknown-domain", 'domain "gpu.amd.com"'),
+    ('device.capacity["gpu.nvidia.com"].memory >= "40Gi"', "quantity-vs-string",
+     'memory.compareTo(quantity("40Gi")) >= 0'),
+    ('device.capacity["gpu.example.com"].memory == 85899345920', "quantity-vs-number",
+     'quantity("85899345920")'),
+    ('device.attributes["gpu.nvidia.com"].driverVersion >= "550.0.0"', "version-as-string",
+     'driverVersion.compareTo(semver("550.0.0")) >= 0'),
+    ('device.attributes["gpu.example.com"].driverVersion == "1.0.0"', "version-as-string",
+     'compareTo(semver("1.0.0")) == 0'),
+    ('device.attributes["gpu.nvidia.com"].driverVersion.isGreaterThan("550.0.0")', "string-argument",
+     'isGreaterThan(semver("550.0.0"))'),
+    ('device.attributes["dra.net"].mtu == "9000"', "int-vs-string", 'device.attributes["dra.net"].mtu == 9000'),
+    ('device.attributes["gpu.nvidia.com"].architecture == 9', "string-vs-int", '== "9"'),
+    ('device.attributes["dra.net"].rdma == "true"', "bool-vs-string", "compare it with true/false"),
+    ('device.attributes["gpu.nvidia.com"].productName == "H100"', "unknown-value",
+     'did you mean "NVIDIA H100 80GB HBM3"?'),
+]
+
+
+@pytest.mark.parametrize("expr,kind,text", CASES)
+def test_hint(driver_snapshot, expr, kind, text):
+    hints = diagnose(expr, driver_snapshot.devices)
+    kinds = [h.kind for h in hints]
+    assert kind in kinds, hints
+    hint = hints[kinds.index(kind)]
+    assert text in hint.message
+
+
+def test_correct_selectors_get_no_hints(driver_snapshot):
+    for expr in ('device.attributes["gpu.nvidia.com"].productName == "NVIDIA H100 80GB HBM3"',
+                 'device.capacity["gpu.nvidia.com"].memory.compareTo(quantity("40Gi")) >= 0',
+                 'device.attributes["gpu.nvidia.com"].driverVersion.isGreaterThan(semver("550.0.0"))',
+                 'device.attributes["dra.net"].rdma && device.attributes["dra.net"].mtu >= 9000'):
+        assert diagnose(expr, driver_snapshot.devices) == []
+
+
+def test_bad_syntax_gives_no_hints_rather_than_crashing(driver_snapshot):
+    assert diagnose('device.attributes["x"', driver_snapshot.devices) == []
