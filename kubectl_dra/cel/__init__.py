@@ -90,8 +90,6 @@ class CompiledExpression:
     # -- memo trie -------------------------------------------------------------------------------
     def _lookup(self, inp: DeviceInput):
         self.stats["evaluations"] += 1
-        if inp.error is not None:
-            return _Leaf(False, None, inp.error, None)
         node = self._root
         while node is not None:
             if type(node) is _Leaf:

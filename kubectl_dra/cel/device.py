@@ -45,52 +45,82 @@ def attribute_key(raw: Mapping[str, Any]):
 def attribute_value(key):
     kind, v = key
     if kind == "version":
-        return Semver.parse(v)
+        try:
+            return Semver.parse(v)
+        except ValueError as e:
+            raise CelError(f"parse semantic version: {e}") from None
+    if kind == "invalid":
+        raise CelError(f"attribute {v}: unsupported attribute value")
     if kind == "int":
         return int(v)
     return v
 
 
 class DeviceInput:
-    """The inputs of one evaluation: driver, attributes, capacity, allowMultipleAllocations."""
+    """The inputs of one evaluation: driver, attributes, capacity, allowMultipleAllocations.
 
-    __slots__ = ("driver", "attrs", "caps", "allow", "label", "error", "_qcache")
+    Built lazily: single values are looked up in the raw maps directly
+    (``domain/name``, or the bare ``name`` when the domain is the driver's);
+    the per-domain maps are only built when an expression lists keys.
+    Upstream converts every attribute up front and fails on an unparsable
+    version anywhere in the device; here that error surfaces only when the
+    attribute is read (the API server validates versions, so this is rare).
+    """
+
+    __slots__ = ("driver", "raw_attrs", "raw_caps", "allow", "label", "_attrs", "_caps")
 
     def __init__(self, driver: str, attributes: Mapping[str, Any] | None, capacity: Mapping[str, Any] | None,
                  allow_multiple_allocations: bool | None = None, label: str | None = None):
         self.driver = driver or ""
+        self.raw_attrs = attributes or {}
+        self.raw_caps = capacity or {}
         self.allow = bool(allow_multiple_allocations) if allow_multiple_allocations is not None else False
         self.label = label
-        self.error: str | None = None
-        self._qcache: dict = {}
-        attrs: dict[str, dict[str, Any]] = {}
-        for name, raw in (attributes or {}).items():
-            key = attribute_key(raw or {})
-            if key is None:
-                self.error = f"attribute {name}: unsupported attribute value"
-                continue
-            if key[0] == "version":
-                try:
-                    Semver.parse(key[1])
-                except ValueError as e:
-                    self.error = f"attribute {name}: parse semantic version: {e}"
-            domain, ident = split_qualified_name(name, self.driver)
-            attrs.setdefault(domain, {})[ident] = key
-        caps: dict[str, dict[str, Any]] = {}
-        for name, raw in (capacity or {}).items():
-            domain, ident = split_qualified_name(name, self.driver)
-            value = raw.get("value") if isinstance(raw, Mapping) else raw
-            caps.setdefault(domain, {})[ident] = str(value)
-        self.attrs = attrs
-        self.caps = caps
+        self._attrs = None
+        self._caps = None
+
+    error = None  # kept for callers that check it; conversion errors surface on read
+
+    def _lookup(self, raw: Mapping[str, Any], domain: str, name: str):
+        v = raw.get(domain + "/" + name)
+        if v is None and domain == self.driver:
+            v = raw.get(name)
+        return v
+
+    @property
+    def attrs(self) -> dict:
+        if self._attrs is None:
+            out: dict = {}
+            for qname, raw in self.raw_attrs.items():
+                d, i = split_qualified_name(qname, self.driver)
+                out.setdefault(d, {})[i] = attribute_key(raw or {}) or ("invalid", qname)
+            self._attrs = out
+        return self._attrs
+
+    @property
+    def caps(self) -> dict:
+        if self._caps is None:
+            out: dict = {}
+            for qname, raw in self.raw_caps.items():
+                d, i = split_qualified_name(qname, self.driver)
+                value = raw.get("value") if isinstance(raw, Mapping) else raw
+                out.setdefault(d, {})[i] = str(value)
+            self._caps = out
+        return self._caps
 
     # -- reads, keyed by path (used by the memo trie) --------------------------------------
     def key_for(self, path: tuple):
         kind = path[0]
         if kind == "a":
-            return self.attrs.get(path[1], {}).get(path[2], MISSING)
+            raw = self._lookup(self.raw_attrs, path[1], path[2])
+            if raw is None:
+                return MISSING
+            return attribute_key(raw) or ("invalid", path[2])
         if kind == "c":
-            return self.caps.get(path[1], {}).get(path[2], MISSING)
+            raw = self._lookup(self.raw_caps, path[1], path[2])
+            if raw is None:
+                return MISSING
+            return str(raw.get("value") if isinstance(raw, Mapping) else raw)
         if kind == "d":
             return self.driver
         if kind == "m":
@@ -106,14 +136,10 @@ class DeviceInput:
         raise KeyError(path)  # pragma: no cover
 
     def quantity(self, text: str) -> Quantity:
-        q = self._qcache.get(text)
-        if q is None:
-            try:
-                q = Quantity.parse(text)
-            except QuantityError as e:
-                raise CelError(f"capacity value {text!r}: {e}") from None
-            self._qcache[text] = q
-        return q
+        try:
+            return Quantity.parse(text)
+        except QuantityError as e:
+            raise CelError(f"capacity value {text!r}: {e}") from None
 
 
 class Recorder:
