@@ -18,11 +18,10 @@ import json
 import logging
 import os
 import socket
-import ssl
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import yaml
