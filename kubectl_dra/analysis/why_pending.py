@@ -545,11 +545,21 @@ def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fea
         node_names = [n for n in node_names if n in only_nodes]
     blocking_target = any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, "no-claims") for r in target_reasons)
     nodes_out = []
+    what_if_budget = WHAT_IF_MAX_NODES
     for n in node_names:
         node = snap.nodes.get(n)
         excl = node_exclusions(pod, n, node, allocated)
         if excl:
-            nodes_out.append({"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in excl]})
+            entry = {"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in excl]}
+            # Would lifting a cordon or taint be enough?  Check a bounded number of such nodes.
+            if (to_allocate and what_if_budget > 0
+                    and all((x.details or {}).get("cause") == "taint" for x in excl)):
+                what_if_budget -= 1
+                if alloc.allocate(n, to_allocate).fits:
+                    entry["wouldFitWithoutTaints"] = True
+                    for r in entry["reasons"]:
+                        r["fixes"] = [f + f" (then it fits on {n})" for f in r.get("fixes") or []]
+            nodes_out.append(entry)
             continue
         if not to_allocate:
             ok = not blocking_target
@@ -565,6 +575,8 @@ def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fea
         else:
             reasons = explainer.explain_failure(outcome, n)
             nodes_out.append({"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in reasons]})
+    if not any(x["fits"] for x in nodes_out) and to_allocate:
+        _check_freeing_finished(snap, gates, to_allocate, nodes_out)
     fitting = [x["name"] for x in nodes_out if x["fits"]]
     report = {
         "target": {"kind": kind, "namespace": namespace, "name": name},
@@ -651,4 +663,47 @@ def scheduler_words(snap: Snapshot, pod: Mapping[str, Any]) -> dict:
                      (e.get("metadata") or {}).get("creationTimestamp") or "")
         out["event"] = {"message": newest.get("message") or newest.get("note"), "count": newest.get("count"),
                         "lastTimestamp": newest.get("lastTimestamp") or newest.get("eventTime")}
+    return out
+
+
+WHAT_IF_MAX_NODES = 50
+
+
+def _check_freeing_finished(snap: Snapshot, gates: FeatureGates, to_allocate: list[dict], nodes_out: list[dict]) -> None:
+    """What if the claims held by finished pods were released? Re-run those nodes and record the answer.
+
+    Only claims whose every reserving pod has finished (Succeeded/Failed) count: deleting those pods
+    (or the claims) is a safe, concrete fix.  At most WHAT_IF_MAX_NODES nodes are re-checked.
+    """
+    finished: set[tuple[str, str]] = set()
+    candidates: list[dict] = []
+    for n in nodes_out:
+        for r in n["reasons"]:
+            holders = (r.get("details") or {}).get("holders") or []
+            mine = [tuple(h["claim"].split("/", 1)) for h in holders if h["pods"] and all(p["finished"] for p in h["pods"])]
+            if mine:
+                finished.update(mine)
+                candidates.append(n)
+                break
+    if not finished:
+        return
+    import dataclasses
+
+    claims = {k: (_without_allocation(v) if k in finished else v) for k, v in snap.resource_claims.items()}
+    freed = dataclasses.replace(snap, resource_claims=claims)
+    alloc = Allocator(freed, gates)
+    for n in candidates[:WHAT_IF_MAX_NODES]:
+        outcome = alloc.allocate(n["name"], to_allocate)
+        n["ifFinishedPodsReleased"] = {"claims": sorted(f"{a}/{b}" for a, b in finished), "fits": outcome.fits}
+        if outcome.fits:
+            for r in n["reasons"]:
+                r.setdefault("fixes", [])
+                r["fixes"] = [f + f" (then it fits on {n['name']})" if "has Succeeded" in f or "has Failed" in f else f
+                              for f in r["fixes"]]
+
+
+def _without_allocation(claim: Mapping[str, Any]) -> dict:
+    out = dict(claim)
+    status = {k: v for k, v in (claim.get("status") or {}).items() if k not in ("allocation", "reservedFor")}
+    out["status"] = status
     return out

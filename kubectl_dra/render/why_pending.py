@@ -64,8 +64,7 @@ def render_text(report: dict, *, verbose: bool = False) -> None:
         p("[bold]Why, by node[/]" if not report["fits"] else "[bold]Nodes that do not fit[/]")
         for g in report["summary"]:
             n = len(g["nodes"])
-            where = f"claim {g['claim']}, request {g['request']}: " if g.get("request") else (
-                f"claim {g['claim']}: " if g.get("claim") else "")
+            where = f"claim {g['claim']}, request {g['request']}: " if g.get("request") else ""
             p(f"  [yellow]{n} node{'s' if n != 1 else ''}[/] [bold]{_s(g['code'])}[/]: {_s(where)}{_s(g['message'])}")
             p(f"    [dim]{_s(_node_list(g['nodes'], verbose))}[/]")
             funnel = ((g["example"].get("details") or {}).get("funnel"))

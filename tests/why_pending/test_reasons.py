@@ -140,8 +140,29 @@ def test_all_matching_devices_allocated_names_holders_and_finished_pods():
     assert holders["team-b/notebook-gpu"]["devices"] == ["gpu-2"]
     assert holders["team-b/notebook-gpu"]["pods"][0]["finished"] is True
     assert holders["team-a/llm-finetune-0-gpus-7xk2p"]["devices"] == ["gpu-0", "gpu-1"]
-    assert any("pod team-b/notebook has Succeeded" in f for f in r["fixes"])
-    assert "kubectl uncordon gpu-node-3" in r["fixes"]
+    # Both fixes were checked by re-running the allocator without the obstacle.
+    assert r["fixes"] == [
+        "pod team-b/notebook has Succeeded but its claim team-b/notebook-gpu still holds gpu-2: delete the pod "
+        "(or the claim) to free them (then it fits on gpu-node-1)",
+        "kubectl uncordon gpu-node-3 (then it fits on gpu-node-3)",
+    ]
+    node1 = next(n for n in r["nodes"] if n["name"] == "gpu-node-1")
+    assert node1["ifFinishedPodsReleased"] == {"claims": ["team-b/notebook-gpu"], "fits": True}
+
+
+def test_freeing_finished_pods_is_not_claimed_to_help_when_it_does_not(nvidia):
+    # 4 H100s: 3 held by a running pod, 1 by a finished one; the pod wants 3: freeing the finished one is not enough.
+    held = [claim("busy", request("g", NVIDIA, 3), namespace="t", allocated_on=H100,
+                  results=[("g", NVIDIA, H100, f"gpu-{i}") for i in range(3)], reserved_for=["runner"]),
+            claim("old", request("g", NVIDIA), namespace="t", allocated_on=H100,
+                  results=[("g", NVIDIA, H100, "gpu-3")], reserved_for=["done"]),
+            pod("runner", namespace="t", phase="Running"), pod("done", namespace="t", phase="Succeeded")]
+    sel = "device.attributes['gpu.nvidia.com'].architecture == 'Hopper'"
+    snap = snapshot(nvidia, held, claim("c", request("gpus", NVIDIA, 3, sel)), pod("p", ("gpus", "claim", "c")))
+    r = run(snap)
+    node = next(n for n in r["nodes"] if n["name"] == H100)
+    assert node["ifFinishedPodsReleased"] == {"claims": ["t/old"], "fits": False}
+    assert any(f.endswith("to free them") for f in r["fixes"])  # offered, but not promised to be enough
 
 
 def test_constraint_unsatisfiable_shows_attribute_values():
