@@ -250,3 +250,101 @@ def picked(outcome):
 
 ALL = all_enabled()
 G134 = defaults_for_version("1.34")
+
+
+# ---- additions for the rest of upstream's table (test_upstream_table_*.py) ----
+
+REGION1, REGION2 = "region-1", "region-2"
+CS1, CS2 = "counter-set-1", "counter-set-2"
+CAP0, CAP1 = "capacity-0", "capacity-1"
+
+
+def feats(*, admin=False, prioritized=False, partitionable=False, taints=False, binding=False,
+          consumable=False) -> FeatureGates:
+    """Exactly the allocator features an upstream case enables (upstream ``Features{...}``), nothing else.
+
+    ``binding`` is upstream's DeviceBindingAndStatus: both DRADeviceBindingConditions and
+    DRAResourceClaimDeviceStatus on.
+    """
+    return FeatureGates(admin_access=admin, prioritized_list=prioritized, partitionable_devices=partitionable,
+                        device_taints=taints, device_binding_conditions=binding, device_status=binding,
+                        consumable_capacity=consumable)
+
+
+NONE = feats()
+
+
+def unode(name: str, region: str = REGION1) -> dict:
+    """A node as upstream's table builds it: labels region=<region> and planet=earth."""
+    return node(name, region=region, planet="earth")
+
+
+def label_selector(key: str, *values) -> dict:
+    return {"nodeSelectorTerms": [{"matchExpressions": [match(key, *values)]}]}
+
+
+def class_expr(name: str, expression: str) -> dict:
+    """A DeviceClass with one CEL selector, written out (no driver selector added)."""
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": name},
+            "spec": {"selectors": [cel(expression)]}}
+
+
+def class_multi(name: str, driver: str, multi: bool) -> dict:
+    """Upstream classWithAllowMultipleAllocations: driver AND allowMultipleAllocations == multi."""
+    return class_expr(name, f'device.driver == "{driver}" && device.allowMultipleAllocations == {str(multi).lower()}')
+
+
+def counter_slice(name: str, node_name: str | None, pool: str, driver: str, counters: dict, *, count: int = 1,
+                  per_device: bool = False, generation: int = 1) -> dict:
+    """A slice that only carries sharedCounters (upstream sliceWithCounterSets)."""
+    return rslice(name, node_name, pool, driver, count=count, per_device=per_device, counters=counters,
+                  generation=generation)
+
+
+def range_policy(value, default="2", lo="2", step="2", hi="4") -> dict:
+    """Upstream withCapacityRequestPolicyRange: default 2, range min 2, step 2, max 4."""
+    return {"value": str(value), "requestPolicy": {"default": default,
+                                                    "validRange": {"min": lo, "step": step, "max": hi}}}
+
+
+def values_policy(value, default, *more) -> dict:
+    """Upstream withCapacityRequestPolicyValidValues: the default is the first valid value."""
+    return {"value": str(value), "requestPolicy": {"default": str(default),
+                                                    "validValues": [str(default), *[str(m) for m in more]]}}
+
+
+def in_use(*ids, name: str = "in-use") -> dict:
+    """Devices already allocated (upstream allocatedDevices): one claim holding (driver, pool, device) ids."""
+    return allocated(name, *ids)
+
+
+def shared_use(device_id, consumed: dict, name: str = "sharer") -> dict:
+    """Capacity already consumed on a multi-allocatable device (upstream allocatedCapacityDevices)."""
+    return allocated(name, (*device_id, {"shareID": "11111111-2222-3333-4444-555555555555",
+                                         "consumedCapacity": dict(consumed)}))
+
+
+def run_cel(objects, claims, node_name=NODE1, gates: FeatureGates | None = None, nodes=None):
+    """Like :func:`run` but always with the real CEL module; adds upstream's default node (node-1, region-1)."""
+    objs = list(objects)
+    if node_name and not any(o.get("kind") == "Node" for o in objs):
+        objs.append(unode(node_name))
+    snap = Snapshot.from_objects(objs)
+    alloc = Allocator(snap, gates if gates is not None else NONE, cel_compile=None)
+    return alloc.allocate(node_name, claims)
+
+
+def consumed(outcome):
+    """[(claim, [(request, device, {capacity: exact value} | None, has shareID)])] in claim order."""
+    out = []
+    for k, v in outcome.results.items():
+        out.append((k[1], [(r.request, r.device,
+                            {n: Quantity.parse(q).value for n, q in r.consumed_capacity.items()}
+                            if r.consumed_capacity else None,
+                            r.share_id is not None) for r in v]))
+    return out
+
+
+def no_fit(outcome) -> bool:
+    """Upstream "no results, no error"."""
+    return not outcome.fits and outcome.error is None
