@@ -97,11 +97,12 @@ def _root(
 
 
 def _register() -> None:
-    from kubectl_dra.commands import dump, explain, get, why_pending
+    from kubectl_dra.commands import dump, explain, get, match, why_pending
 
     app.command("why-pending", help=why_pending.WHY_PENDING_HELP, no_args_is_help=True)(why_pending.why_pending)
     app.command("get", help=get.GET_HELP, no_args_is_help=True)(get.get)
     app.command("explain", help=explain.EXPLAIN_HELP, no_args_is_help=True)(explain.explain)
+    app.command("match", help=match.MATCH_HELP, no_args_is_help=True)(match.match)
     app.command("dump", help=dump.DUMP_HELP)(dump.dump)
 
 
