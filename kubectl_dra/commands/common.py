@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from kubectl_dra.completion import complete_context, complete_namespace
 from kubectl_dra.snapshot import Snapshot
 from kubectl_dra.sources import SourceOptions, load_snapshot
 from kubectl_dra.render.output import warn
@@ -20,10 +21,11 @@ Kubeconfig = Annotated[Optional[str], typer.Option(
     "--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).",
     rich_help_panel=SOURCE_PANEL)]
 Context = Annotated[Optional[str], typer.Option(
-    "--context", metavar="NAME", help="The kubeconfig context to use.", rich_help_panel=SOURCE_PANEL)]
+    "--context", metavar="NAME", help="The kubeconfig context to use.", rich_help_panel=SOURCE_PANEL,
+    autocompletion=complete_context)]
 Namespace = Annotated[Optional[str], typer.Option(
     "--namespace", "-n", metavar="NS", help="Namespace (default: the context's namespace, or 'default').",
-    rich_help_panel=SOURCE_PANEL)]
+    rich_help_panel=SOURCE_PANEL, autocompletion=complete_namespace)]
 AllNamespaces = Annotated[bool, typer.Option(
     "--all-namespaces", "-A", help="List namespaced objects across all namespaces.", rich_help_panel=SOURCE_PANEL)]
 RequestTimeout = Annotated[float, typer.Option(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from kubectl_dra import completion as comp
 from kubectl_dra.commands.common import (
     AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, snapshot_from_flags,
 )
@@ -24,7 +25,8 @@ Examples:
 
 
 def dump(
-    output: Annotated[str, typer.Option("--output", "-o", help="yaml or json.")] = "yaml",
+    output: Annotated[str, typer.Option("--output", "-o", help="yaml or json.",
+                                                autocompletion=comp.output_choices("yaml", "json"))] = "yaml",
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,

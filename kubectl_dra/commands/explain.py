@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from kubectl_dra import completion as comp
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
@@ -26,8 +27,10 @@ Examples:
 
 
 def explain(
-    target: Annotated[str, typer.Argument(metavar="TYPE/NAME", help="The object, e.g. claim/my-claim or node/gpu-node-1.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: text (default), json or yaml.")] = "",
+    target: Annotated[str, typer.Argument(metavar="TYPE/NAME", help="The object, e.g. claim/my-claim or node/gpu-node-1.",
+                                                   autocompletion=comp.complete_explain_target)],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: text (default), json or yaml.",
+                                                autocompletion=comp.output_choices("text", "json", "yaml"))] = "",
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,

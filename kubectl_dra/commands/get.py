@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from kubectl_dra.analysis import inventory
+from kubectl_dra import completion as comp
 from kubectl_dra.commands.common import (
     AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace,
     snapshot_from_flags,
@@ -53,14 +54,20 @@ Examples:
 
 
 def get(
-    kind: Annotated[str, typer.Argument(metavar="TYPE", help="devices, classes, slices, claims or templates.")],
-    names: Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Only these objects.", show_default=False)] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: wide, json, yaml or name.")] = "",
+    kind: Annotated[str, typer.Argument(metavar="TYPE", help="devices, classes, slices, claims or templates.",
+                                                 autocompletion=comp.complete_get_type)],
+    names: Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Only these objects.", show_default=False,
+                                                                   autocompletion=comp.complete_get_names)] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: wide, json, yaml or name.",
+                                                autocompletion=comp.output_choices("wide", "json", "yaml", "name"))] = "",
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
     selector: Annotated[Optional[str], typer.Option("--selector", "-l", help="Label selector (classes, slices, claims, templates).")] = None,
-    node: Annotated[Optional[str], typer.Option("--node", help="Only devices (or slices) available to this node.")] = None,
-    driver: Annotated[Optional[str], typer.Option("--driver", help="Only devices (or slices) of this driver.")] = None,
-    class_name: Annotated[Optional[str], typer.Option("--class", help="Only devices that match this DeviceClass.")] = None,
+    node: Annotated[Optional[str], typer.Option("--node", help="Only devices (or slices) available to this node.",
+                                                         autocompletion=comp.complete_node)] = None,
+    driver: Annotated[Optional[str], typer.Option("--driver", help="Only devices (or slices) of this driver.",
+                                                           autocompletion=comp.complete_driver)] = None,
+    class_name: Annotated[Optional[str], typer.Option("--class", help="Only devices that match this DeviceClass.",
+                                                               autocompletion=comp.complete_class)] = None,
     free: Annotated[bool, typer.Option("--free", help="Only devices that no claim holds.")] = False,
     allocated: Annotated[bool, typer.Option("--allocated", help="Only devices that a claim holds.")] = False,
     filename: Filenames = None,

@@ -1,0 +1,531 @@
+"""Where shell-completion candidates come from: the ``-f`` files on the command line, or the cluster of the
+kubeconfig context -- always within a deadline, never raising, never printing.
+
+A completion runs once per <TAB> in a fresh process, so everything here is built for one short life:
+
+* :func:`bounded` runs a lookup in a *daemon* thread and gives up at the process-wide deadline
+  (``KUBECTL_DRA_COMPLETION_TIMEOUT`` seconds, default 1.0, counted from the first lookup).  A daemon thread
+  never keeps the process alive, so a cluster that does not answer cannot hang the shell.
+* For the cluster, a small stdlib HTTPS client reads the kubeconfig itself (token, client certificate,
+  basic auth, CA data/file, insecure-skip-tls-verify).  Importing the official ``kubernetes`` client costs
+  about a second on its own, which is the whole budget; it is used only for what the small client cannot do
+  (``exec`` / ``auth-provider`` credentials, proxies, tls-server-name), through :mod:`kubectl_dra.sources.live`.
+* Only the collections a completion needs are fetched (one or two GETs, concurrently), not a whole snapshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import ssl
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import quote, urlencode, urlsplit
+
+BUDGET_ENV = "KUBECTL_DRA_COMPLETION_TIMEOUT"
+DEFAULT_BUDGET = 1.0
+GROUP = "resource.k8s.io"
+READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
+PAGE_SIZE = 500
+MAX_PAGES = 20
+
+#: collection name -> (API group, namespaced)
+RESOURCES: Mapping[str, tuple[str, bool]] = {
+    "nodes": ("", False),
+    "namespaces": ("", False),
+    "pods": ("", True),
+    "deviceclasses": (GROUP, False),
+    "resourceslices": (GROUP, False),
+    "resourceclaims": (GROUP, True),
+    "resourceclaimtemplates": (GROUP, True),
+}
+_KIND_TO_RESOURCE = {"Node": "nodes", "Namespace": "namespaces", "Pod": "pods", "DeviceClass": "deviceclasses",
+                     "ResourceSlice": "resourceslices", "ResourceClaim": "resourceclaims",
+                     "ResourceClaimTemplate": "resourceclaimtemplates"}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# deadline
+
+
+def budget_seconds() -> float:
+    try:
+        value = float(os.environ.get(BUDGET_ENV, "") or DEFAULT_BUDGET)
+    except ValueError:
+        value = DEFAULT_BUDGET
+    return min(max(value, 0.05), 30.0)
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+
+_DEADLINE: Deadline | None = None
+_DEADLINE_LOCK = threading.Lock()
+
+
+def deadline() -> Deadline:
+    """The process-wide deadline, started by the first lookup."""
+    global _DEADLINE
+    with _DEADLINE_LOCK:
+        if _DEADLINE is None:
+            _DEADLINE = Deadline(budget_seconds())
+        return _DEADLINE
+
+
+def reset_deadline() -> None:
+    """Forget the deadline (tests that complete several times in one process)."""
+    global _DEADLINE
+    with _DEADLINE_LOCK:
+        _DEADLINE = None
+    _LOOKUPS.clear()
+
+
+def _spawn(fn: Callable[..., Any], *args: Any) -> tuple[threading.Thread, dict]:
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - a completion never raises
+            box["error"] = e
+
+    t = threading.Thread(target=run, name="kubectl-dra-complete", daemon=True)
+    t.start()
+    return t, box
+
+
+def bounded(fn: Callable[..., Any], *args: Any, default: Any = None) -> Any:
+    """``fn(*args)`` if it finishes before the deadline without raising, else ``default``."""
+    t, box = _spawn(fn, *args)
+    t.join(deadline().remaining())
+    if t.is_alive() or "value" not in box:
+        return default
+    return box["value"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# kubeconfig (read only; no network)
+
+
+def kubeconfig_files(explicit: str | None) -> list[str]:
+    """The kubeconfig files kubectl would merge: --kubeconfig, else $KUBECONFIG, else ~/.kube/config."""
+    if explicit:
+        path = os.path.expanduser(explicit)
+        return [path] if os.path.isfile(path) else []
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [p for p in (os.path.expanduser(x) for x in env.split(os.pathsep) if x) if os.path.isfile(p)]
+    default = os.path.expanduser("~/.kube/config")
+    return [default] if os.path.isfile(default) else []
+
+
+@dataclass
+class Kubeconfig:
+    clusters: dict[str, dict]
+    users: dict[str, dict]
+    contexts: dict[str, dict]
+    current: str | None
+    #: entry name -> directory of the file that defined it (relative paths are relative to it)
+    where: dict[tuple[str, str], str]
+
+
+def load_kubeconfig(explicit: str | None) -> Kubeconfig:
+    """Merge the kubeconfig files like kubectl: the first file to define a name wins."""
+    import yaml
+
+    kc = Kubeconfig({}, {}, {}, None, {})
+    for path in kubeconfig_files(explicit):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                doc = yaml.safe_load(fh)
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        if not isinstance(doc, dict):
+            continue
+        base = os.path.dirname(os.path.abspath(path))
+        for section, key, target in (("clusters", "cluster", kc.clusters), ("users", "user", kc.users),
+                                     ("contexts", "context", kc.contexts)):
+            items = doc.get(section)
+            if not isinstance(items, list):
+                continue
+            for item in items:
+                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                    continue
+                name = item["name"]
+                if name not in target:
+                    body = item.get(key)
+                    target[name] = body if isinstance(body, dict) else {}
+                    kc.where[(section, name)] = base
+        cur = doc.get("current-context")
+        if kc.current is None and isinstance(cur, str) and cur:
+            kc.current = cur
+    return kc
+
+
+# ----------------------------------------------------------------------------------------------------------
+# HTTP: a small stdlib client, or the kubernetes client through sources.live
+
+
+class _HttpStatus(Exception):
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+class _LiteClient:
+    """GET JSON from the API server with the credentials of a kubeconfig context (stdlib only)."""
+
+    def __init__(self, server: str, ssl_context: ssl.SSLContext | None, headers: dict[str, str]):
+        parts = urlsplit(server)
+        self.https = parts.scheme == "https"
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (443 if self.https else 80)
+        self.prefix = parts.path.rstrip("/")
+        self.ssl_context = ssl_context
+        self.headers = {"Accept": "application/json", "User-Agent": "kubectl-dra-completion", **headers}
+
+    def get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
+        import http.client
+
+        timeout = max(deadline().remaining(), 0.05)
+        if self.https:
+            conn = http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            url = self.prefix + path + ("?" + urlencode(query) if query else "")
+            conn.request("GET", url, headers=self.headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            if not 200 <= resp.status < 300:
+                raise _HttpStatus(resp.status)
+        finally:
+            conn.close()
+        doc = json.loads(body)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        return doc
+
+
+def _data_or_file(entry: Mapping[str, Any], key: str, base: str) -> tuple[bytes | None, str | None]:
+    """(decoded ``key-data``, or None; absolute path of ``key``, or None)."""
+    data = entry.get(f"{key}-data")
+    if isinstance(data, str) and data:
+        return base64.b64decode(data), None
+    path = entry.get(key)
+    if isinstance(path, str) and path:
+        path = os.path.expanduser(path)
+        return None, path if os.path.isabs(path) else os.path.join(base, path)
+    return None, None
+
+
+def _lite_client(kc: Kubeconfig, ctx_name: str) -> _LiteClient | None:
+    """A stdlib client for the context, or None when it needs the kubernetes client (exec plugins ...)."""
+    ctx = kc.contexts.get(ctx_name) or {}
+    cluster = kc.clusters.get(str(ctx.get("cluster"))) or {}
+    user = kc.users.get(str(ctx.get("user"))) or {}
+    server = cluster.get("server")
+    if not isinstance(server, str) or not server.startswith(("https://", "http://")):
+        return None
+    if user.get("exec") or user.get("auth-provider") or cluster.get("proxy-url") or cluster.get("tls-server-name"):
+        return None
+    cbase = kc.where.get(("clusters", str(ctx.get("cluster"))), os.getcwd())
+    ubase = kc.where.get(("users", str(ctx.get("user"))), os.getcwd())
+    headers: dict[str, str] = {}
+    token = user.get("token")
+    if not token and isinstance(user.get("tokenFile"), str):
+        path = os.path.expanduser(user["tokenFile"])
+        with open(path if os.path.isabs(path) else os.path.join(ubase, path), encoding="utf-8") as fh:
+            token = fh.read().strip()
+    if isinstance(token, str) and token:
+        headers["Authorization"] = f"Bearer {token}"
+    elif user.get("username") and user.get("password"):
+        cred = base64.b64encode(f"{user['username']}:{user['password']}".encode()).decode()
+        headers["Authorization"] = f"Basic {cred}"
+    ssl_ctx = None
+    if server.startswith("https://"):
+        if cluster.get("insecure-skip-tls-verify"):
+            ssl_ctx = ssl.create_default_context()
+            ssl_ctx.check_hostname = False
+            ssl_ctx.verify_mode = ssl.CERT_NONE
+        else:
+            ca_data, ca_file = _data_or_file(cluster, "certificate-authority", cbase)
+            if ca_data is not None:
+                ssl_ctx = ssl.create_default_context(cadata=ca_data.decode("ascii", "replace"))
+            else:
+                ssl_ctx = ssl.create_default_context(cafile=ca_file)
+        cert_data, cert_file = _data_or_file(user, "client-certificate", ubase)
+        key_data, key_file = _data_or_file(user, "client-key", ubase)
+        if (cert_data or cert_file) and (key_data or key_file):
+            with tempfile.TemporaryDirectory(prefix="kubectl-dra-complete-") as tmp:
+                if cert_data is not None:
+                    cert_file = os.path.join(tmp, "client.crt")
+                    with open(cert_file, "wb") as fh:
+                        fh.write(cert_data)
+                if key_data is not None:
+                    key_file = os.path.join(tmp, "client.key")
+                    with open(key_file, "wb") as fh:
+                        fh.write(key_data)
+                ssl_ctx.load_cert_chain(cert_file, key_file)
+    return _LiteClient(server, ssl_ctx, headers)
+
+
+class _KubernetesClient:
+    """The official client, for contexts the small client cannot handle (slow to import)."""
+
+    def __init__(self, kubeconfig: str | None, context: str | None):
+        from kubectl_dra.sources import live
+
+        timeout = max(deadline().remaining(), 0.05)
+        self.target = live._configure(kubeconfig, context, timeout)
+        self.fetcher = live._Fetcher(self.target, timeout)
+        self.namespace = self.target.namespace
+
+    def get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
+        self.fetcher.timeout = max(deadline().remaining(), 0.05)
+        try:
+            return self.fetcher.get(path, query)
+        except Exception as e:  # noqa: BLE001
+            raise _HttpStatus(getattr(e, "status", 0)) from None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# sources
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """The source flags typed so far on the command line."""
+
+    filenames: tuple[str, ...] = ()
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "SourceSpec":
+        files = params.get("filename") or ()
+        if isinstance(files, str):
+            files = (files,)
+        # Never read stdin while completing: the shell's terminal is not a manifest.
+        files = tuple(os.path.expanduser(f) for f in files if isinstance(f, str) and f and f != "-")
+
+        def text(key: str) -> str | None:
+            v = params.get(key)
+            return v if isinstance(v, str) and v else None
+
+        return cls(filenames=files, kubeconfig=text("kubeconfig"), context=text("context"),
+                   namespace=text("namespace"), all_namespaces=bool(params.get("all_namespaces")))
+
+
+def _with_kind(items: Iterable[Any], list_doc: Mapping[str, Any]) -> list[dict]:
+    list_kind = str(list_doc.get("kind") or "")
+    kind = list_kind[:-4] if list_kind.endswith("List") else list_kind
+    api_version = list_doc.get("apiVersion") or ""
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            if "kind" not in item or "apiVersion" not in item:
+                item = {"kind": item.get("kind") or kind, "apiVersion": item.get("apiVersion") or api_version, **item}
+            out.append(item)
+    return out
+
+
+def _normalized(objects: Iterable[dict]) -> list[dict]:
+    from kubectl_dra.normalize import normalize_object
+
+    out = []
+    for obj in objects:
+        try:
+            n = normalize_object(obj)
+        except Exception:  # noqa: BLE001 - a malformed object is just not a candidate
+            continue
+        if n is not None:
+            out.append(n)
+    return out
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str:
+    return str(((obj.get("metadata") or {}).get("namespace")) or "")
+
+
+def name_of(obj: Mapping[str, Any]) -> str:
+    return str(((obj.get("metadata") or {}).get("name")) or "")
+
+
+class Lookup:
+    """Objects for completion from one source.  Every method returns what it has by the deadline."""
+
+    def __init__(self, spec: SourceSpec):
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._file_objects: list[dict] | None = None
+        self._client: Any = None
+        self._client_ns: str | None = None
+        self._client_error = False
+        self._version: str | None = None
+        self._cache: dict[tuple[str, str | None], list[dict]] = {}
+
+    @property
+    def offline(self) -> bool:
+        return bool(self.spec.filenames)
+
+    # -- files ---------------------------------------------------------------------------------------------
+    def _load_files(self) -> list[dict]:
+        with self._lock:
+            if self._file_objects is None:
+                from kubectl_dra.sources.files import load_files
+
+                objects, _ = load_files(self.spec.filenames)
+                self._file_objects = _normalized(objects)
+            return self._file_objects
+
+    def _from_files(self, resource: str, namespace: str | None) -> list[dict]:
+        objs = self._load_files()
+        if resource == "namespaces":
+            names = {name_of(o) for o in objs if o.get("kind") == "Namespace"}
+            names |= {namespace_of(o) for o in objs if namespace_of(o)}
+            return [{"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": n}} for n in sorted(names)]
+        out = [o for o in objs if _KIND_TO_RESOURCE.get(str(o.get("kind"))) == resource]
+        if namespace is not None and RESOURCES[resource][1]:
+            out = [o for o in out if (namespace_of(o) or "default") == namespace]
+        return out
+
+    # -- cluster -------------------------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        with self._lock:
+            if self._client is None and not self._client_error:
+                try:
+                    kc = load_kubeconfig(self.spec.kubeconfig)
+                    ctx_name = self.spec.context or kc.current
+                    client = None
+                    if ctx_name and ctx_name in kc.contexts:
+                        self._client_ns = (kc.contexts[ctx_name] or {}).get("namespace") or "default"
+                        client = _lite_client(kc, ctx_name)
+                    if client is None:
+                        # exec/auth-provider credentials, in-cluster config, or nothing usable at all.
+                        client = _KubernetesClient(self.spec.kubeconfig, self.spec.context)
+                        self._client_ns = client.namespace
+                    self._client = client
+                except Exception:  # noqa: BLE001
+                    self._client_error = True
+            return self._client
+
+    def _dra_version(self, client: Any) -> str:
+        with self._lock:
+            if self._version is None:
+                doc = client.get(f"/apis/{GROUP}")
+                served = [v.get("version") for v in doc.get("versions") or [] if isinstance(v, dict)]
+                self._version = next((v for v in READABLE_VERSIONS if v in served), "")
+            if not self._version:
+                raise _HttpStatus(404)
+            return self._version
+
+    def _list_live(self, resource: str, namespace: str | None) -> list[dict]:
+        client = self._connect()
+        if client is None:
+            return []
+        group, namespaced = RESOURCES[resource]
+        base = "/api/v1" if not group else f"/apis/{group}/{self._dra_version(client)}"
+        if namespaced and namespace is not None:
+            path = f"{base}/namespaces/{quote(namespace, safe='')}/{resource}"
+        else:
+            path = f"{base}/{resource}"
+        items: list[dict] = []
+        token = None
+        for _ in range(MAX_PAGES):
+            query = [("limit", str(PAGE_SIZE))] + ([("continue", token)] if token else [])
+            doc = client.get(path, query)
+            items.extend(_with_kind(doc.get("items") or [], doc))
+            token = (doc.get("metadata") or {}).get("continue")
+            if not token or deadline().expired:
+                break
+        return _normalized(items) if group else items
+
+    # -- public --------------------------------------------------------------------------------------------
+    def default_namespace(self) -> str:
+        if self.spec.namespace:
+            return self.spec.namespace
+        if self.offline:
+            return "default"
+        if self._client_ns is None:
+            try:
+                kc = load_kubeconfig(self.spec.kubeconfig)
+                ctx_name = self.spec.context or kc.current
+                self._client_ns = ((kc.contexts.get(ctx_name or "") or {}).get("namespace")) or None
+            except Exception:  # noqa: BLE001
+                pass
+        return self._client_ns or "default"
+
+    def fetch(self, wanted: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], list[dict]]:
+        """Several collections at once (concurrently), each as (resource, namespace or None for all).
+
+        Collections that fail or miss the deadline are simply absent from the answer."""
+        wanted = list(dict.fromkeys(wanted))
+        out: dict[tuple[str, str | None], list[dict]] = {}
+        todo = []
+        for key in wanted:
+            if key in self._cache:
+                out[key] = self._cache[key]
+            else:
+                todo.append(key)
+        if not todo:
+            return out
+        fn = self._from_files if self.offline else self._list_live
+        if self.offline:
+            # One parse serves every collection.
+            if bounded(self._load_files) is None:
+                return out
+        threads = [(key, *_spawn(fn, *key)) for key in todo]
+        for key, t, box in threads:
+            t.join(deadline().remaining())
+            if not t.is_alive() and "value" in box:
+                self._cache[key] = out[key] = box["value"]
+        return out
+
+    def objects(self, resource: str, namespace: str | None = None) -> list[dict]:
+        return self.fetch([(resource, namespace)]).get((resource, namespace), [])
+
+
+_LOOKUPS: dict[SourceSpec, Lookup] = {}
+
+
+def lookup_for(spec: SourceSpec) -> Lookup:
+    lk = _LOOKUPS.get(spec)
+    if lk is None:
+        lk = _LOOKUPS[spec] = Lookup(spec)
+    return lk
+
+
+def context_names(kubeconfig: str | None) -> list[tuple[str, str]]:
+    """(context name, description) from the kubeconfig files, the current context first."""
+    try:
+        kc = load_kubeconfig(kubeconfig)
+    except Exception:  # noqa: BLE001
+        return []
+    out = []
+    for name in sorted(kc.contexts, key=lambda n: (n != kc.current, n)):
+        ctx = kc.contexts[name] or {}
+        bits = []
+        if name == kc.current:
+            bits.append("current")
+        if ctx.get("cluster"):
+            bits.append(f"cluster {ctx['cluster']}")
+        if ctx.get("namespace"):
+            bits.append(f"namespace {ctx['namespace']}")
+        out.append((name, ", ".join(bits)))
+    return out
