@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from kubectl_dra import completion as comp
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
 
 WHY_PENDING_HELP = """Explain why a pod's (or a claim's) devices cannot be allocated.
@@ -28,12 +29,15 @@ Examples:
 
 
 def why_pending(
-    target: Annotated[str, typer.Argument(metavar="TARGET", help="pod/NAME, resourceclaim/NAME, or a pod NAME.")],
-    node: Annotated[Optional[list[str]], typer.Option("--node", help="Only check these nodes (repeatable).")] = None,
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="pod/NAME, resourceclaim/NAME, or a pod NAME.",
+                                                   autocompletion=comp.complete_why_pending_target)],
+    node: Annotated[Optional[list[str]], typer.Option("--node", help="Only check these nodes (repeatable).",
+                                                               autocompletion=comp.complete_node)] = None,
     feature_gates: Annotated[Optional[str], typer.Option(
-        "--feature-gates", metavar="Name=true,...",
+        "--feature-gates", metavar="Name=true,...", autocompletion=comp.complete_feature_gates,
         help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.")] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.",
+                                                autocompletion=comp.output_choices("text", "wide", "json", "yaml"))] = "",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and device name (same as -o wide).")] = False,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
