@@ -111,5 +111,7 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    # kubectl passes plugin arguments through unchanged; nothing else to adapt here.
-    app(prog_name="kubectl dra" if os.environ.get("KUBECTL_PLUGINS_CALLER") else "kubectl-dra")
+    # kubectl passes plugin arguments through unchanged; completion scripts always name kubectl-dra.
+    from kubectl_dra.completion import program_name
+
+    app(prog_name=program_name(sys.argv[1:]))

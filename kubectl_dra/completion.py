@@ -271,12 +271,12 @@ def complete_get_names(ctx: typer.Context, incomplete: str) -> list:
 # ----------------------------------------------------------------------------------------------------------
 # TYPE/NAME targets
 
-#: kind -> the words that name it, the one offered first; (collection, namespaced, description)
+#: kind -> the words that name it (the first one a prefix matches is offered: short names first); (collection, namespaced, description)
 EXPLAIN_TYPES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "deviceclass": (("deviceclass", "class", "dc", "deviceclasses"), "deviceclasses", "a DeviceClass"),
-    "resourceslice": (("resourceslice", "slice", "resourceslices"), "resourceslices", "a ResourceSlice"),
-    "resourceclaim": (("resourceclaim", "claim", "rc", "resourceclaims"), "resourceclaims", "a ResourceClaim"),
-    "resourceclaimtemplate": (("resourceclaimtemplate", "template", "rct", "resourceclaimtemplates"),
+    "deviceclass": (("class", "deviceclass", "dc", "deviceclasses"), "deviceclasses", "a DeviceClass"),
+    "resourceslice": (("slice", "resourceslice", "resourceslices"), "resourceslices", "a ResourceSlice"),
+    "resourceclaim": (("claim", "resourceclaim", "rc", "resourceclaims"), "resourceclaims", "a ResourceClaim"),
+    "resourceclaimtemplate": (("template", "resourceclaimtemplate", "rct", "resourceclaimtemplates"),
                               "resourceclaimtemplates", "a ResourceClaimTemplate"),
     "pod": (("pod", "po", "pods"), "pods", "a Pod and its claims"),
     "node": (("node", "no", "nodes"), "nodes", "a Node's devices"),
@@ -474,3 +474,23 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError):  # pragma: no cover - the reader went away
         pass
     os._exit(0)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# program name
+
+COMPLETE_VAR = "_KUBECTL_DRA_COMPLETE"
+_SCRIPT_FLAGS = ("--install-completion", "--show-completion")
+
+
+def program_name(argv: list[str], environ: Any = None) -> str:
+    """The name usage lines show: ``kubectl dra`` when kubectl runs the plugin (it sets KUBECTL_PLUGINS_CALLER),
+    else ``kubectl-dra``.  Completion always uses ``kubectl-dra``: the scripts register and call the executable
+    by that name (a script for "kubectl dra" would take over kubectl's own completion), and the shell finds
+    the completion request in ``_KUBECTL_DRA_COMPLETE``."""
+    environ = os.environ if environ is None else environ
+    if not environ.get("KUBECTL_PLUGINS_CALLER") or environ.get(COMPLETE_VAR):
+        return "kubectl-dra"
+    if any(a.split("=", 1)[0] in _SCRIPT_FLAGS for a in argv):
+        return "kubectl-dra"
+    return "kubectl dra"
