@@ -104,6 +104,10 @@ def _register() -> None:
     app.command("explain", help=explain.EXPLAIN_HELP, no_args_is_help=True)(explain.explain)
     app.command("match", help=match.MATCH_HELP, no_args_is_help=True)(match.match)
     app.command("dump", help=dump.DUMP_HELP)(dump.dump)
+    from kubectl_dra.commands import scaffold, validate
+
+    app.command("scaffold", help=scaffold.SCAFFOLD_HELP, no_args_is_help=True, cls=scaffold.ScaffoldCommand)(scaffold.scaffold)
+    app.command("validate", help=validate.VALIDATE_HELP, no_args_is_help=True)(validate.validate)
 
 
 _register()
