@@ -448,7 +448,7 @@ class _Run:
         if success:
             for ci, devs in enumerate(self.results):
                 for r in devs:
-                    chosen_by_req.setdefault((ci, r["req_key"]), []).append(_dev_str(r["key"]))
+                    chosen_by_req.setdefault(id(r["rd"]), []).append(_dev_str(r["key"]))
         for rk, rd in self.reqs.items():
             t = rd.trace
             if t is None:
@@ -457,12 +457,12 @@ class _Run:
             for key, (kind, info) in rd.rejections.items():
                 name = _dev_str(key)
                 if kind == "allocated":
-                    info = {"holders": self._holders(key)}
+                    info = {"holders": self._holders(key), **(info or {})}
                 if kind in ("class", "selector", "node", "binding"):
                     getattr(t, "rejected_" + kind).append(name)
                 else:
                     getattr(t, "rejected_" + kind).append({"device": name, **info})
-            t.chosen = chosen_by_req.get((rd.ci, rk), [])
+            t.chosen = chosen_by_req.get(id(rd), [])
             if not success:
                 t.failed = t.tried
             else:
@@ -610,6 +610,7 @@ class _Run:
         ck = (id(expr), content)
         hit = cache.get(ck)
         if hit is None:
+            _check_attribute_values(device.get("attributes"))
             hit = bool(expr.evaluate(driver=key[0], attributes=device.get("attributes") or {},
                                      capacity=device.get("capacity") or {},
                                      allow_multiple_allocations=device.get("allowMultipleAllocations")))
@@ -633,7 +634,9 @@ class _Run:
 
     def _reject_in_use(self, rd: _Req, key: DeviceId) -> None:
         if key not in rd.rejections:
-            rd.rejections[key] = ("allocated", None)
+            # taken earlier in this very search by the same claim: not a competing holder
+            mine = key not in self.a.in_use and rd.ci in self.allocating.get(key, ())
+            rd.rejections[key] = ("allocated", {"self": True} if mine else None)
 
     def _holders(self, key: DeviceId) -> list:
         if key in self.a.in_use:
@@ -708,7 +711,7 @@ class _Run:
                         continue
                 elif key in in_use or allocating.get(key):
                     if key not in rejections:
-                        rejections[key] = ("allocated", None)
+                        self._reject_in_use(rd, key)
                     continue
                 if not self._selectable(rd, key, device, s):
                     continue
@@ -945,6 +948,17 @@ class _Run:
         if fields_:
             term["matchFields"] = fields_
         return {"nodeSelectorTerms": [term]}
+
+
+_ATTRIBUTE_KINDS = ("int", "bool", "string", "version")
+
+
+def _check_attribute_values(attributes: Mapping[str, Any] | None) -> None:
+    """Upstream's CEL input conversion rejects, before evaluating, an attribute without one
+    supported value (empty, or a list type the release does not know): a CEL runtime error."""
+    for name, attr in (attributes or {}).items():
+        if not isinstance(attr, Mapping) or not any(attr.get(k) is not None for k in _ATTRIBUTE_KINDS):
+            raise ValueError(f"attribute {name}: unsupported attribute value")
 
 
 def _freeze(value):
