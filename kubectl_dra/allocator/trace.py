@@ -23,14 +23,15 @@ Fields
     ``rejected_node``: per-device node selection did not match the node,
     ``rejected_allocated``: ``[{"device", "holders": ["ns/name", ...]}]``
     (holders empty when the device is taken by another claim of the same pod
-    in this very run),
+    in this very run; ``"self": true`` added when the claim itself took it
+    earlier in this very search, i.e. it is not a competing holder),
     ``rejected_binding``: devices with binding conditions while the feature is off,
     ``rejected_taint``: ``[{"device", "key", "value", "effect"}]``,
     ``rejected_counters``: ``[{"device", "counter_set", "counter", "needed", "left"}]``,
     ``rejected_capacity``: ``[{"device", "reason"}]``,
     ``rejected_constraint``: ``[{"device", "constraint", "kind", "attribute", "value", "seen"}]``,
     ``cel_errors``: ``[{"expression", "device", "message", "source"}]``,
-    ``chosen``: devices picked in the final result (empty when failed),
+    ``chosen``: devices picked for this request in the final result (empty when failed),
     ``failed``: True when this request (subrequest) is where allocation failed
     (for a subrequest: it was tried and was not the one used).
 """
