@@ -52,6 +52,8 @@ def selector_sites(obj_v1: dict) -> list[dict]:
                 sites.append({"path": f"spec.selectors[{i}].cel.expression", "expression": expr,
                               "class": None, "request": None})
         return sites
+    if obj_v1.get("kind") not in CLAIM_KINDS:
+        return sites
     base = _claim_prefix(obj_v1, "v1")
     for ri, r in enumerate(_requests_v1(obj_v1)):
         alts = [("exactly", r.get("exactly"))] if r.get("exactly") else \
