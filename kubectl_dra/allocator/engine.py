@@ -45,8 +45,10 @@ the slices count).
 
 from __future__ import annotations
 
+import gc
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping
@@ -61,6 +63,24 @@ ALLOCATION_RESULTS_MAX_SIZE = 32
 _SHARE_NS = uuid.UUID("6f1f6a52-6b7e-4d1e-9a3c-2f0d5e6b7a10")
 
 DeviceId = tuple  # (driver, pool, device)
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector around allocation-heavy work.
+
+    The search allocates many small, acyclic objects (freed by reference counting); with a big
+    snapshot in memory every young-generation collection that promotes them also walks towards
+    full collections over the snapshot's millions of dicts, which cost more than the search itself.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class _Fatal(Exception):
@@ -325,28 +345,56 @@ class Allocator:
         self.snapshot = snapshot
         self.gates = gates or defaults_for_version(None)
         self.implementation = self.gates.implementation
-        self.index = PoolIndex(snapshot.resource_slices)
+        self._index: PoolIndex | None = None
         self.cel = _CelCache(cel_compile)
-        self.holders = snapshot.holders
-        # allocated state
+        with _gc_paused():
+            self._init_allocated(snapshot)
+        self._available_counters: dict = {}
+        self._match_cache: dict = {}
+        self._content_keys: dict = {}
+        if sys.getrecursionlimit() < 10000:
+            sys.setrecursionlimit(10000)
+
+    def _init_allocated(self, snapshot) -> None:
+        # Devices in use, capacity consumed by shared allocations, and (for the trace) which claims
+        # hold each device: one pass over the allocated claims, without building Snapshot.holders.
         self.in_use: set = set()
         self.shared_capacity: dict = {}
+        self._holder_names: dict = {}
         for claim in snapshot.allocated_claims:
-            for r in (((claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []:
+            results = (((claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
+            if not results:
+                continue
+            meta = claim.get("metadata") or {}
+            label = f"{meta.get('namespace') or 'default'}/{meta.get('name', '')}"
+            for r in results:
                 key = (r.get("driver", ""), r.get("pool", ""), r.get("device", ""))
                 if r.get("adminAccess"):
                     continue
+                self._holder_names.setdefault(key, []).append(label)
                 if r.get("shareID") is not None:
                     used = self.shared_capacity.setdefault(key, {})
                     for name, q in (r.get("consumedCapacity") or {}).items():
                         used[name] = used.get(name, 0) + _q(q)
                     continue
                 self.in_use.add(key)
-        self._available_counters: dict = {}
-        self._match_cache: dict = {}
-        self._content_keys: dict = {}
-        if sys.getrecursionlimit() < 10000:
-            sys.setrecursionlimit(10000)
+
+    @property
+    def index(self) -> PoolIndex:
+        """Slices indexed by node (built on first use)."""
+        if self._index is None:
+            with _gc_paused():
+                self._index = PoolIndex(self.snapshot.resource_slices)
+        return self._index
+
+    @property
+    def holders(self):
+        """Snapshot.holders (built on first use; the search itself does not need it)."""
+        return self.snapshot.holders
+
+    def holder_names(self, key: DeviceId) -> list:
+        """"ns/name" of the allocated claims (not admin access) holding a device, in snapshot order."""
+        return list(self._holder_names.get(key, ()))
 
     # -- counters available per pool (cached for the snapshot) --------------
     def available_counters(self, pool: PoolView) -> dict:
@@ -383,8 +431,9 @@ class Allocator:
                                  binding_last=self.implementation != "stable")
 
     def allocate(self, node_name: str | None, claims: list[Mapping[str, Any]]) -> Outcome:
-        run = _Run(self, node_name, list(claims))
-        return run.execute()
+        with _gc_paused():
+            run = _Run(self, node_name, list(claims))
+            return run.execute()
 
 
 class _Run:
@@ -640,7 +689,7 @@ class _Run:
 
     def _holders(self, key: DeviceId) -> list:
         if key in self.a.in_use:
-            return [f"{h.namespace}/{h.claim}" for h in self.a.holders.get(key, ()) if not h.admin_access]
+            return self.a.holder_names(key)
         return []  # taken by another claim of this pod during this run
 
     # -- search ------------------------------------------------------------------
