@@ -7,7 +7,7 @@ Our own code and wording; the real CEL module; the features each upstream case e
 from __future__ import annotations
 
 from tests.allocator.builders import (
-    CS1, DRIVER_A, DRIVER_B, NODE1, NONE, POOL1, POOL2, allocated, claim, class_expr, device, in_use,
+    DRIVER_A, DRIVER_B, NODE1, POOL1, claim, class_expr, device, in_use,
     local_selector, no_fit, picked, req, rslice, run_cel, unode,
 )
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from tests.allocator.builders import (
     CAP0, CAP1, CS1, CS2, DRIVER_A, NODE1, POOL1, claim, class_expr, class_multi, consumed, counter_slice, device,
-    feats, first_available, in_use, local_selector, no_fit, picked, range_policy, req, rslice, run_cel,
+    feats, first_available, in_use, local_selector, no_fit, range_policy, req, rslice, run_cel,
     shared_use, sub, values_policy,
 )
 

@@ -6,7 +6,7 @@ Each test names the upstream case it ports; the features are exactly those the u
 from __future__ import annotations
 
 from tests.allocator.builders import (
-    CS1, CS2, DRIVER_A, DRIVER_B, NODE1, POOL1, POOL2, claim, class_expr, counter_slice, device, feats,
+    CS1, CS2, DRIVER_A, DRIVER_B, NODE1, POOL1, claim, class_expr, counter_slice, device, feats,
     first_available, in_use, label_selector, local_selector, no_fit, picked, req, rslice, run_cel, sub,
 )
 
