@@ -150,6 +150,12 @@ class SourceInfo:
     server_version: str | None = None        # e.g. "v1.34.1" (live only)
     resource_api_version: str | None = None  # resource.k8s.io version that was read (live only)
     warnings: tuple[str, ...] = ()
+    # Namespaces whose pods were all read (None: every namespace).  Outside them only some pods
+    # (e.g. finished ones) are known, so a pod missing from the snapshot may still exist.
+    pod_namespaces: tuple[str, ...] | None = None
+
+    def knows_all_pods_in(self, namespace: str) -> bool:
+        return self.pod_namespaces is None or namespace in self.pod_namespaces
 
 
 def _freeze(d: dict) -> Mapping:
@@ -218,6 +224,7 @@ class Snapshot:
         out += [self.resource_claim_templates[k] for k in sorted(self.resource_claim_templates)]
         out += [self.resource_claims[k] for k in sorted(self.resource_claims)]
         out += [self.pods[k] for k in sorted(self.pods)]
+        out += list(self.events)
         return out
 
     # -- pools and devices ------------------------------------------------

@@ -285,8 +285,9 @@ class _Explainer:
             for r in (claim.get("status") or {}).get("reservedFor") or []:
                 pod = self.snap.pods.get((ns, r.get("name")))
                 phase = ((pod or {}).get("status") or {}).get("phase")
+                known = self.snap.source.knows_all_pods_in(ns) and bool(self.snap.pods)
                 pods.append({"name": r.get("name"), "phase": phase, "finished": phase in ("Succeeded", "Failed"),
-                             "exists": pod is not None or not self.snap.pods})
+                             "exists": True if pod is not None else (False if known else None)})
             out.append({"claim": key, "devices": sorted(devices), "pods": pods})
         return out
 

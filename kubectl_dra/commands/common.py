@@ -34,7 +34,7 @@ RequestTimeout = Annotated[float, typer.Option(
 
 def snapshot_from_flags(filename: list[str] | None, kubeconfig: str | None, context: str | None,
                         namespace: str | None, all_namespaces: bool = False, request_timeout: float = 30.0,
-                        include_events_for: tuple[str, str] | None = None) -> Snapshot:
+                        include_events_for: tuple[str | None, str | None] | None = None) -> Snapshot:
     opts = SourceOptions(
         filenames=tuple(filename or ()), kubeconfig=kubeconfig, context=context, namespace=namespace,
         all_namespaces=all_namespaces, request_timeout=request_timeout, include_events_for=include_events_for,

@@ -13,6 +13,7 @@ from kubectl_dra.commands.common import (
 
 DUMP_HELP = """Write the DRA state (nodes, DeviceClasses, ResourceSlices, claims, templates, pods) as one
 `kind: List`, in the resource.k8s.io/v1 shape, so it can be shared or analysed offline with -f.
+The cluster's Kubernetes version is recorded too, so offline analysis uses the same feature gates.
 
 Examples:
 
@@ -37,5 +38,20 @@ def dump(
     from kubectl_dra.render.output import check_output, emit_data
 
     fmt = check_output(output, ("yaml", "json"))
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, all_namespaces, request_timeout)
-    emit_data({"apiVersion": "v1", "kind": "List", "items": snap.objects()}, fmt)
+    # FailedScheduling events travel with the dump: they are the scheduler's own words on Pending pods.
+    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, all_namespaces, request_timeout,
+                               include_events_for=(namespace, None))
+    from kubectl_dra.sources.files import POD_NAMESPACES_ANNOTATION, SERVER_VERSION_ANNOTATION
+
+    doc: dict = {"apiVersion": "v1", "kind": "List"}
+    annotations = {}
+    if snap.source.server_version:
+        # Offline analysis of this dump then uses the cluster's feature-gate defaults ...
+        annotations[SERVER_VERSION_ANNOTATION] = snap.source.server_version
+    if snap.source.pod_namespaces is not None:
+        # ... and knows that pods of other namespaces were not read (absent != deleted).
+        annotations[POD_NAMESPACES_ANNOTATION] = ",".join(snap.source.pod_namespaces)
+    if annotations:
+        doc["metadata"] = {"annotations": annotations}
+    doc["items"] = snap.objects()
+    emit_data(doc, fmt)

@@ -54,7 +54,7 @@ def why_pending(
     kind, name = parse_target(target)
     gates_override = feature_gates  # validated before any I/O
     parse_feature_gates(gates_override)
-    events_for = (namespace, name) if (kind == "Pod" and namespace) else None
+    events_for = (namespace, name) if kind == "Pod" else None  # namespace None: the context's
     snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout,
                                include_events_for=events_for)
     ns = effective_namespace(snap, namespace)

@@ -20,7 +20,7 @@ class SourceOptions:
     namespace: str | None = None          # -n as given (None: the source's default)
     all_namespaces: bool = False
     request_timeout: float = 30.0
-    include_events_for: tuple[str, str] | None = None
+    include_events_for: tuple[str | None, str | None] | None = None  # (namespace, pod); pod None: all FailedScheduling
     extra: dict = field(default_factory=dict)
 
     @property
@@ -39,11 +39,13 @@ def _normalized(objects: list[dict], where_by_index=None) -> list[dict]:
 
 def load_snapshot(opts: SourceOptions) -> Snapshot:
     if opts.filenames:
-        from kubectl_dra.sources.files import load_files
+        from kubectl_dra.sources.files import POD_NAMESPACES_ANNOTATION, SERVER_VERSION_ANNOTATION, load_files_with_meta
 
-        objects, files = load_files(opts.filenames)
+        objects, files, meta = load_files_with_meta(opts.filenames)
+        pod_ns = meta.get(POD_NAMESPACES_ANNOTATION)
         info = SourceInfo(kind="files", description=", ".join(files) if len(files) <= 3 else f"{len(files)} files",
-                          namespace=opts.namespace or "default")
+                          namespace=opts.namespace or "default", server_version=meta.get(SERVER_VERSION_ANNOTATION),
+                          pod_namespaces=tuple(pod_ns.split(",")) if pod_ns else None)
     else:
         from kubectl_dra.sources.live import load_live
 

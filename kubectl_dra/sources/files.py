@@ -45,8 +45,20 @@ def _expand(paths: Iterable[str]) -> list[str]:
     return out
 
 
+# `kubectl dra dump` records the cluster's Kubernetes version here, so that offline analysis of a
+# dump uses the same feature-gate defaults as the live cluster did.
+SERVER_VERSION_ANNOTATION = "kubectl-dra.io/server-version"
+# ... and, when it did not read every namespace's pods, which namespaces it did read (comma-separated).
+POD_NAMESPACES_ANNOTATION = "kubectl-dra.io/pod-namespaces"
+
+
 def parse_text(text: str, where: str) -> list[dict]:
     """Parse one file's text (JSON or YAML, single or multi-document) into flat objects."""
+    return _parse(text, where)[0]
+
+
+def _parse(text: str, where: str) -> tuple[list[dict], dict]:
+    """(flat objects, the annotations `kubectl dra dump` recorded on its List)."""
     stripped = text.lstrip()
     docs: list
     if stripped.startswith(("{", "[")):
@@ -67,17 +79,31 @@ def parse_text(text: str, where: str) -> list[dict]:
     for i, d in enumerate(docs):
         if d is not None and not isinstance(d, dict):
             raise InputError(f"{where}: document {i + 1} is not a Kubernetes object (got {type(d).__name__})")
+    meta: dict = {}
+    for d in docs:
+        if isinstance(d, dict):
+            ann = (d.get("metadata") or {}).get("annotations") or {}
+            for key in (SERVER_VERSION_ANNOTATION, POD_NAMESPACES_ANNOTATION):
+                if key in ann and key not in meta:
+                    meta[key] = ann[key]
     objs = flatten(docs)
     for i, o in enumerate(objs):
         if not o.get("kind"):
             raise InputError(f"{where}: object {i + 1} has no 'kind'")
-    return objs
+    return objs, meta
 
 
 def load_files(paths: Iterable[str]) -> tuple[list[dict], list[str]]:
     """Read every path; return (objects, list of file names read)."""
+    objects, files, _ = load_files_with_meta(paths)
+    return objects, files
+
+
+def load_files_with_meta(paths: Iterable[str]) -> tuple[list[dict], list[str], dict]:
+    """Like :func:`load_files`, plus what a `kubectl dra dump` file recorded about its cluster."""
     files = _expand(paths)
     objects: list[dict] = []
+    meta: dict = {}
     for f in files:
         if f == "-":
             text = sys.stdin.read()
@@ -89,5 +115,7 @@ def load_files(paths: Iterable[str]) -> tuple[list[dict], list[str]]:
             except (OSError, UnicodeDecodeError) as e:
                 raise InputError(f"{f}: cannot read: {getattr(e, 'strerror', None) or e}") from None
             where = f
-        objects += parse_text(text, where)
-    return objects, files
+        objs, m = _parse(text, where)
+        objects += objs
+        meta = {**m, **meta}
+    return objects, files, meta

@@ -58,6 +58,10 @@ class _HttpError(Exception):
         return " ".join(str(msg).split())
 
 
+# Pods that have finished (their claims may still hold devices).
+FINISHED_PODS = "status.phase!=Pending,status.phase!=Running,status.phase!=Unknown"
+
+
 @dataclass(frozen=True)
 class _ListSpec:
     """One list to fetch: ``path`` is the collection URL."""
@@ -427,7 +431,7 @@ def _server_version(fetch: _Fetcher) -> str | None:
 
 def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | None,
               all_namespaces: bool, request_timeout: float = 30.0,
-              include_events_for: tuple[str, str] | None = None) -> tuple[list[dict], SourceInfo]:
+              include_events_for: tuple[str | None, str] | None = None) -> tuple[list[dict], SourceInfo]:
     """Fetch nodes, pods, events and the resource.k8s.io objects from the cluster of the kubeconfig context.
 
     Returns raw objects (each with ``kind`` and ``apiVersion``) in a stable order (nodes, device classes,
@@ -442,13 +446,23 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
         core_specs = [_ListSpec("nodes", _collection_path("", "v1", "nodes", None), "", "nodes", None)]
         pod_ns = None if all_namespaces else ns
         core_specs.append(_ListSpec("pods", _collection_path("", "v1", "pods", pod_ns), "", "pods", pod_ns))
+        if pod_ns is not None:
+            # Claims are read in every namespace, so their holders may be pods anywhere.  Finished pods
+            # that still hold claims are what users need flagged: read those cluster-wide (small list).
+            core_specs.append(_ListSpec("finishedpods", _collection_path("", "v1", "pods", None), "", "pods", None,
+                                        field_selector=FINISHED_PODS))
         event_spec = None
         if include_events_for:
             ev_ns, ev_pod = include_events_for
+            ev_ns = ev_ns or ns  # None: the effective namespace (-n, else the context's)
+            if ev_pod:
+                selector = f"involvedObject.kind=Pod,involvedObject.name={ev_pod},involvedObject.namespace={ev_ns}"
+            else:  # every pod's scheduling failures in the pods' scope (for `dump`)
+                ev_ns = pod_ns
+                selector = "involvedObject.kind=Pod,reason=FailedScheduling"
             event_spec = _ListSpec(
                 "events", _collection_path("", "v1", "events", ev_ns), "", "events", ev_ns,
-                field_selector=f"involvedObject.kind=Pod,involvedObject.name={ev_pod},"
-                               f"involvedObject.namespace={ev_ns}")
+                field_selector=selector)
         # Core lists do not depend on discovery: start them right away.
         futures: dict[str, Future] = {s.key: pool.submit(_list_all, fetch, s) for s in core_specs}
         if event_spec is not None:
@@ -478,6 +492,9 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                     "devices allocated to claims in other namespaces are invisible and will look free")
                 pending[key] = pool.submit(_list_all, fetch, specs[key])
                 return True
+            if key == "finishedpods":
+                results[key] = []  # optional: finished holders in other namespaces go unflagged
+                return True
             if key == "events":
                 warnings.append(f"cannot list events in namespace {specs[key].namespace!r} (forbidden); "
                                 "showing no events")
@@ -486,7 +503,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
             return False
 
         order = ["nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
-                 "pods", "events"]
+                 "pods", "finishedpods", "events"]
         pending = dict(futures)
         while pending:
             done, _ = wait(pending.values(), return_when=FIRST_EXCEPTION)
@@ -521,9 +538,14 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
     for key in ("nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
                 "pods", "events"):
         objects.extend(results.get(key, ()))
+    seen_pods = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name"))
+                 for p in results.get("pods", ())}
+    objects.extend(p for p in results.get("finishedpods", ())
+                   if ((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) not in seen_pods)
     for w in fetch.warnings:
         if w not in warnings:
             warnings.append(f"the API server warned: {w}")
     info = SourceInfo(kind="cluster", description=f"{target.context} ({target.server})", namespace=ns,
-                      server_version=server_version, resource_api_version=version, warnings=tuple(warnings))
+                      server_version=server_version, resource_api_version=version, warnings=tuple(warnings),
+                      pod_namespaces=None if pod_ns is None else (pod_ns,))
     return objects, info

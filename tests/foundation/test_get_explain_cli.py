@@ -112,9 +112,28 @@ def test_dump_round_trips(cli, tmp_path):
     data = json.loads(r.stdout)
     out = tmp_path / "dump.json"
     out.write_text(r.stdout)
-    assert {o["kind"] for o in data["items"]} == {"Node", "DeviceClass", "ResourceSlice", "ResourceClaimTemplate", "ResourceClaim", "Pod"}
+    assert {o["kind"] for o in data["items"]} == {"Node", "DeviceClass", "ResourceSlice", "ResourceClaimTemplate",
+                                                  "ResourceClaim", "Pod", "Event"}
+    assert "metadata" not in data  # files carry no server version to record
     again = cli("get", "devices", "-f", str(out))
     assert again.stdout == cli("get", "devices", *F).stdout
+    wp = ("why-pending", "pod/trainer", "-o", "json")
+    assert json.loads(cli(*wp, "-f", str(out)).stdout) == json.loads(cli(*wp, *F).stdout)
+
+
+def test_dump_annotations_carry_version_and_pod_scope(cli, tmp_path):
+    data = json.loads(cli("dump", "-o", "json", *F).stdout)
+    data["metadata"] = {"annotations": {"kubectl-dra.io/server-version": "v1.34.2",
+                                        "kubectl-dra.io/pod-namespaces": "default"}}
+    out = tmp_path / "dump.json"
+    out.write_text(json.dumps(data))
+    doc = json.loads(cli("why-pending", "pod/trainer", "-o", "json", "-f", str(out)).stdout)
+    assert doc["featureGates"]["version"] == "1.34" and doc["featureGates"]["DRAConsumableCapacity"] is False
+    node1 = next(n for n in doc["nodes"] if n["name"] == "gpu-node-1")
+    pods = {h["claim"]: h["pods"][0] for h in node1["reasons"][0]["details"]["holders"]}
+    # team-b's pods were not part of the dump: presence unknown, not "deleted"
+    assert pods["team-b/notebook-gpu"]["exists"] is True  # the dump does hold it (files hold what they hold)
+    assert pods["team-a/llm-finetune-0-gpus-7xk2p"]["exists"] is True
 
 
 def test_console_script_runs_without_traceback(tmp_path):

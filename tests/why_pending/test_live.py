@@ -1,0 +1,79 @@
+"""why-pending against a live (test) API server through the real kubectl binary == the same objects from files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests.apiserver import ApiServer
+from tests.live.conftest import _loopback_only, example_objects, kubectl_env  # noqa: F401 (fixtures)
+from tests.why_pending.builders import claim, fixture_objects, pod, request
+
+pytestmark = pytest.mark.live
+
+
+def _scenario_objects() -> list[dict]:
+    """The bundled example plus NVIDIA fixture nodes and pods that hit several more reason codes."""
+    objs = example_objects() + fixture_objects("nvidia-gpu.yaml", "intel-gpu.yaml")
+    objs += [claim("too-many", request("gpus", "gpu.nvidia.com", 8)), pod("greedy", ("gpus", "claim", "too-many")),
+             pod("orphan", ("gpus", "claim", "no-such-claim")),
+             claim("typo", request("gpu", "gpu.nvidai.com")), pod("typo-pod", ("gpu", "claim", "typo"))]
+    return objs
+
+
+@pytest.fixture(scope="module")
+def served():
+    if shutil.which("kubectl") is None or shutil.which("kubectl-dra") is None:
+        pytest.skip("needs kubectl and the kubectl-dra console script on PATH")
+    with ApiServer(_scenario_objects(), versions=("v1",)) as srv:
+        yield srv
+
+
+def _kubectl(env, *args):
+    res = subprocess.run(["kubectl", *args], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+TARGETS = ["pod/trainer", "inference", "pod/greedy", "pod/orphan", "pod/typo-pod", "claim/too-many"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_why_pending_live_equals_offline(served, kubectl_env, tmp_path, target):
+    kubectl_env["KUBECONFIG"] = str(served.kubeconfig(tmp_path / "kc"))
+    dump = tmp_path / "dump.json"
+    served.clear_requests()
+    live = json.loads(_kubectl(kubectl_env, "dra", "why-pending", target, "-o", "json"))
+    # The same cluster, dumped live and analysed offline: the same document, byte for byte.
+    dump.write_text(_kubectl(kubectl_env, "dra", "dump", "-o", "json"))
+    offline = json.loads(_kubectl(kubectl_env, "dra", "why-pending", target, "-o", "json", "-f", str(dump)))
+    assert live == offline
+    assert served.methods() == {"GET"}
+    # The raw objects as a file (every pod known, newest feature gates): same verdict and reasons.
+    twin = tmp_path / "cluster.json"
+    twin.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": served.objects()}))
+    raw = json.loads(_kubectl(kubectl_env, "dra", "why-pending", target, "-o", "json", "-f", str(twin)))
+    assert raw["fits"] == live["fits"]
+    assert [(n["name"], n["fits"], [r["code"] for r in n["reasons"]]) for n in raw["nodes"]] == \
+        [(n["name"], n["fits"], [r["code"] for r in n["reasons"]]) for n in live["nodes"]]
+    codes = {r["code"] for n in live["nodes"] for r in n["reasons"]} | {r["code"] for r in live["reasons"]}
+    expected = {"pod/trainer": {"all-matching-devices-allocated", "node-affinity", "no-devices-for-driver",
+                                "selector-matches-nothing"},
+                "pod/greedy": {"insufficient-count"}, "pod/orphan": {"claim-not-found"}, "pod/typo-pod": {"no-class"},
+                "claim/too-many": {"insufficient-count"}}.get(target)
+    if expected:
+        assert expected <= codes
+    if target == "pod/trainer":
+        # the scheduler's own words come from the pod's events, fetched live too
+        assert live["scheduler"]["event"]["message"].startswith("0/4 nodes are available")
+        holders = {h["claim"]: h["pods"][0] for h in
+                   next(n for n in live["nodes"] if n["name"] == "gpu-node-1")["reasons"][0]["details"]["holders"]}
+        # the finished pod in another namespace is found live (a cluster-wide list of finished pods)
+        assert holders["team-b/notebook-gpu"] == {"name": "notebook", "phase": "Succeeded", "finished": True,
+                                                  "exists": True}
+        # a running pod in a namespace that was not read is unknown, not "gone"
+        assert holders["team-a/llm-finetune-0-gpus-7xk2p"] == {"name": "llm-finetune-0", "phase": None,
+                                                                "finished": False, "exists": None}
