@@ -351,7 +351,6 @@ class Allocator:
             self._init_allocated(snapshot)
         self._available_counters: dict = {}
         self._match_cache: dict = {}
-        self._content_keys: dict = {}
         if sys.getrecursionlimit() < 10000:
             sys.setrecursionlimit(10000)
 
@@ -395,6 +394,41 @@ class Allocator:
     def holder_names(self, key: DeviceId) -> list:
         """"ns/name" of the allocated claims (not admin access) holding a device, in snapshot order."""
         return list(self._holder_names.get(key, ()))
+
+    # -- CEL, cached per (expression, device) for the snapshot --------------
+    def _evaluate(self, expr, driver: str, device: Mapping[str, Any]) -> bool:
+        """One compiled selector on one device of the snapshot; raises its runtime error.
+
+        Cached by the device dict's identity (devices belong to the snapshot this allocator keeps,
+        so they stay alive and unchanged): each device is evaluated once per expression, whichever
+        node, request or caller (why-pending's funnel) asks.  Devices with identical values also
+        share work inside the CEL module's own memo.
+        """
+        ck = (id(expr), id(device))
+        hit = self._match_cache.get(ck)
+        if hit is None:
+            try:
+                _check_attribute_values(device.get("attributes"))
+                hit = bool(expr.evaluate(driver=driver, attributes=device.get("attributes") or {},
+                                         capacity=device.get("capacity") or {},
+                                         allow_multiple_allocations=device.get("allowMultipleAllocations")))
+            except Exception as e:  # CelEvaluationError, unsupported attribute values
+                hit = e
+            self._match_cache[ck] = hit
+        if hit is True or hit is False:
+            return hit
+        raise hit
+
+    def evaluate_selector(self, expression: str, driver: str, device: Mapping[str, Any]) -> bool:
+        """Whether a CEL selector matches a device of the snapshot, with the allocator's cache.
+
+        Raises the compile error or the runtime error (CelEvaluationError / ValueError) as the
+        allocator met it.
+        """
+        expr = self.cel.get(expression)
+        if isinstance(expr, Exception):
+            raise expr
+        return self._evaluate(expr, driver, device)
 
     # -- counters available per pool (cached for the snapshot) --------------
     def available_counters(self, pool: PoolView) -> dict:
@@ -650,21 +684,7 @@ class _Run:
         return True
 
     def a_eval(self, expr, key: DeviceId, device: Mapping[str, Any]) -> bool:
-        # The result depends only on the driver and the device's attributes, capacity and
-        # allowMultipleAllocations, so identical devices (on other nodes) share one evaluation.
-        cache = self.a._match_cache
-        content = self.a._content_keys.get(id(device))
-        if content is None:
-            content = self.a._content_keys[id(device)] = _content_key(key[0], device)
-        ck = (id(expr), content)
-        hit = cache.get(ck)
-        if hit is None:
-            _check_attribute_values(device.get("attributes"))
-            hit = bool(expr.evaluate(driver=key[0], attributes=device.get("attributes") or {},
-                                     capacity=device.get("capacity") or {},
-                                     allow_multiple_allocations=device.get("allowMultipleAllocations")))
-            cache[ck] = hit
-        return hit
+        return self.a._evaluate(expr, key[0], device)
 
     def _capacity_ok(self, rd: _Req, key: DeviceId, device: Mapping[str, Any]):
         try:
@@ -1008,19 +1028,6 @@ def _check_attribute_values(attributes: Mapping[str, Any] | None) -> None:
     for name, attr in (attributes or {}).items():
         if not isinstance(attr, Mapping) or not any(attr.get(k) is not None for k in _ATTRIBUTE_KINDS):
             raise ValueError(f"attribute {name}: unsupported attribute value")
-
-
-def _freeze(value):
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def _content_key(driver: str, device: Mapping[str, Any]) -> tuple:
-    return (driver, _freeze(device.get("attributes") or {}), _freeze(device.get("capacity") or {}),
-            device.get("allowMultipleAllocations"))
 
 
 def _contains_req(reqs: list, req: Mapping[str, Any]) -> bool:
