@@ -97,17 +97,27 @@ def _root(
 
 
 def _register() -> None:
-    from kubectl_dra.commands import dump, explain, get, match, why_pending
+    from kubectl_dra.commands import dump, explain, get, match, scaffold, validate, why_pending
 
-    app.command("why-pending", help=why_pending.WHY_PENDING_HELP, no_args_is_help=True)(why_pending.why_pending)
-    app.command("get", help=get.GET_HELP, no_args_is_help=True)(get.get)
-    app.command("explain", help=explain.EXPLAIN_HELP, no_args_is_help=True)(explain.explain)
-    app.command("match", help=match.MATCH_HELP, no_args_is_help=True)(match.match)
-    app.command("dump", help=dump.DUMP_HELP)(dump.dump)
-    from kubectl_dra.commands import scaffold, validate
-
-    app.command("scaffold", help=scaffold.SCAFFOLD_HELP, no_args_is_help=True, cls=scaffold.ScaffoldCommand)(scaffold.scaffold)
-    app.command("validate", help=validate.VALIDATE_HELP, no_args_is_help=True)(validate.validate)
+    # (name, function, help, one-line summary for the command list, extra options)
+    commands = [
+        ("why-pending", why_pending.why_pending, why_pending.WHY_PENDING_HELP,
+         "Why a pod's or claim's devices cannot be allocated: a dry run of the scheduler, node by node.", {}),
+        ("get", get.get, get.GET_HELP, "List devices, classes, slices, claims or templates (kubectl-style tables).", {}),
+        ("explain", explain.explain, explain.EXPLAIN_HELP,
+         "Explain one object: what it asks for, what matches, who holds what.", {}),
+        ("match", match.match, match.MATCH_HELP, "Evaluate a CEL device selector against every device.", {}),
+        ("scaffold", scaffold.scaffold, scaffold.SCAFFOLD_HELP,
+         "Write a correct ResourceClaim, template, DeviceClass or Pod, validated before it is printed.",
+         {"cls": scaffold.ScaffoldCommand}),
+        ("validate", validate.validate, validate.VALIDATE_HELP,
+         "Check DRA manifests offline or against a cluster (schema, CEL, references, satisfiability).", {}),
+        ("dump", dump.dump, dump.DUMP_HELP, "Write the cluster's DRA state as one List, to share or analyse offline.",
+         {"no_args_is_help": False}),
+    ]
+    for name, fn, help_text, short, extra in commands:
+        options = {"no_args_is_help": True, **extra}
+        app.command(name, help=help_text, short_help=short, **options)(fn)
 
 
 _register()
