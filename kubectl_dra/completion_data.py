@@ -93,6 +93,17 @@ def reset_deadline() -> None:
     _LOOKUPS.clear()
 
 
+def _debug(message: str) -> None:
+    """Append to $KUBECTL_DRA_COMPLETION_DEBUG (a file), if set: the only place completion reports errors."""
+    path = os.environ.get("KUBECTL_DRA_COMPLETION_DEBUG")
+    if path:
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(message.rstrip("\n") + "\n")
+        except OSError:
+            pass
+
+
 def _spawn(fn: Callable[..., Any], *args: Any) -> tuple[threading.Thread, dict]:
     box: dict = {}
 
@@ -101,6 +112,7 @@ def _spawn(fn: Callable[..., Any], *args: Any) -> tuple[threading.Thread, dict]:
             box["value"] = fn(*args)
         except BaseException as e:  # noqa: BLE001 - a completion never raises
             box["error"] = e
+            _debug(f"{getattr(fn, '__name__', fn)}{args!r}: {type(e).__name__}: {e}")
 
     t = threading.Thread(target=run, name="kubectl-dra-complete", daemon=True)
     t.start()
@@ -421,7 +433,8 @@ class Lookup:
                         client = _KubernetesClient(self.spec.kubeconfig, self.spec.context)
                         self._client_ns = client.namespace
                     self._client = client
-                except Exception:  # noqa: BLE001
+                except Exception as e:  # noqa: BLE001
+                    _debug(f"no cluster for completion: {type(e).__name__}: {e}")
                     self._client_error = True
             return self._client
 

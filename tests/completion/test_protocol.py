@@ -215,3 +215,10 @@ def test_lookups_stop_at_the_deadline(monkeypatch):
 ])
 def test_program_name(env, argv, expected):
     assert comp.program_name(argv, env) == expected
+
+
+def test_debug_log_says_why_a_completion_is_empty(tmp_path, monkeypatch):
+    log = tmp_path / "complete.log"
+    monkeypatch.setenv("KUBECTL_DRA_COMPLETION_DEBUG", str(log))
+    assert answer("get", "--kubeconfig", str(tmp_path / "nope"), "claims", "")[0] == []
+    assert "kubeconfig" in log.read_text() and "does not exist" in log.read_text()

@@ -124,8 +124,11 @@ def test_real_zsh_or_fish_if_installed(tool_env, shell):
     if shell == "fish":
         prog = script + "\ncomplete -C 'kubectl-dra get '\n"
         res = run(tool_env, "fish", "--no-config", "-c", prog)
-        assert [l.split("\t")[0] for l in res.stdout.splitlines()] == ["devices", "classes", "slices", "claims",
-                                                                     "templates"]
+        assert sorted(l.split("\t")[0] for l in res.stdout.splitlines()) == [  # fish sorts
+            "claims", "classes", "devices", "slices", "templates"]
+        res = run(tool_env, "fish", "--no-config", "-c", script + f"\ncomplete -C 'kubectl-dra explain -f {EXAMPLE} no'\n")
+        assert [l.split("\t")[0] for l in res.stdout.splitlines()] == [
+            "node/cpu-node-1", "node/gpu-node-1", "node/gpu-node-2", "node/gpu-node-3"]
     else:
         res = run(tool_env, "zsh", "-f", "-c", "autoload -Uz compinit && compinit -u && " + script.split("\n", 2)[-1]
                   + "\nwhence -w _kubectl_dra_completion")
