@@ -153,52 +153,46 @@ class Outcome:
 # requests
 
 
-@dataclass
+class _ReqInfo:
+    """Node-independent facts about one request / subrequest of one claim (validated once)."""
+
+    __slots__ = ("ri", "si", "name", "parent", "spec", "class_obj", "class_name", "mode", "count", "full_name",
+                 "admin_access", "has_admin_access", "selectors", "tolerations", "capacity_requests", "claim_label")
+
+    def __init__(self, ri: int, si: int, name: str, parent: str | None, spec: Mapping[str, Any], claim_label: str):
+        self.ri, self.si, self.name, self.parent, self.spec = ri, si, name, parent, spec
+        self.claim_label = claim_label
+        self.full_name = f"{parent}/{name}" if parent else name
+        self.class_name = spec.get("deviceClassName", "") or ""
+        self.mode = spec.get("allocationMode") or "ExactCount"
+        self.admin_access = bool(parent is None and spec.get("adminAccess"))
+        self.has_admin_access = parent is None and spec.get("adminAccess") is not None
+        self.selectors = list(spec.get("selectors") or [])
+        self.tolerations = list(spec.get("tolerations") or [])
+        cap = spec.get("capacity")
+        self.capacity_requests = (cap or {}).get("requests") if cap is not None else None
+        self.class_obj: Mapping[str, Any] | None = None
+        self.count = 0
+
+
 class _Req:
-    ci: int
-    ri: int
-    si: int
-    name: str                 # own name
-    parent: str | None        # parent request name for subrequests
-    spec: Mapping[str, Any]   # exactly / subrequest dict
-    class_obj: Mapping[str, Any] | None = None
-    num_devices: int = 0
-    all_devices: list | None = None
-    trace: RequestTrace | None = None
-    rejections: dict = field(default_factory=dict)
+    """One request / subrequest in one run (per node): the shared facts plus search state."""
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.parent}/{self.name}" if self.parent else self.name
+    __slots__ = ("info", "ci", "ri", "si", "name", "parent", "spec", "class_obj", "class_name", "mode", "full_name",
+                 "admin_access", "selectors", "tolerations", "capacity_requests",
+                 "num_devices", "all_devices", "trace", "rejections")
 
-    @property
-    def class_name(self) -> str:
-        return self.spec.get("deviceClassName", "") or ""
-
-    @property
-    def mode(self) -> str:
-        return self.spec.get("allocationMode") or "ExactCount"
-
-    @property
-    def admin_access(self) -> bool:
-        return bool(self.parent is None and self.spec.get("adminAccess"))
-
-    @property
-    def has_admin_access(self) -> bool:
-        return self.parent is None and self.spec.get("adminAccess") is not None
-
-    @property
-    def selectors(self) -> list:
-        return list(self.spec.get("selectors") or [])
-
-    @property
-    def tolerations(self) -> list:
-        return list(self.spec.get("tolerations") or [])
-
-    @property
-    def capacity_requests(self) -> Mapping[str, Any] | None:
-        cap = self.spec.get("capacity")
-        return (cap or {}).get("requests") if cap is not None else None
+    def __init__(self, ci: int, info: _ReqInfo):
+        self.info = info
+        self.ci, self.ri, self.si, self.name, self.parent, self.spec = ci, info.ri, info.si, info.name, info.parent, info.spec
+        self.class_obj, self.class_name, self.mode, self.full_name = info.class_obj, info.class_name, info.mode, info.full_name
+        self.admin_access, self.selectors, self.tolerations = info.admin_access, info.selectors, info.tolerations
+        self.capacity_requests = info.capacity_requests
+        self.num_devices = info.count
+        self.all_devices: list | None = None
+        self.trace = RequestTrace(claim=info.claim_label, request=info.full_name, device_class=info.class_name,
+                                  mode=info.mode, count=info.count)
+        self.rejections: dict = {}
 
 
 class _Constraint:
@@ -351,6 +345,8 @@ class Allocator:
             self._init_allocated(snapshot)
         self._available_counters: dict = {}
         self._match_cache: dict = {}
+        self._select_cache: dict = {}   # (_ReqInfo, id(device)) -> True | "class" | "selector" | error
+        self._plan_cache: tuple | None = None
         if sys.getrecursionlimit() < 10000:
             sys.setrecursionlimit(10000)
 
@@ -394,6 +390,80 @@ class Allocator:
     def holder_names(self, key: DeviceId) -> list:
         """"ns/name" of the allocated claims (not admin access) holding a device, in snapshot order."""
         return list(self._holder_names.get(key, ()))
+
+    # -- node-independent validation of the claims, cached for the last claim list ---------
+    def _plan(self, claims: list) -> list:
+        """Per claim: (groups, constraints).  A group is (has subrequests, items) where an item is
+        a validated :class:`_ReqInfo` or the text of the error upstream would return at that point
+        (so errors keep upstream's order against the node-dependent checks of ``All`` requests).
+        ``constraints`` is a list of _Constraint arguments, or an error text."""
+        hit = self._plan_cache
+        if hit is not None and len(hit[0]) == len(claims) and all(a is b for a, b in zip(hit[0], claims)):
+            return hit[1]
+        plan = [self._plan_claim(c) for c in claims]
+        self._plan_cache = (tuple(claims), plan)
+        return plan
+
+    def _plan_claim(self, claim: Mapping[str, Any]):
+        g = self.gates
+        label = _kobj(claim)
+        devices = (claim.get("spec") or {}).get("devices") or {}
+        groups: list = []
+        for ri, request in enumerate(devices.get("requests") or []):
+            name = request.get("name", "")
+            subs = request.get("firstAvailable") or []
+            items: list = []
+            groups.append((bool(subs), items))
+            if subs and not g.prioritized_list:
+                items.append(f"claim {label}, request {name}: has subrequests, but the DRAPrioritizedList feature is disabled")
+                return groups, []
+            if not g.consumable_capacity:
+                if (request.get("exactly") or {}).get("capacity") is not None:
+                    items.append(f"claim {label}, request {name}: has capacity requests, but the DRAConsumableCapacity feature is disabled")
+                    return groups, []
+                bad = next((sub for sub in subs if sub.get("capacity") is not None), None)
+                if bad is not None:
+                    items.append(f"claim {label}, subrequest {bad.get('name', '')}: has capacity requests, but the DRAConsumableCapacity feature is disabled")
+                    return groups, []
+            if subs:
+                entries = [_ReqInfo(ri, si, sub.get("name", ""), name, sub, label) for si, sub in enumerate(subs)]
+            else:
+                entries = [_ReqInfo(ri, 0, name, None, request.get("exactly") or {}, label)]
+            for info in entries:
+                err = self._check_request(info)
+                items.append(err if err is not None else info)
+                if err is not None:
+                    return groups, []
+        constraints: list = []
+        for i, c in enumerate(devices.get("constraints") or []):
+            if c.get("matchAttribute"):
+                constraints.append((i, c.get("requests"), c["matchAttribute"], "matchAttribute"))
+            elif c.get("distinctAttribute") and self.implementation != "stable":
+                constraints.append((i, c.get("requests"), c["distinctAttribute"], "distinctAttribute"))
+            else:
+                return groups, f"claim {label}, constraint #{i}: empty constraint (unsupported constraint type?)"
+        return groups, constraints
+
+    def _check_request(self, info: _ReqInfo) -> str | None:
+        label = info.claim_label
+        for i, sel in enumerate(info.selectors):
+            if not (sel or {}).get("cel"):
+                return f"claim {label}, request {info.name}, selector #{i}: CEL expression empty (unsupported selector type?)"
+        if not self.gates.admin_access and info.has_admin_access:
+            return f"claim {label}, request {info.name}: admin access is requested, but the feature is disabled"
+        if not info.class_name:
+            return f"claim {label}, request {info.name}: missing device class name (unsupported request type?)"
+        cls = self.snapshot.device_classes.get(info.class_name)
+        if cls is None:
+            return (f"claim {label}, request {info.name}: could not retrieve device class {info.class_name}: "
+                    f"deviceclass.resource.k8s.io \"{info.class_name}\" not found")
+        info.class_obj = cls
+        if info.mode == "ExactCount":
+            count = info.spec.get("count")
+            info.count = int(1 if count is None else count)
+        elif info.mode != "All":
+            return f"claim {label}, request {info.name}: unsupported count mode {info.mode}"
+        return None
 
     # -- CEL, cached per (expression, device) for the snapshot --------------
     def _evaluate(self, expr, driver: str, device: Mapping[str, Any]) -> bool:
@@ -486,7 +556,6 @@ class _Run:
         self.selected_sub: dict = {}
         self.trace = AllocationTrace(node=node_name, implementation=alloc.implementation)
         self.pools: list[PoolView] = []
-        self._cache: dict = {}
 
     # -- driver --------------------------------------------------------------
     def execute(self) -> Outcome:
@@ -554,85 +623,41 @@ class _Run:
 
     # -- validation ------------------------------------------------------------
     def _validate(self) -> None:
-        g = self.g
-        for ci, claim in enumerate(self.claims):
-            devices = (claim.get("spec") or {}).get("devices") or {}
+        for ci, (groups, constraints) in enumerate(self.a._plan(self.claims)):
             min_devices = 0
-            for ri, request in enumerate(devices.get("requests") or []):
-                name = request.get("name", "")
-                subs = request.get("firstAvailable") or []
-                if subs and not g.prioritized_list:
-                    raise _Fatal(f"claim {_kobj(claim)}, request {name}: has subrequests, but the DRAPrioritizedList feature is disabled")
-                if not g.consumable_capacity:
-                    if (request.get("exactly") or {}).get("capacity") is not None:
-                        raise _Fatal(f"claim {_kobj(claim)}, request {name}: has capacity requests, but the DRAConsumableCapacity feature is disabled")
-                    for sub in subs:
-                        if sub.get("capacity") is not None:
-                            raise _Fatal(f"claim {_kobj(claim)}, subrequest {sub.get('name', '')}: has capacity requests, but the DRAConsumableCapacity feature is disabled")
-                if subs:
-                    least = None
-                    for si, sub in enumerate(subs):
-                        rd = _Req(ci, ri, si, sub.get("name", ""), name, sub)
-                        self._validate_request(claim, rd)
-                        self.reqs_key(ci, ri, si, rd)
-                        least = rd.num_devices if least is None else min(least, rd.num_devices)
-                    min_devices += least or 0
-                else:
-                    rd = _Req(ci, ri, 0, name, None, request.get("exactly") or {})
-                    self._validate_request(claim, rd)
-                    self.reqs_key(ci, ri, 0, rd)
-                    min_devices += rd.num_devices
+            for subs, items in groups:
+                least = None
+                for info in items:
+                    if type(info) is str:
+                        raise _Fatal(info)
+                    rd = _Req(ci, info)
+                    if info.mode == "All":
+                        self._collect_all(rd)
+                    self.reqs[(ci, info.ri, info.si)] = rd
+                    least = rd.num_devices if least is None else min(least, rd.num_devices)
+                min_devices += least or 0
             if min_devices > ALLOCATION_RESULTS_MAX_SIZE:
-                raise _Fatal(f"claim {_kobj(claim)}: number of requested devices {min_devices} exceeds the claim limit of {ALLOCATION_RESULTS_MAX_SIZE}")
-            constraints = []
-            for i, c in enumerate(devices.get("constraints") or []):
-                if c.get("matchAttribute"):
-                    constraints.append(_Constraint(i, c.get("requests"), c["matchAttribute"], "matchAttribute"))
-                elif c.get("distinctAttribute") and self.a.implementation != "stable":
-                    constraints.append(_Constraint(i, c.get("requests"), c["distinctAttribute"], "distinctAttribute"))
-                else:
-                    raise _Fatal(f"claim {_kobj(claim)}, constraint #{i}: empty constraint (unsupported constraint type?)")
-            self.constraints.append(constraints)
+                raise _Fatal(f"claim {_kobj(self.claims[ci])}: number of requested devices {min_devices} exceeds the claim limit of {ALLOCATION_RESULTS_MAX_SIZE}")
+            if type(constraints) is str:
+                raise _Fatal(constraints)
+            self.constraints.append([_Constraint(*c) for c in constraints])
 
-    def reqs_key(self, ci: int, ri: int, si: int, rd: _Req) -> None:
-        self.reqs[(ci, ri, si)] = rd
-
-    def _validate_request(self, claim: Mapping[str, Any], rd: _Req) -> None:
-        for i, sel in enumerate(rd.selectors):
-            if not (sel or {}).get("cel"):
-                raise _Fatal(f"claim {_kobj(claim)}, request {rd.name}, selector #{i}: CEL expression empty (unsupported selector type?)")
-        if not self.g.admin_access and rd.has_admin_access:
-            raise _Fatal(f"claim {_kobj(claim)}, request {rd.name}: admin access is requested, but the feature is disabled")
-        if not rd.class_name:
-            raise _Fatal(f"claim {_kobj(claim)}, request {rd.name}: missing device class name (unsupported request type?)")
-        cls = self.a.snapshot.device_classes.get(rd.class_name)
-        if cls is None:
-            raise _Fatal(f"claim {_kobj(claim)}, request {rd.name}: could not retrieve device class {rd.class_name}: "
-                         f"deviceclass.resource.k8s.io \"{rd.class_name}\" not found")
-        rd.class_obj = cls
-        rd.trace = RequestTrace(claim=_kobj(claim), request=rd.full_name, device_class=rd.class_name, mode=rd.mode)
-        mode = rd.mode
-        if mode == "ExactCount":
-            count = rd.spec.get("count")
-            rd.num_devices = int(1 if count is None else count)
-        elif mode == "All":
-            rd.all_devices = []
-            for pool in self.pools:
-                if pool.incomplete:
-                    raise _Fatal(f"claim {_kobj(claim)}, request {rd.name}: asks for all devices, but resource pool {pool.id} is currently being updated")
-                if pool.invalid:
-                    raise _Fatal(f"claim {_kobj(claim)}, request {rd.name}: asks for all devices, but resource pool {pool.id} is currently invalid")
-                for s in pool.slices:
-                    for d in s.devices:
-                        key = (s.driver, s.pool, d.get("name", ""))
-                        if not self._selectable(rd, key, d, s):
-                            continue
-                        if self.g.consumable_capacity and not self._capacity_ok(rd, key, d):
-                            continue
-                        rd.all_devices.append((key, d, s, pool))
-            rd.num_devices = len(rd.all_devices)
-        else:
-            raise _Fatal(f"claim {_kobj(claim)}, request {rd.name}: unsupported count mode {mode}")
+    def _collect_all(self, rd: _Req) -> None:
+        """allocationMode All: every selectable device of every pool on this node, now."""
+        rd.all_devices = []
+        label = rd.info.claim_label
+        for pool in self.pools:
+            if pool.incomplete:
+                raise _Fatal(f"claim {label}, request {rd.name}: asks for all devices, but resource pool {pool.id} is currently being updated")
+            if pool.invalid:
+                raise _Fatal(f"claim {label}, request {rd.name}: asks for all devices, but resource pool {pool.id} is currently invalid")
+            for key, d, s in pool.entries():
+                if not self._selectable(rd, key, d, s):
+                    continue
+                if self.g.consumable_capacity and not self._capacity_ok(rd, key, d):
+                    continue
+                rd.all_devices.append((key, d, s, pool))
+        rd.num_devices = len(rd.all_devices)
         rd.trace.count = rd.num_devices
 
     # -- checks ------------------------------------------------------------------
@@ -644,25 +669,33 @@ class _Run:
         if not self.g.device_binding and device.get("bindingConditions"):
             self._reject(rd, key, "binding")
             return False
-        ck = (key, rd.ci, rd.ri, rd.si)
-        cache = self._cache
+        # Class and request selectors do not depend on the node: cached for the snapshot.
+        cache = self.a._select_cache
+        ck = (rd.info, id(device))
         hit = cache.get(ck)
-        if hit is not None:
-            return hit
-        ok = True
-        cls_sel = ((rd.class_obj or {}).get("spec") or {}).get("selectors") or []
-        if not self._selectors_match(rd, key, device, cls_sel, rd.class_obj):
-            self._reject(rd, key, "class")
-            ok = False
-        elif not self._selectors_match(rd, key, device, rd.selectors, None):
-            self._reject(rd, key, "selector")
-            ok = False
-        elif s.per_device_enabled and not node_matches(self.node, device.get("nodeName"), bool(device.get("allNodes")), device.get("nodeSelector")):
+        if hit is None:
+            try:
+                cls_sel = ((rd.class_obj or {}).get("spec") or {}).get("selectors") or []
+                if not self._selectors_match(rd, key, device, cls_sel, rd.class_obj):
+                    hit = "class"
+                elif not self._selectors_match(rd, key, device, rd.selectors, None):
+                    hit = "selector"
+                else:
+                    hit = True
+            except _Fatal as e:
+                cache[ck] = (rd.trace.cel_errors[-1], e)
+                raise
+            cache[ck] = hit
+        if hit is not True:
+            if type(hit) is tuple:  # a CEL error met before for this request and device
+                rd.trace.cel_errors.append(dict(hit[0]))
+                raise _Fatal(str(hit[1]))
+            self._reject(rd, key, hit)
+            return False
+        if s.per_device_enabled and not node_matches(self.node, device.get("nodeName"), bool(device.get("allNodes")), device.get("nodeSelector")):
             self._reject(rd, key, "node")
-            ok = False
-        cache[ck] = ok
-        return ok
-
+            return False
+        return True
 
     def _selectors_match(self, rd: _Req, key: DeviceId, device: Mapping[str, Any], selectors: list, cls) -> bool:
         for i, sel in enumerate(selectors):
