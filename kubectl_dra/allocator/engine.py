@@ -1059,8 +1059,13 @@ def _check_attribute_values(attributes: Mapping[str, Any] | None) -> None:
     """Upstream's CEL input conversion rejects, before evaluating, an attribute without one
     supported value (empty, or a list type the release does not know): a CEL runtime error."""
     for name, attr in (attributes or {}).items():
-        if not isinstance(attr, Mapping) or not any(attr.get(k) is not None for k in _ATTRIBUTE_KINDS):
-            raise ValueError(f"attribute {name}: unsupported attribute value")
+        if type(attr) is dict:  # the usual case, checked without the slower ABC isinstance
+            if (attr.get("string") is not None or attr.get("int") is not None or attr.get("bool") is not None
+                    or attr.get("version") is not None):
+                continue
+        elif isinstance(attr, Mapping) and any(attr.get(k) is not None for k in _ATTRIBUTE_KINDS):
+            continue
+        raise ValueError(f"attribute {name}: unsupported attribute value")
 
 
 def _contains_req(reqs: list, req: Mapping[str, Any]) -> bool:
