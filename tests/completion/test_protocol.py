@@ -31,7 +31,14 @@ F = ("-f", EXAMPLE)
 def test_subcommands_with_descriptions():
     values, descs, directive = answer("")
     assert {"why-pending", "get", "explain", "dump"} <= set(values)
-    assert descs[values.index("get")].startswith("List DRA objects")
+    from typer.main import get_command
+
+    from kubectl_dra.cli import app
+
+    group = get_command(app)
+    for name in ("get", "explain", "why-pending"):  # each command's one-line summary, markup removed
+        assert descs[values.index(name)] == comp._plain(group.commands[name].get_short_help_str())
+        assert descs[values.index(name)]
     assert directive == comp.DIRECTIVE_NO_FILE_COMP
 
 
