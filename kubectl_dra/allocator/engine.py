@@ -391,6 +391,11 @@ class Allocator:
         """"ns/name" of the allocated claims (not admin access) holding a device, in snapshot order."""
         return list(self._holder_names.get(key, ()))
 
+    def _trace_holders(self, key: DeviceId) -> list:
+        if key in self.in_use:
+            return list(self._holder_names.get(key, ()))
+        return []  # taken by another claim of this pod during the run
+
     # -- node-independent validation of the claims, cached for the last claim list ---------
     def _plan(self, claims: list) -> list:
         """Per claim: (groups, constraints).  A group is (has subrequests, items) where an item is
@@ -591,35 +596,29 @@ class _Run:
             return Outcome(fits=False, error=str(e), trace=self.trace)
 
     def _finish_trace(self, success: bool) -> None:
-        reachable = []
-        for p in self.pools:
-            if p.incomplete or p.invalid:
-                continue
-            reachable.extend(p.device_names())
+        pools = [p for p in self.pools if not (p.incomplete or p.invalid)]
+        keys = pools[0].keys() if len(pools) == 1 else [k for p in pools for k in p.keys()]
         chosen_by_req: dict = {}
         if success:
-            for ci, devs in enumerate(self.results):
+            for devs in self.results:
                 for r in devs:
                     chosen_by_req.setdefault(id(r["rd"]), []).append(_dev_str(r["key"]))
-        for rk, rd in self.reqs.items():
+        holders = self.a._trace_holders
+        requests = self.trace.requests
+        for rd in self.reqs.values():
             t = rd.trace
             if t is None:
                 continue
-            t.reachable = reachable
-            for key, (kind, info) in rd.rejections.items():
-                name = _dev_str(key)
-                if kind == "allocated":
-                    info = {"holders": self._holders(key), **(info or {})}
-                if kind in ("class", "selector", "node", "binding"):
-                    getattr(t, "rejected_" + kind).append(name)
-                else:
-                    getattr(t, "rejected_" + kind).append({"device": name, **info})
-            t.chosen = chosen_by_req.get(id(rd), [])
-            if not success:
-                t.failed = t.tried
-            else:
+            t.reachable_keys = keys
+            t.reachable = None  # formatted from reachable_keys on first access
+            if rd.rejections:
+                t.defer(rd.rejections, holders)
+            if success:
+                t.chosen = chosen_by_req.get(id(rd), [])
                 t.failed = t.tried and not t.chosen and rd.num_devices > 0
-            self.trace.requests.append(t)
+            else:
+                t.failed = t.tried
+            requests.append(t)
 
     # -- validation ------------------------------------------------------------
     def _validate(self) -> None:

@@ -127,12 +127,19 @@ class PoolView:
     has_binding_conditions: bool = False
     _names: list | None = None
     _entries: list | None = None
+    _keys: list | None = None
 
     def entries(self) -> list:
         """[(device id tuple, device dict, SliceInfo)] in search order (cached)."""
         if self._entries is None:
             self._entries = [((s.driver, s.pool, d.get("name", "")), d, s) for s in self.slices for d in s.devices]
         return self._entries
+
+    def keys(self) -> list:
+        """(driver, pool, device) of every device in the node's slices, in search order (cached)."""
+        if self._keys is None:
+            self._keys = [e[0] for e in self.entries()]
+        return self._keys
 
     def device_names(self) -> list:
         """driver/pool/device of every device in the node's slices (cached)."""

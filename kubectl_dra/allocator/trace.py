@@ -38,33 +38,125 @@ Fields
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 
 
-@dataclass
+_NAME_KINDS = ("class", "selector", "node", "binding")
+_LIST_FIELDS = ("reachable", "rejected_class", "rejected_selector", "rejected_node", "rejected_allocated",
+                "rejected_binding", "rejected_taint", "rejected_counters", "rejected_capacity",
+                "rejected_constraint", "cel_errors", "chosen")
+_FIELDS = ("claim", "request", "device_class", "mode", "count") + _LIST_FIELDS + ("tried", "failed")
+
+
+def _lazy_list(name: str):
+    attr = "_" + name
+
+    def get(self):
+        if self._pending is not None:
+            self._materialize()
+        return getattr(self, attr)
+
+    def set(self, value):
+        if self._pending is not None:
+            self._materialize()
+        setattr(self, attr, value)
+    return property(get, set)
+
+
 class RequestTrace:
-    claim: str
-    request: str
-    device_class: str = ""
-    mode: str = "ExactCount"
-    count: int = 0
-    reachable: list = field(default_factory=list)
-    rejected_class: list = field(default_factory=list)
-    rejected_selector: list = field(default_factory=list)
-    rejected_node: list = field(default_factory=list)
-    rejected_allocated: list = field(default_factory=list)
-    rejected_binding: list = field(default_factory=list)
-    rejected_taint: list = field(default_factory=list)
-    rejected_counters: list = field(default_factory=list)
-    rejected_capacity: list = field(default_factory=list)
-    rejected_constraint: list = field(default_factory=list)
-    cel_errors: list = field(default_factory=list)
-    chosen: list = field(default_factory=list)
-    tried: bool = False
-    failed: bool = False
+    """One request's record (fields: see the module docstring).
+
+    The allocator hands over its raw per-device rejections (device id tuples) and the
+    ``rejected_*`` lists are built from them on first access, so nodes nobody asks about
+    cost no string formatting.  ``reachable_keys`` holds the (driver, pool, device) tuples
+    behind ``reachable``.
+    """
+
+    def __init__(self, claim: str, request: str, device_class: str = "", mode: str = "ExactCount", count: int = 0,
+                 **lists):
+        self.claim, self.request, self.device_class, self.mode, self.count = claim, request, device_class, mode, count
+        self.tried = bool(lists.pop("tried", False))
+        self.failed = bool(lists.pop("failed", False))
+        self._pending = None
+        self.reachable_keys: list = []
+        for name in _LIST_FIELDS:
+            if name == "reachable" or name == "chosen":
+                continue
+            setattr(self, "_" + name, list(lists.pop(name, None) or []))
+        self._reachable = list(lists.pop("reachable", None) or [])
+        self._chosen = list(lists.pop("chosen", None) or [])
+        if lists:
+            raise TypeError(f"unknown RequestTrace fields: {', '.join(sorted(lists))}")
+
+    for _name in _LIST_FIELDS:
+        if _name not in ("reachable", "chosen", "cel_errors"):
+            locals()[_name] = _lazy_list(_name)
+    del _name
+
+    @property
+    def reachable(self) -> list:
+        """driver/pool/device names of the devices in usable pools on the node (built on first access)."""
+        if self._reachable is None:
+            self._reachable = [f"{k[0]}/{k[1]}/{k[2]}" for k in self.reachable_keys]
+        return self._reachable
+
+    @reachable.setter
+    def reachable(self, value) -> None:
+        self._reachable = value
+
+    @property
+    def cel_errors(self) -> list:
+        return self._cel_errors
+
+    @cel_errors.setter
+    def cel_errors(self, value) -> None:
+        self._cel_errors = value
+
+    @property
+    def chosen(self) -> list:
+        return self._chosen
+
+    @chosen.setter
+    def chosen(self, value) -> None:
+        self._chosen = value
+
+    def defer(self, rejections: dict, holders) -> None:
+        """Keep the allocator's ``{device id: (kind, info)}`` rejections; lists are built on access.
+
+        ``holders(device id)`` returns the "ns/name" holders of a device in use.
+        """
+        self._pending = (rejections, holders)
+
+    def _materialize(self) -> None:
+        rejections, holders = self._pending
+        self._pending = None
+        for key, (kind, info) in rejections.items():
+            name = f"{key[0]}/{key[1]}/{key[2]}"
+            if kind in _NAME_KINDS:
+                getattr(self, "_rejected_" + kind).append(name)
+            elif kind == "allocated":
+                entry = {"device": name, "holders": holders(key)}
+                if info:
+                    entry.update(info)
+                self._rejected_allocated.append(entry)
+            else:
+                getattr(self, "_rejected_" + kind).append({"device": name, **info})
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = {}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            out[name] = copy.deepcopy(value) if isinstance(value, list) else value
+        return out
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, RequestTrace):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"RequestTrace({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
 
 @dataclass
