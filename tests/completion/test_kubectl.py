@@ -127,7 +127,9 @@ def test_dead_cluster_is_quick_and_silent(kenv, tmp_path):
     srv.stop()
     assert values == ["pod/", "claim/"] and directive == 4 | 2 | 32
     assert plugin_stderr(err) == ""
-    assert elapsed < 1.5, f"{elapsed:.2f}s (a completion without lookup took {base:.2f}s)"
+    # Connection refused must cost (almost) nothing beyond process start-up, which on a loaded CI machine
+    # alone can take over a second: measure against the baseline, never more than the 1 s lookup budget on top.
+    assert elapsed < max(1.5, base + 1.0), f"{elapsed:.2f}s (a completion without lookup took {base:.2f}s)"
 
 
 def test_hanging_cluster_is_cut_at_the_deadline(kenv, tmp_path):
