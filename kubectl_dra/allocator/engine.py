@@ -157,7 +157,8 @@ class _ReqInfo:
     """Node-independent facts about one request / subrequest of one claim (validated once)."""
 
     __slots__ = ("ri", "si", "name", "parent", "spec", "class_obj", "class_name", "mode", "count", "full_name",
-                 "admin_access", "has_admin_access", "selectors", "tolerations", "capacity_requests", "claim_label")
+                 "admin_access", "has_admin_access", "selectors", "tolerations", "capacity_requests", "claim_label",
+                 "class_exprs", "request_exprs")
 
     def __init__(self, ri: int, si: int, name: str, parent: str | None, spec: Mapping[str, Any], claim_label: str):
         self.ri, self.si, self.name, self.parent, self.spec = ri, si, name, parent, spec
@@ -173,6 +174,9 @@ class _ReqInfo:
         self.capacity_requests = (cap or {}).get("requests") if cap is not None else None
         self.class_obj: Mapping[str, Any] | None = None
         self.count = 0
+        # [(selector index, expression text, "class X" / "claim ns/name")] per source, set by the plan
+        self.class_exprs: list = []
+        self.request_exprs: list = []
 
 
 class _Req:
@@ -463,6 +467,12 @@ class Allocator:
             return (f"claim {label}, request {info.name}: could not retrieve device class {info.class_name}: "
                     f"deviceclass.resource.k8s.io \"{info.class_name}\" not found")
         info.class_obj = cls
+        where = f"class {(cls.get('metadata') or {}).get('name', '')}"
+        info.class_exprs = [(i, ((sel or {}).get("cel") or {}).get("expression", ""), where)
+                            for i, sel in enumerate(((cls.get("spec") or {}).get("selectors") or []))]
+        where = f"claim {label}"
+        info.request_exprs = [(i, ((sel or {}).get("cel") or {}).get("expression", ""), where)
+                              for i, sel in enumerate(info.selectors)]
         if info.mode == "ExactCount":
             count = info.spec.get("count")
             info.count = int(1 if count is None else count)
@@ -669,44 +679,47 @@ class _Run:
             self._reject(rd, key, "binding")
             return False
         # Class and request selectors do not depend on the node: cached for the snapshot.
-        cache = self.a._select_cache
         ck = (rd.info, id(device))
-        hit = cache.get(ck)
+        hit = self.a._select_cache.get(ck)
         if hit is None:
-            try:
-                cls_sel = ((rd.class_obj or {}).get("spec") or {}).get("selectors") or []
-                if not self._selectors_match(rd, key, device, cls_sel, rd.class_obj):
-                    hit = "class"
-                elif not self._selectors_match(rd, key, device, rd.selectors, None):
-                    hit = "selector"
-                else:
-                    hit = True
-            except _Fatal as e:
-                cache[ck] = (rd.trace.cel_errors[-1], e)
-                raise
-            cache[ck] = hit
-        if hit is not True:
-            if type(hit) is tuple:  # a CEL error met before for this request and device
-                rd.trace.cel_errors.append(dict(hit[0]))
-                raise _Fatal(str(hit[1]))
-            self._reject(rd, key, hit)
-            return False
-        if s.per_device_enabled and not node_matches(self.node, device.get("nodeName"), bool(device.get("allNodes")), device.get("nodeSelector")):
-            self._reject(rd, key, "node")
-            return False
-        return True
+            hit = self._select_uncached(rd, key, device, ck)
+        if hit is True:
+            if s.per_device_on and not node_matches(self.node, device.get("nodeName"), bool(device.get("allNodes")),
+                                                    device.get("nodeSelector")):
+                self._reject(rd, key, "node")
+                return False
+            return True
+        if type(hit) is tuple:  # a CEL error met before for this request and device
+            rd.trace.cel_errors.append(dict(hit[0]))
+            raise _Fatal(hit[1])
+        if key not in rd.rejections:
+            rd.rejections[key] = (hit, {})
+        return False
 
-    def _selectors_match(self, rd: _Req, key: DeviceId, device: Mapping[str, Any], selectors: list, cls) -> bool:
-        for i, sel in enumerate(selectors):
-            expr_text = ((sel or {}).get("cel") or {}).get("expression", "")
+    def _select_uncached(self, rd: _Req, key: DeviceId, device: Mapping[str, Any], ck: tuple):
+        info = rd.info
+        try:
+            if not self._selectors_match(rd, key, device, info.class_exprs):
+                hit = "class"
+            elif not self._selectors_match(rd, key, device, info.request_exprs):
+                hit = "selector"
+            else:
+                hit = True
+        except _Fatal as e:
+            self.a._select_cache[ck] = (rd.trace.cel_errors[-1], str(e))
+            raise
+        self.a._select_cache[ck] = hit
+        return hit
+
+    def _selectors_match(self, rd: _Req, key: DeviceId, device: Mapping[str, Any], exprs: list) -> bool:
+        for i, expr_text, where in exprs:
             expr = self.a.cel.get(expr_text)
-            where = f"class {(cls.get('metadata') or {}).get('name', '')}" if cls is not None else f"claim {_kobj(self.claims[rd.ci])}"
             if isinstance(expr, Exception):
                 msg = getattr(expr, "message", None) or str(expr)
                 rd.trace.cel_errors.append({"expression": expr_text, "device": _dev_str(key), "message": msg, "source": where})
                 raise _Fatal(f"{where}: selector #{i}: CEL compile error: {msg}")
             try:
-                matched = self.a_eval(expr, key, device)
+                matched = self.a._evaluate(expr, key[0], device)
             except Exception as e:  # CelEvaluationError
                 msg = getattr(e, "message", None) or str(e)
                 rd.trace.cel_errors.append({"expression": expr_text, "device": _dev_str(key), "message": msg, "source": where})

@@ -82,6 +82,7 @@ class SliceInfo:
     per_device: bool
     devices: list
     shared_counters: list
+    per_device_on: bool = False  # perDeviceNodeSelection: true (see per_device_enabled)
 
     @classmethod
     def from_obj(cls, s: dict) -> "SliceInfo":
@@ -100,6 +101,7 @@ class SliceInfo:
             per_device=spec.get("perDeviceNodeSelection") is not None,
             devices=list(spec.get("devices") or []),
             shared_counters=list(spec.get("sharedCounters") or []),
+            per_device_on=bool(spec.get("perDeviceNodeSelection")),
         )
 
     @property
