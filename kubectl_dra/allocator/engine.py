@@ -576,14 +576,7 @@ class _Run:
     def execute(self) -> Outcome:
         try:
             self.pools = self.a.gather_pools(self.node_name)
-            for p in self.pools:
-                state = "incomplete" if p.incomplete else "invalid" if p.invalid else "ok"
-                entry = {"pool": p.id, "generation": p.generation, "state": state,
-                         "slices": [s.name for s in p.slices],
-                         "devices": sum(len(s.devices) for s in p.slices)}
-                if p.invalid:
-                    entry["reason"] = p.invalid_reason
-                self.trace.pools.append(entry)
+            self.trace.pools = [p.trace_entry() for p in self.pools]
             self._validate()
             done = self._allocate_one(0, 0, 0, 0, False)
         except _Fatal as e:

@@ -130,12 +130,27 @@ class PoolView:
     _names: list | None = None
     _entries: list | None = None
     _keys: list | None = None
+    _trace: dict | None = None
 
     def entries(self) -> list:
         """[(device id tuple, device dict, SliceInfo)] in search order (cached)."""
         if self._entries is None:
             self._entries = [((s.driver, s.pool, d.get("name", "")), d, s) for s in self.slices for d in s.devices]
         return self._entries
+
+    def trace_entry(self) -> dict:
+        """This pool's entry in AllocationTrace.pools (a fresh dict each call)."""
+        if self._trace is None:
+            state = "incomplete" if self.incomplete else "invalid" if self.invalid else "ok"
+            entry = {"pool": self.id, "generation": self.generation, "state": state,
+                     "slices": [s.name for s in self.slices],
+                     "devices": sum(len(s.devices) for s in self.slices)}
+            if self.invalid:
+                entry["reason"] = self.invalid_reason
+            self._trace = entry
+        entry = dict(self._trace)
+        entry["slices"] = list(entry["slices"])
+        return entry
 
     def keys(self) -> list:
         """(driver, pool, device) of every device in the node's slices, in search order (cached)."""
@@ -156,6 +171,10 @@ class PoolView:
     @property
     def key(self) -> tuple[str, str]:
         return (self.driver, self.name)
+
+
+def _pool_key(p: "PoolView") -> tuple[str, str]:
+    return (p.driver, p.name)
 
 
 class PoolIndex:
@@ -191,12 +210,21 @@ class PoolIndex:
 
     def gather(self, node: Mapping[str, Any] | None, node_name: str | None, *,
                partitionable: bool, binding_last: bool) -> list[PoolView]:
-        candidates = list(self.by_node.get(node_name or "", ())) + self.shared
-        candidates.sort()  # input order, like upstream's loop over the slice list
+        local = self.by_node.get(node_name or "", ())
+        if self.shared:
+            candidates = sorted(list(local) + self.shared)  # input order, like upstream's loop over the slice list
+        else:
+            candidates = local  # already in input order
+        # A slice naming this very node is relevant without evaluating node_matches (same answer).
+        own = node is not None and (node.get("metadata") or {}).get("name") == node_name
+        slices = self.slices
         pools: dict[tuple[str, str], list[SliceInfo]] = {}
         for i in candidates:
-            s = self.slices[i]
-            if not self._relevant(s, node, partitionable):
+            s = slices[i]
+            if own and s.node_name == node_name and not s.counters_only:
+                if not partitionable and (s.per_device or s.shared_counters):
+                    continue
+            elif not self._relevant(s, node, partitionable):
                 continue
             key = (s.driver, s.pool)
             current = pools.get(key)
@@ -220,7 +248,7 @@ class PoolIndex:
                     continue
                 names = {m.name for m in members}
                 other = [self.slices[j] for j in all_idx if self.slices[j].name not in names]
-            ck = (partitionable, tuple(id(m) for m in members), tuple(id(o) for o in other))
+            ck = (partitionable, tuple(map(id, members)), tuple(map(id, other)))
             pool = self._pool_cache.get(ck)
             if pool is None:
                 pool = self._pool_cache[ck] = self._build(key, gen, members, other, partitionable)
@@ -228,9 +256,12 @@ class PoolIndex:
                 with_binding.append(pool)
             else:
                 result.append(pool)
-        result.sort(key=lambda p: p.key)
-        with_binding.sort(key=lambda p: p.key)
-        return result + with_binding
+        if len(result) > 1:
+            result.sort(key=_pool_key)
+        if with_binding:
+            with_binding.sort(key=_pool_key)
+            return result + with_binding
+        return result
 
     def _build(self, key, gen, members: list[SliceInfo], other: list[SliceInfo], partitionable: bool) -> PoolView:
         members = sorted(members, key=lambda s: s.name)

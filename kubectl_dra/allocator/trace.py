@@ -76,18 +76,21 @@ class RequestTrace:
     def __init__(self, claim: str, request: str, device_class: str = "", mode: str = "ExactCount", count: int = 0,
                  **lists):
         self.claim, self.request, self.device_class, self.mode, self.count = claim, request, device_class, mode, count
-        self.tried = bool(lists.pop("tried", False))
-        self.failed = bool(lists.pop("failed", False))
+        self.tried = self.failed = False
         self._pending = None
         self.reachable_keys: list = []
-        for name in _LIST_FIELDS:
-            if name == "reachable" or name == "chosen":
-                continue
-            setattr(self, "_" + name, list(lists.pop(name, None) or []))
-        self._reachable = list(lists.pop("reachable", None) or [])
-        self._chosen = list(lists.pop("chosen", None) or [])
+        self._reachable, self._chosen, self._cel_errors = [], [], []
+        self._rejected_class, self._rejected_selector, self._rejected_node = [], [], []
+        self._rejected_allocated, self._rejected_binding, self._rejected_taint = [], [], []
+        self._rejected_counters, self._rejected_capacity, self._rejected_constraint = [], [], []
         if lists:
-            raise TypeError(f"unknown RequestTrace fields: {', '.join(sorted(lists))}")
+            self.tried = bool(lists.pop("tried", False))
+            self.failed = bool(lists.pop("failed", False))
+            for name in _LIST_FIELDS:
+                if name in lists:
+                    setattr(self, "_" + name, list(lists.pop(name) or []))
+            if lists:
+                raise TypeError(f"unknown RequestTrace fields: {', '.join(sorted(lists))}")
 
     for _name in _LIST_FIELDS:
         if _name not in ("reachable", "chosen", "cel_errors"):
