@@ -66,30 +66,58 @@ def taints_text(entry: DeviceEntry) -> str:
     return ",".join(out)
 
 
-class ClassMatcher:
-    """Evaluates DeviceClass selectors on devices, compiling each class once."""
+def selector_expressions(selectors) -> list[str]:
+    """CEL texts of a DeviceClass's or request's ``selectors`` list."""
+    return [((sel.get("cel") or {}).get("expression") or "") for sel in selectors or []]
 
-    def __init__(self, snapshot: Snapshot):
-        self.snapshot = snapshot
-        self._compiled: dict[str, list] = {}
 
-    def _selectors(self, class_name: str) -> list:
-        if class_name not in self._compiled:
-            from kubectl_dra.cel import compile_expression
+class SelectorEvaluator:
+    """Evaluates lists of CEL selectors on devices; each distinct text is compiled once.
 
-            cls = self.snapshot.device_classes.get(class_name) or {}
-            exprs = [((s.get("cel") or {}).get("expression") or "") for s in (cls.get("spec") or {}).get("selectors") or []]
-            self._compiled[class_name] = [compile_expression(e) for e in exprs]
-        return self._compiled[class_name]
+    A compile error is treated like a runtime error on every device (the text is reported),
+    so callers that only explain never crash on a bad selector.
+    """
 
-    def matches(self, class_name: str, entry: DeviceEntry) -> tuple[bool, str | None]:
-        """(matches, error message or None) for one device against one class."""
+    def __init__(self) -> None:
+        self._compiled: dict[str, object] = {}
+
+    def _expr(self, text: str):
+        if text not in self._compiled:
+            from kubectl_dra.cel import CelCompileError, compile_expression
+
+            try:
+                self._compiled[text] = compile_expression(text)
+            except CelCompileError as e:
+                self._compiled[text] = e
+        return self._compiled[text]
+
+    def passes(self, expressions, entry: DeviceEntry) -> tuple[bool, str | None]:
+        """(all selectors true, error message or None); stops at the first false or failing selector."""
         from kubectl_dra.cel import CelEvaluationError
 
-        for expr in self._selectors(class_name):
+        for text in expressions:
+            expr = self._expr(text)
+            if isinstance(expr, Exception):
+                return False, str(expr)
             try:
                 if not expr.evaluate_device(entry):
                     return False, None
             except CelEvaluationError as e:
                 return False, str(e)
         return True, None
+
+
+class ClassMatcher(SelectorEvaluator):
+    """Evaluates DeviceClass selectors on devices."""
+
+    def __init__(self, snapshot: Snapshot):
+        super().__init__()
+        self.snapshot = snapshot
+
+    def class_selectors(self, class_name: str) -> list[str]:
+        cls = self.snapshot.device_classes.get(class_name) or {}
+        return selector_expressions((cls.get("spec") or {}).get("selectors"))
+
+    def matches(self, class_name: str, entry: DeviceEntry) -> tuple[bool, str | None]:
+        """(matches, error message or None) for one device against one class."""
+        return self.passes(self.class_selectors(class_name), entry)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from kubectl_dra.analysis.devices import ClassMatcher, device_attributes, device_capacity
+from kubectl_dra.analysis.devices import ClassMatcher, device_attributes, device_capacity, selector_expressions
 from kubectl_dra.analysis.inventory import allocation_node, claim_state
 from kubectl_dra.errors import NotFoundError, UsageError
 from kubectl_dra.snapshot import DeviceEntry, Snapshot, name_of, namespace_of
@@ -92,7 +92,7 @@ def _exact_facts(req: Mapping[str, Any], name: str | None) -> dict:
     mode = req.get("allocationMode") or "ExactCount"
     out = {"name": name, "deviceClassName": req.get("deviceClassName"), "allocationMode": mode,
            "count": None if mode == "All" else int(req.get("count") or 1),
-           "selectors": [((s.get("cel") or {}).get("expression") or "") for s in req.get("selectors") or []]}
+           "selectors": selector_expressions(req.get("selectors"))}
     if req.get("adminAccess"):
         out["adminAccess"] = True
     if req.get("tolerations"):
@@ -289,7 +289,7 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
             row["free"] += 1
     nodes = [by_node[k] for k in sorted(by_node)]
     out = {"kind": "DeviceClass", "name": name,
-           "selectors": [((s.get("cel") or {}).get("expression") or "") for s in spec.get("selectors") or []],
+           "selectors": selector_expressions(spec.get("selectors")),
            "config": list(spec.get("config") or []),
            "matching": sum(n["matching"] for n in nodes), "free": sum(n["free"] for n in nodes),
            "nodes": nodes, "errors": errors}

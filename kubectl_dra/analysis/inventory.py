@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from kubectl_dra.analysis.devices import (
-    ClassMatcher, device_attributes, device_capacity, summary_attributes, summary_capacity, taints_text,
+    ClassMatcher, device_attributes, device_capacity, selector_expressions, summary_attributes, summary_capacity,
+    taints_text,
 )
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.nodeselector import label_selector_matches, parse_label_selector
@@ -127,7 +128,7 @@ def class_records(snap: Snapshot, label_selector: str | None = None, names: list
         spec = cls.get("spec") or {}
         out.append({
             "name": name,
-            "selectors": [((s.get("cel") or {}).get("expression") or "") for s in spec.get("selectors") or []],
+            "selectors": selector_expressions(spec.get("selectors")),
             "config": len(spec.get("config") or []),
             "devices": matching, "free": free, "errors": errors,
             "object": cls,

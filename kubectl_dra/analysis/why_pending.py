@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from kubectl_dra.allocator import Allocator, allocation_allows_node, tolerates
-from kubectl_dra.analysis.devices import attribute_text, bare
+from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
 from kubectl_dra.errors import NotFoundError, UsageError
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.nodeselector import node_matches_selector
@@ -182,35 +182,14 @@ class _Explainer:
     def __init__(self, snap: Snapshot, claims_by_name: Mapping[str, Mapping[str, Any]]):
         self.snap = snap
         self.claims = claims_by_name
-        self._compiled: dict[str, Any] = {}
+        self.matcher = ClassMatcher(snap)
         self._class_drivers: dict[str, set[str]] = {}
 
-    # -- CEL helpers ---------------------------------------------------------
-    def _expr(self, text: str):
-        if text not in self._compiled:
-            from kubectl_dra.cel import compile_expression
-
-            try:
-                self._compiled[text] = compile_expression(text)
-            except Exception as e:  # compile errors are reported by the allocator already
-                self._compiled[text] = e
-        return self._compiled[text]
-
     def _passes(self, exprs: Iterable[str], entry: DeviceEntry) -> tuple[bool, str | None]:
-        for text in exprs:
-            expr = self._expr(text)
-            if isinstance(expr, Exception):
-                return False, str(expr)
-            try:
-                if not expr.evaluate_device(entry):
-                    return False, None
-            except Exception as e:  # CelEvaluationError
-                return False, str(e)
-        return True, None
+        return self.matcher.passes(exprs, entry)
 
     def class_selectors(self, class_name: str) -> list[str]:
-        cls = self.snap.device_classes.get(class_name) or {}
-        return [((s.get("cel") or {}).get("expression") or "") for s in (cls.get("spec") or {}).get("selectors") or []]
+        return self.matcher.class_selectors(class_name)
 
     def class_drivers(self, class_name: str) -> set[str]:
         """Drivers of the devices, anywhere in the cluster, that match the class."""
@@ -242,7 +221,7 @@ class _Explainer:
     def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> dict:
         spec = self.request_spec(claim, rt.request)
         class_sels = self.class_selectors(rt.device_class)
-        req_sels = [((s.get("cel") or {}).get("expression") or "") for s in spec.get("selectors") or []]
+        req_sels = selector_expressions(spec.get("selectors"))
         reachable = [self.snap.devices_by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable]
         reachable = [e for e in reachable if e is not None]
         class_ok, sel_ok, errors = [], [], []
