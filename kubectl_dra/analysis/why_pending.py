@@ -179,14 +179,30 @@ def _taint_text(t: Mapping[str, Any]) -> str:
 class _Explainer:
     """Turns an allocator outcome on one node into reasons with a device funnel."""
 
-    def __init__(self, snap: Snapshot, claims_by_name: Mapping[str, Mapping[str, Any]]):
+    def __init__(self, snap: Snapshot, claims_by_name: Mapping[str, Mapping[str, Any]], alloc: Allocator | None = None):
         self.snap = snap
         self.claims = claims_by_name
         self.matcher = ClassMatcher(snap)
         self._class_drivers: dict[str, set[str]] = {}
+        self.alloc = alloc  # shares its per-device selector results and holder index
 
     def _passes(self, exprs: Iterable[str], entry: DeviceEntry) -> tuple[bool, str | None]:
-        return self.matcher.passes(exprs, entry)
+        alloc = self.alloc
+        if alloc is None:
+            return self.matcher.passes(exprs, entry)
+        for text in exprs:
+            try:
+                if not alloc.evaluate_selector(text, entry.driver, entry.device):
+                    return False, None
+            except Exception:  # compile / runtime error: let the matcher word it as always
+                return self.matcher.passes(exprs, entry)
+        return True, None
+
+    def _holder_labels(self, key) -> list[str]:
+        """"ns/name" of the claims (not admin access) holding a device."""
+        if self.alloc is not None:
+            return self.alloc.holder_names(key)
+        return [f"{h.namespace}/{h.claim}" for h in self.snap.holders.get(key, ()) if not h.admin_access]
 
     def class_selectors(self, class_name: str) -> list[str]:
         return self.matcher.class_selectors(class_name)
@@ -222,7 +238,12 @@ class _Explainer:
         spec = self.request_spec(claim, rt.request)
         class_sels = self.class_selectors(rt.device_class)
         req_sels = selector_expressions(spec.get("selectors"))
-        reachable = [self.snap.devices_by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable]
+        by_key = self.snap.devices_by_key
+        keys = getattr(rt, "reachable_keys", None)
+        if keys:
+            reachable = [by_key.get(k) for k in keys]  # (driver, pool, device) tuples equal DeviceKeys
+        else:
+            reachable = [by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable]
         reachable = [e for e in reachable if e is not None]
         class_ok, sel_ok, errors = [], [], []
         for e in reachable:
@@ -241,10 +262,10 @@ class _Explainer:
         held: dict[str, list[str]] = {}
         free = []
         for e in sel_ok:
-            holders = [h for h in self.snap.holders.get(e.key, ()) if not h.admin_access]
+            holders = self._holder_labels(e.key)
             if holders and not admin:
                 for h in holders:
-                    held.setdefault(f"{h.namespace}/{h.claim}", []).append(e.name)
+                    held.setdefault(h, []).append(e.name)
             else:
                 free.append(e)
         return {"reachable": len(reachable), "matchClass": len(class_ok), "matchSelectors": len(sel_ok),
@@ -515,8 +536,8 @@ def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fea
             to_allocate.append(dict(pc.claim))
 
     claims_by_name = {name_of(c): c for c in to_allocate}
-    explainer = _Explainer(snap, claims_by_name)
     alloc = Allocator(snap, gates)
+    explainer = _Explainer(snap, claims_by_name, alloc)
     node_names = sorted(set(snap.nodes) | set(snap.devices_by_node_name)) if snap.nodes else sorted(snap.devices_by_node_name)
     if only_nodes:
         unknown = [n for n in only_nodes if n not in node_names]
