@@ -6,6 +6,7 @@ from kubectl_dra.allocator.engine import (
     DeviceResult,
     Outcome,
     allocation_allows_node,
+    gc_paused,
     lookup_attribute,
     tolerates,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "Outcome",
     "RequestTrace",
     "allocation_allows_node",
+    "gc_paused",
     "lookup_attribute",
     "tolerates",
 ]

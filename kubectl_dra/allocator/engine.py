@@ -66,7 +66,7 @@ DeviceId = tuple  # (driver, pool, device)
 
 
 @contextmanager
-def _gc_paused():
+def gc_paused():
     """Pause the cyclic garbage collector around allocation-heavy work.
 
     The search allocates many small, acyclic objects (freed by reference counting); with a big
@@ -81,6 +81,9 @@ def _gc_paused():
         yield
     finally:
         gc.enable()
+
+
+_gc_paused = gc_paused
 
 
 class _Fatal(Exception):
@@ -345,7 +348,7 @@ class Allocator:
         self.implementation = self.gates.implementation
         self._index: PoolIndex | None = None
         self.cel = _CelCache(cel_compile)
-        with _gc_paused():
+        with gc_paused():
             self._init_allocated(snapshot)
         self._available_counters: dict = {}
         self._match_cache: dict = {}
@@ -382,7 +385,7 @@ class Allocator:
     def index(self) -> PoolIndex:
         """Slices indexed by node (built on first use)."""
         if self._index is None:
-            with _gc_paused():
+            with gc_paused():
                 self._index = PoolIndex(self.snapshot.resource_slices)
         return self._index
 
@@ -550,7 +553,7 @@ class Allocator:
                                  binding_last=self.implementation != "stable")
 
     def allocate(self, node_name: str | None, claims: list[Mapping[str, Any]]) -> Outcome:
-        with _gc_paused():
+        with gc_paused():
             run = _Run(self, node_name, list(claims))
             return run.execute()
 
