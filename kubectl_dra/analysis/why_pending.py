@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from kubectl_dra.allocator import Allocator, allocation_allows_node, tolerates
+from kubectl_dra.allocator import Allocator, allocation_allows_node, gc_paused, tolerates
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
 from kubectl_dra.errors import NotFoundError, UsageError
 from kubectl_dra.features import FeatureGates
@@ -484,6 +484,13 @@ def _toleration_text(t: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------
 def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
                 only_nodes: list[str] | None = None) -> dict:
+    # Thousands of dry runs and reports of small acyclic objects: the cyclic GC only costs time here.
+    with gc_paused():
+        return _why_pending(snap, kind, name, namespace, gates, only_nodes)
+
+
+def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
+                 only_nodes: list[str] | None = None) -> dict:
     pod = None
     target_reasons: list[Reason] = []
     claims_info: list[dict] = []
