@@ -84,6 +84,7 @@ def gc_paused():
 
 
 _gc_paused = gc_paused
+_UNCHECKED = object()
 
 
 class _Fatal(Exception):
@@ -352,6 +353,7 @@ class Allocator:
             self._init_allocated(snapshot)
         self._available_counters: dict = {}
         self._match_cache: dict = {}
+        self._attrs_checked: dict = {}  # id(device) -> None | the attribute error (checked once per device)
         self._select_cache: dict = {}   # (_ReqInfo, id(device)) -> True | "class" | "selector" | error
         self._plan_cache: tuple | None = None
         if sys.getrecursionlimit() < 10000:
@@ -495,8 +497,17 @@ class Allocator:
         ck = (id(expr), id(device))
         hit = self._match_cache.get(ck)
         if hit is None:
+            attrs_bad = self._attrs_checked.get(id(device), _UNCHECKED)
+            if attrs_bad is _UNCHECKED:
+                try:
+                    _check_attribute_values(device.get("attributes"))
+                    attrs_bad = None
+                except ValueError as e:
+                    attrs_bad = e
+                self._attrs_checked[id(device)] = attrs_bad
             try:
-                _check_attribute_values(device.get("attributes"))
+                if attrs_bad is not None:
+                    raise attrs_bad
                 hit = bool(expr.evaluate(driver=driver, attributes=device.get("attributes") or {},
                                          capacity=device.get("capacity") or {},
                                          allow_multiple_allocations=device.get("allowMultipleAllocations")))
