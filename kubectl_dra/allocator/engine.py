@@ -353,6 +353,7 @@ class Allocator:
             self._init_allocated(snapshot)
         self._available_counters: dict = {}
         self._match_cache: dict = {}
+        self._whole_cap: dict = {}      # id(device) -> whole capacity, or None when policies apply
         self._attrs_checked: dict = {}  # id(device) -> None | the attribute error (checked once per device)
         self._select_cache: dict = {}   # (_ReqInfo, id(device)) -> True | "class" | "selector" | error
         self._plan_cache: tuple | None = None
@@ -484,6 +485,23 @@ class Allocator:
         elif info.mode != "All":
             return f"claim {label}, request {info.name}: unsupported count mode {info.mode}"
         return None
+
+    def _whole_capacity(self, device: Mapping[str, Any]) -> dict | None:
+        """{capacity: value} of a device without requestPolicies or negative values (else None); cached."""
+        hit = self._whole_cap.get(id(device), _UNCHECKED)
+        if hit is _UNCHECKED:
+            hit = {}
+            for name, cap in (device.get("capacity") or {}).items():
+                if (cap or {}).get("requestPolicy"):
+                    hit = None
+                    break
+                value = _q((cap or {}).get("value", "0"))
+                if value < 0:
+                    hit = None
+                    break
+                hit[name] = value
+            self._whole_cap[id(device)] = hit
+        return hit
 
     # -- CEL, cached per (expression, device) for the snapshot --------------
     def _evaluate(self, expr, driver: str, device: Mapping[str, Any]) -> bool:
@@ -739,6 +757,12 @@ class _Run:
         return self.a._evaluate(expr, key[0], device)
 
     def _capacity_ok(self, rd: _Req, key: DeviceId, device: Mapping[str, Any]):
+        if not rd.capacity_requests and key not in self.a.shared_capacity and key not in self.allocating_capacity:
+            # Nothing requested, nothing consumed yet: the device's whole capacity is consumed and fits
+            # unless a requestPolicy or a negative value needs the full check.
+            whole = self.a._whole_capacity(device)
+            if whole is not None:
+                return dict(whole)
         try:
             ok, why, consumed = capacity_fits(rd.capacity_requests, key[0], device.get("capacity") or {},
                                               self.a.shared_capacity.get(key), self.allocating_capacity.get(key))

@@ -44,6 +44,9 @@ from kubectl_dra.nodeselector import node_matches_selector
 from kubectl_dra.quantity import Quantity
 
 
+_PARSED: dict[str, Fraction] = {}
+
+
 def _q(value: Any) -> Fraction:
     if isinstance(value, dict):
         value = value.get("value", "0")
@@ -51,7 +54,13 @@ def _q(value: Any) -> Fraction:
         return Fraction(0)
     if isinstance(value, (int, float)):
         return Fraction(value)
-    return Quantity.parse(str(value)).value
+    text = str(value)
+    hit = _PARSED.get(text)
+    if hit is None:
+        hit = Quantity.parse(text).value  # Fractions are immutable: safe to share
+        if len(_PARSED) < 100_000:
+            _PARSED[text] = hit
+    return hit
 
 
 def node_matches(node: Mapping[str, Any] | None, node_name: str | None, all_nodes: bool,
