@@ -179,8 +179,10 @@ def _taint_text(t: Mapping[str, Any]) -> str:
 class _Explainer:
     """Turns an allocator outcome on one node into reasons with a device funnel."""
 
-    def __init__(self, snap: Snapshot, claims_by_name: Mapping[str, Mapping[str, Any]], alloc: Allocator | None = None):
+    def __init__(self, snap: Snapshot, claims_by_name: Mapping[str, Mapping[str, Any]], alloc: Allocator | None = None,
+                 with_names: bool = True):
         self.snap = snap
+        self.with_names = with_names
         self.claims = claims_by_name
         self.matcher = ClassMatcher(snap)
         self._class_drivers: dict[str, set[str]] = {}
@@ -271,8 +273,9 @@ class _Explainer:
         return {"reachable": len(reachable), "matchClass": len(class_ok), "matchSelectors": len(sel_ok),
                 "free": len(free), "needed": rt.count if rt.mode != "All" else len(sel_ok),
                 "mode": rt.mode, "class": rt.device_class,
-                "names": {"reachable": [e.name for e in reachable], "matchClass": [e.name for e in class_ok],
-                          "matchSelectors": [e.name for e in sel_ok], "free": [e.name for e in free]},
+                **({"names": {"reachable": [e.name for e in reachable], "matchClass": [e.name for e in class_ok],
+                                "matchSelectors": [e.name for e in sel_ok], "free": [e.name for e in free]}}
+                   if self.with_names else {}),
                 "heldBy": held, "celErrors": errors[:5], "classSelectors": class_sels, "requestSelectors": req_sels,
                 "_class_ok": class_ok, "_sel_ok": sel_ok}
 
@@ -483,14 +486,16 @@ def _toleration_text(t: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------------------
 def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
-                only_nodes: list[str] | None = None) -> dict:
+                only_nodes: list[str] | None = None, *, device_names: bool = False) -> dict:
+    """The why-pending report.  ``device_names``: list the devices behind every funnel number
+    (``-o wide`` / ``--verbose``); without it the funnel carries the counts only."""
     # Thousands of dry runs and reports of small acyclic objects: the cyclic GC only costs time here.
     with gc_paused():
-        return _why_pending(snap, kind, name, namespace, gates, only_nodes)
+        return _why_pending(snap, kind, name, namespace, gates, only_nodes, device_names)
 
 
 def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
-                 only_nodes: list[str] | None = None) -> dict:
+                 only_nodes: list[str] | None = None, device_names: bool = False) -> dict:
     pod = None
     target_reasons: list[Reason] = []
     claims_info: list[dict] = []
@@ -544,7 +549,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
 
     claims_by_name = {name_of(c): c for c in to_allocate}
     alloc = Allocator(snap, gates)
-    explainer = _Explainer(snap, claims_by_name, alloc)
+    explainer = _Explainer(snap, claims_by_name, alloc, with_names=device_names)
     node_names = sorted(set(snap.nodes) | set(snap.devices_by_node_name)) if snap.nodes else sorted(snap.devices_by_node_name)
     if only_nodes:
         unknown = [n for n in only_nodes if n not in node_names]

@@ -38,7 +38,7 @@ def why_pending(
         help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.",
                                                 autocompletion=comp.output_choices("text", "wide", "json", "yaml"))] = "",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and device name (same as -o wide).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and the device names behind every number (same as -o wide; with -o json, adds funnel.names).")] = False,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -59,7 +59,7 @@ def why_pending(
                                include_events_for=events_for)
     ns = effective_namespace(snap, namespace)
     gates = parse_feature_gates(gates_override, base=defaults_for_version(snap.source.server_version))
-    report = build(snap, kind, name, ns, gates, only_nodes=node)
+    report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide")
     if fmt in ("json", "yaml"):
         emit_data(report, fmt)
     else:

@@ -26,8 +26,30 @@ def check_output(fmt: str | None, allowed: Sequence[str]) -> str:
     return fmt
 
 
+# Above this many elements in a top-level list, JSON is written one element per line.
+LARGE_LIST = 200
+
+
 def to_json(data: Any) -> str:
+    """Indented JSON; for large documents (thousands of nodes or items) each element of a top-level
+    list goes on one line.  Same data either way: Python's indenting encoder is pure Python and was
+    the slowest step of `why-pending -o json` at 5,000 nodes, the compact one is C."""
+    if isinstance(data, dict) and any(isinstance(v, list) and len(v) > LARGE_LIST for v in data.values()):
+        return _json_one_element_per_line(data)
     return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def _json_one_element_per_line(data: dict) -> str:
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    parts = []
+    for key, value in data.items():
+        head = f"  {compact(key)}: "
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + compact(v) for v in value)
+            parts.append(f"{head}[\n{items}\n  ]")
+        else:
+            parts.append(head + compact(value))
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def to_yaml(data: Any) -> str:
