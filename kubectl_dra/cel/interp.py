@@ -522,56 +522,41 @@ def static_type(n: Node) -> str:
 
 # -- operators ------------------------------------------------------------------------------------------
 
-def _op_and(c: Compiler, n: Node, scope):
+def _logical(c: Compiler, n: Node, scope, absorbing: bool, symbol: str):
+    """``&&`` (absorbing False) and ``||`` (absorbing True) with CEL's commutative error handling:
+    an error or non-bool on one side is forgiven when the other side is the absorbing value."""
     lf, rf = c.build(n.c[0], scope), c.build(n.c[1], scope)
+    identity = not absorbing
 
     def f(act):
         lerr = None
         try:
             lv = lf(act)
-            if lv is False:
-                return False
-            if lv is not True:
-                lerr = CelError(f"no such overload: {type_name(lv)} && ...")
+            if lv is absorbing:
+                return absorbing
+            if lv is not identity:
+                lerr = CelError(f"no such overload: {type_name(lv)} {symbol} ...")
         except CelError as e:
             if e.message == COST_EXCEEDED:
                 raise
             lerr = e
         rv = rf(act)
-        if rv is False:
-            return False
-        if rv is not True:
-            raise lerr or CelError(f"no such overload: ... && {type_name(rv)}")
+        if rv is absorbing:
+            return absorbing
+        if rv is not identity:
+            raise lerr or CelError(f"no such overload: ... {symbol} {type_name(rv)}")
         if lerr:
             raise lerr
-        return True
+        return identity
     return f
+
+
+def _op_and(c: Compiler, n: Node, scope):
+    return _logical(c, n, scope, False, "&&")
 
 
 def _op_or(c: Compiler, n: Node, scope):
-    lf, rf = c.build(n.c[0], scope), c.build(n.c[1], scope)
-
-    def f(act):
-        lerr = None
-        try:
-            lv = lf(act)
-            if lv is True:
-                return True
-            if lv is not False:
-                lerr = CelError(f"no such overload: {type_name(lv)} || ...")
-        except CelError as e:
-            if e.message == COST_EXCEEDED:
-                raise
-            lerr = e
-        rv = rf(act)
-        if rv is True:
-            return True
-        if rv is not False:
-            raise lerr or CelError(f"no such overload: ... || {type_name(rv)}")
-        if lerr:
-            raise lerr
-        return False
-    return f
+    return _logical(c, n, scope, True, "||")
 
 
 def _op_cond(c: Compiler, n: Node, scope):
