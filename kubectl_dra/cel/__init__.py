@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Mapping
 
-from kubectl_dra.cel.device import DeviceInput, Recorder
+from kubectl_dra.cel.device import MISSING, DeviceInput, Recorder
 from kubectl_dra.cel.errors import CelCompileError, CelError, CelEvaluationError
 from kubectl_dra.cel.interp import COST_EXCEEDED, DEFAULT_COST_LIMIT, Act, Compiler, output_kind
 from kubectl_dra.cel.syntax import parse
@@ -34,11 +34,67 @@ class _Leaf:
 
 
 class _Node:
-    __slots__ = ("path", "branches")
+    __slots__ = ("path", "branches", "get")
 
     def __init__(self, path: tuple):
         self.path = path
         self.branches: dict = {}
+        # get(driver, raw_attrs, raw_caps, allow) -> the same key as DeviceInput.key_for(path),
+        # read straight from the raw device fields (no DeviceInput); None: use key_for.
+        self.get = _key_getter(path)
+
+
+def _key_getter(path: tuple):
+    """A function computing ``DeviceInput.key_for(path)`` from normalized raw fields, for the
+    single-value reads that memo lookups do (driver, one attribute, one capacity, the flag)."""
+    kind = path[0]
+    if kind == "a":
+        domain, name = path[1], path[2]
+        full = domain + "/" + name
+        invalid = ("invalid", name)
+
+        def get_attribute(driver, attrs, caps, allow):
+            raw = attrs.get(full)
+            if raw is None:
+                if domain != driver:
+                    return MISSING
+                raw = attrs.get(name)
+                if raw is None:
+                    return MISSING
+            # attribute_key(raw), inlined
+            v = raw.get("int")
+            if v is not None:
+                return ("int", v)
+            v = raw.get("bool")
+            if v is not None:
+                return ("bool", v)
+            v = raw.get("string")
+            if v is not None:
+                return ("string", v)
+            v = raw.get("version")
+            if v is not None:
+                return ("version", v)
+            return invalid
+        return get_attribute
+    if kind == "c":
+        domain, name = path[1], path[2]
+        full = domain + "/" + name
+
+        def get_capacity(driver, attrs, caps, allow):
+            raw = caps.get(full)
+            if raw is None:
+                if domain != driver:
+                    return MISSING
+                raw = caps.get(name)
+                if raw is None:
+                    return MISSING
+            return str(raw.get("value") if isinstance(raw, Mapping) else raw)
+        return get_capacity
+    if kind == "d":
+        return lambda driver, attrs, caps, allow: driver
+    if kind == "m":
+        return lambda driver, attrs, caps, allow: allow
+    return None  # key lists ("ak", "ck", "ad", "cd") need DeviceInput's per-domain maps
 
 
 class CompiledExpression:
@@ -58,8 +114,30 @@ class CompiledExpression:
     def evaluate(self, driver: str, attributes: Mapping[str, Any] | None = None,
                  capacity: Mapping[str, Any] | None = None,
                  allow_multiple_allocations: bool | None = None, *, device_label: str | None = None) -> bool:
-        inp = DeviceInput(driver, attributes, capacity, allow_multiple_allocations, label=device_label)
-        return self.evaluate_input(inp)
+        # Same normalization as DeviceInput; memo hits read the raw fields without building one.
+        driver = driver or ""
+        attributes = attributes or {}
+        capacity = capacity or {}
+        allow = bool(allow_multiple_allocations) if allow_multiple_allocations is not None else False
+        stats = self.stats
+        stats["evaluations"] += 1
+        node = self._root
+        while node is not None:
+            if type(node) is _Leaf:
+                stats["memo_hits"] += 1
+                leaf = node
+                break
+            get = node.get
+            if get is None:
+                node = node.branches.get(DeviceInput(driver, attributes, capacity, allow).key_for(node.path))
+            else:
+                node = node.branches.get(get(driver, attributes, capacity, allow))
+        else:
+            leaf = self._run(DeviceInput(driver, attributes, capacity, allow, label=device_label))
+        if leaf.ok:
+            return leaf.value
+        raise CelEvaluationError(leaf.error, expression=self.expression, device=device_label,
+                                 missing_key=leaf.key)
 
     def evaluate_device(self, entry) -> bool:
         """Evaluate for a :class:`kubectl_dra.snapshot.DeviceEntry`."""
