@@ -9,7 +9,10 @@ Operators become calls with cel-go's internal names (``_+_``, ``_&&_``...).
 from __future__ import annotations
 
 import ast as _pyast
+import os
 import re
+import sys
+import threading
 
 import celpy
 from lark import Token, Tree
@@ -48,11 +51,73 @@ _SYM = {"relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_g
 MACROS_1 = {"all", "exists", "exists_one", "filter"}
 
 
+_PARSER_LOCK = threading.Lock()
+
+
 def _parser():
     global _PARSER
     if _PARSER is None:
-        _PARSER = celpy.CELParser()
+        with _PARSER_LOCK:
+            if _PARSER is None:
+                _PARSER = _cached_cel_parser()
     return _PARSER
+
+
+def _cache_dir() -> str | None:
+    """Per-user cache directory for the CEL parser tables (None: caching off)."""
+    if os.environ.get("KUBECTL_DRA_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "kubectl-dra")
+
+
+def _cached_cel_parser():
+    """celpy's CELParser, its Lark LALR tables loaded from a per-user cache when possible.
+
+    Building the tables costs 0.15-0.45 s per process.  celpy builds its Lark parser itself; here
+    that Lark call gets Lark's own ``cache`` option added (celpy's options untouched).  Lark keys
+    the file's content by grammar, options, Lark and Python versions and rebuilds on a mismatch;
+    the file name carries the Lark and Python versions.  (The path itself is part of Lark's key, so
+    the file cannot be written elsewhere and renamed; a half-written file read by a concurrent
+    process fails to unpickle, and Lark then builds the tables as if there were no cache.)  Any
+    problem (no home, read-only directory, unexpected celpy internals) falls back silently to
+    building the tables.
+    """
+    from celpy import celparser
+
+    if celparser.CELParser.CEL_PARSER is not None:
+        return celpy.CELParser()
+    directory = _cache_dir()
+    lark_cls = getattr(celparser, "Lark", None)
+    if directory is None or lark_cls is None:
+        return celpy.CELParser()
+    try:
+        import lark
+        # (celpy's version is not in the name: reading it from the package metadata costs 30 ms;
+        # its grammar and options are in Lark's key inside the file.)
+        name = f"cel-parser-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.lark"
+        target = os.path.join(directory, name)
+        if not os.path.exists(target):
+            os.makedirs(directory, exist_ok=True)
+            if not os.access(directory, os.W_OK):
+                return celpy.CELParser()
+    except Exception:  # noqa: BLE001 - no cache then
+        return celpy.CELParser()
+
+    def lark_with_cache(*args, **kwargs):
+        kwargs.setdefault("cache", target)
+        return lark_cls(*args, **kwargs)
+
+    celparser.Lark = lark_with_cache
+    try:
+        parser = celpy.CELParser()
+    except Exception:  # noqa: BLE001 - e.g. a celpy that builds Lark differently
+        celparser.CELParser.CEL_PARSER = None
+        celparser.Lark = lark_cls
+        return celpy.CELParser()
+    finally:
+        celparser.Lark = lark_cls
+    return parser
 
 
 def parse(text: str) -> Node:

@@ -1,0 +1,79 @@
+"""The CEL parser's Lark tables cached per user (kubectl_dra.cel.syntax._cached_cel_parser)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from celpy import celparser
+
+from kubectl_dra.cel import syntax
+
+EXPRESSIONS = [
+    'device.driver == "gpu.example.com" && device.attributes["gpu.example.com"].model == "a100"',
+    'device.capacity["x"].memory.compareTo(quantity("1Gi")) >= 0 || true',
+    "[1, 2, 3].all(x, x > 0) && {'a': 1}.exists(k, k == 'a')",
+]
+
+
+@pytest.fixture
+def fresh_parser(monkeypatch):
+    """Run with celpy's class-level parser unset; restore it afterwards."""
+    saved = celparser.CELParser.CEL_PARSER
+    monkeypatch.delenv("KUBECTL_DRA_NO_CACHE", raising=False)
+
+    def build():
+        celparser.CELParser.CEL_PARSER = None
+        return syntax._cached_cel_parser()
+    try:
+        yield build
+    finally:
+        celparser.CELParser.CEL_PARSER = saved
+
+
+def _reference_trees():
+    celparser.CELParser.CEL_PARSER = None
+    p = celparser.CELParser()
+    return [p.parse(t) for t in EXPRESSIONS]
+
+
+def test_cache_written_then_used_with_the_same_trees(fresh_parser, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expected = _reference_trees()
+    first = fresh_parser()
+    files = os.listdir(tmp_path / "kubectl-dra")
+    assert len(files) == 1 and files[0].endswith(".lark")
+    assert os.path.getsize(tmp_path / "kubectl-dra" / files[0]) > 1000
+    assert [first.parse(t) for t in EXPRESSIONS] == expected
+    second = fresh_parser()  # loaded from the file
+    assert [second.parse(t) for t in EXPRESSIONS] == expected
+    assert celparser.Lark is not None and celparser.Lark.__name__ == "Lark"  # the wrapper is removed
+
+
+def test_corrupt_cache_file_falls_back(fresh_parser, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expected = _reference_trees()
+    fresh_parser()
+    (path,) = (tmp_path / "kubectl-dra").iterdir()
+    path.write_bytes(path.read_bytes()[:500])  # half a file, as a concurrent writer would leave it
+    p = fresh_parser()
+    assert [p.parse(t) for t in EXPRESSIONS] == expected
+    with pytest.raises(celparser.CELParseError):
+        p.parse("device.driver ==")
+
+
+def test_unusable_cache_dir_falls_back(fresh_parser, monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # kubectl-dra/ cannot be created under a file
+    expected = _reference_trees()
+    p = fresh_parser()
+    assert [p.parse(t) for t in EXPRESSIONS] == expected
+
+
+def test_cache_can_be_turned_off(fresh_parser, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("KUBECTL_DRA_NO_CACHE", "1")
+    p = fresh_parser()
+    assert p.parse(EXPRESSIONS[0]) == _reference_trees()[0]
+    assert not (tmp_path / "kubectl-dra").exists()
