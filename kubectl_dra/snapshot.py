@@ -64,12 +64,13 @@ class Pool:
         return len(self.slices) == self.expected_slice_count
 
 
-@dataclass(frozen=True)
-class DeviceEntry:
+class DeviceEntry(NamedTuple):
     """One device of one slice of the newest generation of its pool.
 
     ``device`` is the raw v1 device dict.  Node scoping comes from the device
     itself when its slice uses ``perDeviceNodeSelection``, else from the slice.
+    (A NamedTuple: immutable like the frozen dataclass it was, and several times
+    cheaper to build; a snapshot of 5,000 nodes has 60,000 of them.)
     """
 
     driver: str
@@ -231,19 +232,29 @@ class Snapshot:
     @cached_property
     def pools(self) -> Mapping[PoolKey, Pool]:
         """Pools by (driver, pool name); only the newest generation's slices count."""
-        grouped: dict[PoolKey, list[dict]] = {}
+        grouped: dict[tuple, list] = {}
         for s in self.resource_slices:
             spec = s.get("spec") or {}
             pool = spec.get("pool") or {}
-            grouped.setdefault(PoolKey(spec.get("driver", ""), pool.get("name", "")), []).append(s)
+            gen = int(pool.get("generation", 0) or 0)
+            key = (spec.get("driver", ""), pool.get("name", ""))
+            members = grouped.get(key)
+            if members is None:
+                grouped[key] = [(gen, s)]
+            else:
+                members.append((gen, s))
         out = {}
         for key in sorted(grouped):
             members = grouped[key]
-            newest = max(int((m["spec"].get("pool") or {}).get("generation", 0) or 0) for m in members)
-            current = tuple(m for m in members if int(m["spec"]["pool"].get("generation", 0) or 0) == newest)
-            stale = tuple(m for m in members if int(m["spec"]["pool"].get("generation", 0) or 0) != newest)
+            if len(members) == 1:
+                newest, s = members[0]
+                current, stale = (s,), ()
+            else:
+                newest = max(g for g, _ in members)
+                current = tuple(m for g, m in members if g == newest)
+                stale = tuple(m for g, m in members if g != newest)
             expected = int(current[0]["spec"]["pool"].get("resourceSliceCount", 1) or 1)
-            out[key] = Pool(key.driver, key.pool, newest, current, expected, stale)
+            out[PoolKey(*key)] = Pool(key[0], key[1], newest, current, expected, stale)
         return _freeze(out)
 
     @cached_property
@@ -254,22 +265,24 @@ class Snapshot:
             for s in pool.slices:
                 spec = s["spec"]
                 per_device = bool(spec.get("perDeviceNodeSelection"))
-                for dev in spec.get("devices") or []:
-                    src = dev if per_device else spec
-                    out.append(DeviceEntry(
-                        driver=pool.driver,
-                        pool=pool.name,
-                        slice_name=name_of(s),
-                        device=dev,
-                        node_name=src.get("nodeName") or None,
-                        node_selector=src.get("nodeSelector"),
-                        all_nodes=bool(src.get("allNodes")),
-                    ))
+                slice_name = name_of(s)
+                if per_device:
+                    for dev in spec.get("devices") or []:
+                        # (driver, pool, slice_name, device, node_name, node_selector, all_nodes)
+                        out.append(DeviceEntry(pool.driver, pool.name, slice_name, dev, dev.get("nodeName") or None,
+                                               dev.get("nodeSelector"), bool(dev.get("allNodes"))))
+                else:
+                    node_name = spec.get("nodeName") or None
+                    node_selector = spec.get("nodeSelector")
+                    all_nodes = bool(spec.get("allNodes"))
+                    for dev in spec.get("devices") or []:
+                        out.append(DeviceEntry(pool.driver, pool.name, slice_name, dev, node_name, node_selector,
+                                               all_nodes))
         return tuple(out)
 
     @cached_property
     def devices_by_key(self) -> Mapping[DeviceKey, DeviceEntry]:
-        return _freeze({d.key: d for d in self.devices})
+        return _freeze({DeviceKey(d.driver, d.pool, d.device.get("name", "")): d for d in self.devices})
 
     @cached_property
     def devices_by_node_name(self) -> Mapping[str, tuple[DeviceEntry, ...]]:
