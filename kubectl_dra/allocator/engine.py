@@ -512,29 +512,35 @@ class Allocator:
         node, request or caller (why-pending's funnel) asks.  Devices with identical values also
         share work inside the CEL module's own memo.
         """
-        ck = (id(expr), id(device))
-        hit = self._match_cache.get(ck)
+        hit = self._match_cache.get((id(expr), id(device)))
         if hit is None:
-            attrs_bad = self._attrs_checked.get(id(device), _UNCHECKED)
-            if attrs_bad is _UNCHECKED:
-                try:
-                    _check_attribute_values(device.get("attributes"))
-                    attrs_bad = None
-                except ValueError as e:
-                    attrs_bad = e
-                self._attrs_checked[id(device)] = attrs_bad
-            try:
-                if attrs_bad is not None:
-                    raise attrs_bad
-                hit = bool(expr.evaluate(driver=driver, attributes=device.get("attributes") or {},
-                                         capacity=device.get("capacity") or {},
-                                         allow_multiple_allocations=device.get("allowMultipleAllocations")))
-            except Exception as e:  # CelEvaluationError, unsupported attribute values
-                hit = e
-            self._match_cache[ck] = hit
+            hit = self._evaluate_first(expr, driver, device)
         if hit is True or hit is False:
             return hit
         raise hit
+
+    def _evaluate_first(self, expr, driver: str, device: Mapping[str, Any]):
+        """First evaluation of an expression on a device: True, False or the error (cached)."""
+        did = id(device)
+        attrs = device.get("attributes")
+        attrs_bad = self._attrs_checked.get(did, _UNCHECKED)
+        if attrs_bad is _UNCHECKED:
+            try:
+                _check_attribute_values(attrs)
+                attrs_bad = None
+            except ValueError as e:
+                attrs_bad = e
+            self._attrs_checked[did] = attrs_bad
+        if attrs_bad is not None:
+            hit = attrs_bad
+        else:
+            try:
+                hit = bool(expr.evaluate(driver=driver, attributes=attrs or {}, capacity=device.get("capacity") or {},
+                                         allow_multiple_allocations=device.get("allowMultipleAllocations")))
+            except Exception as e:  # CelEvaluationError, unsupported attribute values
+                hit = e
+        self._match_cache[(id(expr), did)] = hit
+        return hit
 
     def evaluate_selector(self, expression: str, driver: str, device: Mapping[str, Any]) -> bool:
         """Whether a CEL selector matches a device of the snapshot, with the allocator's cache.
@@ -542,10 +548,39 @@ class Allocator:
         Raises the compile error or the runtime error (CelEvaluationError / ValueError) as the
         allocator met it.
         """
-        expr = self.cel.get(expression)
+        expr = self.cel.cache.get(expression)
+        if expr is None:
+            expr = self.cel.get(expression)
         if isinstance(expr, Exception):
             raise expr
-        return self._evaluate(expr, driver, device)
+        hit = self._match_cache.get((id(expr), id(device)))
+        if hit is None:
+            hit = self._evaluate_first(expr, driver, device)
+        if hit is True or hit is False:
+            return hit
+        raise hit
+
+    def selectors_pass(self, expressions, driver: str, device: Mapping[str, Any]) -> bool:
+        """Whether every selector matches a device of the snapshot (stops at the first that does not),
+        with the allocator's cache; raises the first compile or runtime error met, like
+        :meth:`evaluate_selector` on each expression in turn."""
+        compiled = self.cel.cache
+        match = self._match_cache
+        did = id(device)
+        for expression in expressions:
+            expr = compiled.get(expression)
+            if expr is None:
+                expr = self.cel.get(expression)
+            if isinstance(expr, Exception):
+                raise expr
+            hit = match.get((id(expr), did))
+            if hit is None:
+                hit = self._evaluate_first(expr, driver, device)
+            if hit is False:
+                return False
+            if hit is not True:
+                raise hit
+        return True
 
     # -- counters available per pool (cached for the snapshot) --------------
     def available_counters(self, pool: PoolView) -> dict:
@@ -1101,7 +1136,15 @@ _ATTRIBUTE_KINDS = ("int", "bool", "string", "version")
 def _check_attribute_values(attributes: Mapping[str, Any] | None) -> None:
     """Upstream's CEL input conversion rejects, before evaluating, an attribute without one
     supported value (empty, or a list type the release does not know): a CEL runtime error."""
-    for name, attr in (attributes or {}).items():
+    if not attributes:
+        return
+    for attr in attributes.values():
+        if type(attr) is not dict or (attr.get("string") is None and attr.get("int") is None
+                                      and attr.get("bool") is None and attr.get("version") is None):
+            break  # not the usual case: look again with the general check below
+    else:
+        return
+    for name, attr in attributes.items():
         if type(attr) is dict:  # the usual case, checked without the slower ABC isinstance
             if (attr.get("string") is not None or attr.get("int") is not None or attr.get("bool") is not None
                     or attr.get("version") is not None):

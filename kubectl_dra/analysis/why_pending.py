@@ -192,13 +192,10 @@ class _Explainer:
         alloc = self.alloc
         if alloc is None:
             return self.matcher.passes(exprs, entry)
-        for text in exprs:
-            try:
-                if not alloc.evaluate_selector(text, entry.driver, entry.device):
-                    return False, None
-            except Exception:  # compile / runtime error: let the matcher word it as always
-                return self.matcher.passes(exprs, entry)
-        return True, None
+        try:
+            return alloc.selectors_pass(exprs, entry.driver, entry.device), None
+        except Exception:  # compile / runtime error: let the matcher word it as always
+            return self.matcher.passes(exprs, entry)
 
     def _holder_labels(self, key) -> list[str]:
         """"ns/name" of the claims (not admin access) holding a device."""
