@@ -282,6 +282,7 @@ class PoolIndex:
             device_slices = members
             counter_slices = []
         seen: set[str] = set()
+        binding = False
         for s in device_slices:
             for d in s.devices:
                 n = d.get("name", "")
@@ -289,9 +290,11 @@ class PoolIndex:
                     pool.invalid, pool.invalid_reason = True, f"duplicate device name {n}"
                     return pool
                 seen.add(n)
+                if not binding and d.get("bindingConditions"):
+                    binding = True
         pool.slices = device_slices
-        pool.other_slices = [s for s in other if s.devices]
-        pool.has_binding_conditions = any(d.get("bindingConditions") for s in device_slices for d in s.devices)
+        pool.other_slices = [s for s in other if s.devices] if other else []
+        pool.has_binding_conditions = binding
         if not partitionable:
             return pool
         counter_sets: dict[str, dict[str, Fraction]] = {}
@@ -303,9 +306,12 @@ class PoolIndex:
                     pool.slices = []
                     return pool
                 counter_sets[name] = {c: _q(v) for c, v in (cs.get("counters") or {}).items()}
-        for s in device_slices + pool.other_slices:
+        for s in (device_slices + pool.other_slices) if pool.other_slices else device_slices:
             for d in s.devices:
-                for cc in d.get("consumesCounters") or []:
+                consumes = d.get("consumesCounters")
+                if not consumes:
+                    continue
+                for cc in consumes:
                     cset = counter_sets.get(cc.get("counterSet", ""))
                     if cset is None:
                         pool.invalid, pool.invalid_reason = True, f"counter set {cc.get('counterSet', '')} not found"
