@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from kubectl_dra.cel import CelEvaluationError, compile_expression
+from kubectl_dra.cel import compile_expression
 from kubectl_dra.cel.device import DeviceInput
 from kubectl_dra.cel.diagnostics import diagnose
 from kubectl_dra.errors import NotFoundError

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from kubectl_dra.cel.device import MISSING, DeviceInput, Recorder
 from kubectl_dra.cel.errors import CelCompileError, CelError, CelEvaluationError
-from kubectl_dra.cel.interp import COST_EXCEEDED, DEFAULT_COST_LIMIT, Act, Compiler, output_kind
+from kubectl_dra.cel.interp import DEFAULT_COST_LIMIT, Act, Compiler, output_kind
 from kubectl_dra.cel.syntax import parse
 from kubectl_dra.cel.values import type_name
 

@@ -15,7 +15,7 @@ from kubectl_dra.cel.device import DeviceView, DomainView, RootView
 from kubectl_dra.cel.errors import CelCompileError, CelError
 from kubectl_dra.cel.syntax import Node
 from kubectl_dra.cel.values import (
-    CelType, Semver, UInt, as_dict, cel_compare, cel_equals, check_int, check_uint, format_value,
+    CelType, Semver, UInt, cel_compare, cel_equals, check_int, check_uint, format_value,
     map_find, type_name,
 )
 from kubectl_dra.quantity import Quantity

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from kubectl_dra.cel.errors import CelError
 from kubectl_dra.cel.values import (
-    INT64_MAX, INT64_MIN, UINT64_MAX, CelType, Semver, UInt, as_dict, cel_compare, cel_equals,
+    INT64_MAX, INT64_MIN, CelType, Semver, UInt, as_dict, cel_compare, cel_equals,
     check_int, check_uint, normalize_and_parse_semver, type_name,
 )
 from kubectl_dra.quantity import DECIMAL_EXPONENT, Quantity, QuantityError
@@ -181,7 +181,7 @@ def f_bool(v):
             return True
         if v in ("false", "False", "FALSE", "f", "0"):
             return False
-        raise CelError(f"type conversion error from 'string' to 'bool'")
+        raise CelError("type conversion error from 'string' to 'bool'")
     raise no_overload("bool", v)
 
 

@@ -8,7 +8,6 @@ Operators become calls with cel-go's internal names (``_+_``, ``_&&_``...).
 
 from __future__ import annotations
 
-import ast as _pyast
 import os
 import re
 import sys

@@ -9,7 +9,6 @@ to the Python predicate it stands for); anything else raises like a compile erro
 
 from __future__ import annotations
 
-from fractions import Fraction
 
 from kubectl_dra.allocator import Allocator
 from kubectl_dra.features import FeatureGates, all_enabled, defaults_for_version

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import itertools
-from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kubectl_dra.quantity import Quantity
 from tests.allocator.builders import (
     ALL, DRIVER_A, NODE1, POOL1, allocated, claim, device, device_class, req, rslice, run, sel_attr_eq,
 )

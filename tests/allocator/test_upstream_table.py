@@ -6,7 +6,6 @@ Device names as upstream's helpers: device-1, device-2 ...; class-a selects driv
 
 from __future__ import annotations
 
-import pytest
 
 from tests.allocator.builders import (
     ALL, DRIVER_A, DRIVER_B, G134, NODE1, NODE2, POOL1, POOL2, allocated, claim, device, device_class,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tests.allocator.builders import (
     DRIVER_A, DRIVER_B, NODE1, POOL1, claim, class_expr, device, in_use,
-    local_selector, no_fit, picked, req, rslice, run_cel, unode,
+    local_selector, no_fit, picked, req, rslice, run_cel,
 )
 
 CA = class_expr("class-a", f'device.driver == "{DRIVER_A}"')
