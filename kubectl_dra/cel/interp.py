@@ -355,8 +355,11 @@ def _set_vars(act, names, two, is_list, k, v):
         act.vars[names[0]] = v if is_list else k
 
 
-def _m_all(act, seq, names, two, is_list, fs):
+def _quantifier(act, seq, names, two, is_list, fs, absorbing: bool) -> bool:
+    """``all`` (absorbing False) and ``exists`` (absorbing True): the first absorbing result wins even
+    over errors met on other elements, as in CEL's logical operators; else the first error is raised."""
     err = None
+    identity = not absorbing
     for k, v in seq:
         act.charge(1)
         _set_vars(act, names, two, is_list, k, v)
@@ -367,34 +370,21 @@ def _m_all(act, seq, names, two, is_list, fs):
                 raise
             err = err or e
             continue
-        if r is False:
-            return False
-        if r is not True:
+        if r is absorbing:
+            return absorbing
+        if r is not identity:
             err = err or CelError("no such overload")
     if err:
         raise err
-    return True
+    return identity
+
+
+def _m_all(act, seq, names, two, is_list, fs):
+    return _quantifier(act, seq, names, two, is_list, fs, False)
 
 
 def _m_exists(act, seq, names, two, is_list, fs):
-    err = None
-    for k, v in seq:
-        act.charge(1)
-        _set_vars(act, names, two, is_list, k, v)
-        try:
-            r = fs[0](act)
-        except CelError as e:
-            if e.message == COST_EXCEEDED:
-                raise
-            err = err or e
-            continue
-        if r is True:
-            return True
-        if r is not False:
-            err = err or CelError("no such overload")
-    if err:
-        raise err
-    return False
+    return _quantifier(act, seq, names, two, is_list, fs, True)
 
 
 def _m_exists_one(act, seq, names, two, is_list, fs):
