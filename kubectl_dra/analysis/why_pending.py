@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from kubectl_dra.allocator import Allocator, allocation_allows_node, gc_paused, tolerates
+from kubectl_dra.parallel import ordered_map
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
 from kubectl_dra.errors import NotFoundError, UsageError
 from kubectl_dra.features import FeatureGates
@@ -554,37 +555,32 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
             raise NotFoundError(f'nodes "{unknown[0]}" not found')
         node_names = [n for n in node_names if n in only_nodes]
     blocking_target = any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, "no-claims") for r in target_reasons)
-    nodes_out = []
-    what_if_budget = WHAT_IF_MAX_NODES
-    for n in node_names:
+    template_pending = any(r.code == TEMPLATE_NOT_GENERATED for r in target_reasons)
+
+    def check_node(n: str) -> dict:
+        """One node's entry: ruled out before allocation, or the dry run and its explanation."""
         node = snap.nodes.get(n)
         excl = node_exclusions(pod, n, node, allocated)
         if excl:
-            entry = {"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in excl]}
-            # Would lifting a cordon or taint be enough?  Check a bounded number of such nodes.
-            if (to_allocate and what_if_budget > 0
-                    and all((x.details or {}).get("cause") == "taint" for x in excl)):
-                what_if_budget -= 1
-                if alloc.allocate(n, to_allocate).fits:
-                    entry["wouldFitWithoutTaints"] = True
-                    for r in entry["reasons"]:
-                        r["fixes"] = [f + f" (then it fits on {n})" for f in r.get("fixes") or []]
-            nodes_out.append(entry)
-            continue
+            return {"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in excl]}
         if not to_allocate:
             ok = not blocking_target
-            nodes_out.append({"name": n, "fits": ok, "allocation": {} if ok else None, "reasons": []})
-            continue
+            return {"name": n, "fits": ok, "allocation": {} if ok else None, "reasons": []}
         outcome = alloc.allocate(n, to_allocate)
         if outcome.fits:
             allocation = {}
             for (cns, cname), results in outcome.results.items():
                 allocation[cname] = [_result_dict(x) for x in results]
-            nodes_out.append({"name": n, "fits": not blocking_target and not any(r.code == TEMPLATE_NOT_GENERATED for r in target_reasons),
-                              "wouldFit": True, "allocation": allocation, "reasons": []})
-        else:
-            reasons = explainer.explain_failure(outcome, n)
-            nodes_out.append({"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in reasons]})
+            return {"name": n, "fits": not blocking_target and not template_pending,
+                    "wouldFit": True, "allocation": allocation, "reasons": []}
+        reasons = explainer.explain_failure(outcome, n)
+        return {"name": n, "fits": False, "allocation": None, "reasons": [x.to_dict() for x in reasons]}
+
+    # Nodes are independent: the first one warms every lazy index and cache, then the rest run on
+    # all CPUs (same entries, same order as one loop; see kubectl_dra.parallel).
+    nodes_out = [check_node(n) for n in node_names[:1]] + ordered_map(check_node, node_names[1:])
+    if to_allocate:
+        _check_lifting_taints(alloc, to_allocate, nodes_out)
     if not any(x["fits"] for x in nodes_out) and to_allocate:
         _check_freeing_finished(snap, gates, to_allocate, nodes_out)
     fitting = [x["name"] for x in nodes_out if x["fits"]]
@@ -677,6 +673,24 @@ def scheduler_words(snap: Snapshot, pod: Mapping[str, Any]) -> dict:
 
 
 WHAT_IF_MAX_NODES = 50
+
+
+def _check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: list[dict]) -> None:
+    """Would lifting a cordon or taint be enough?  For the first WHAT_IF_MAX_NODES nodes ruled out
+    by taints alone, run the dry run as if they were not there and record the answer."""
+    budget = WHAT_IF_MAX_NODES
+    for entry in nodes_out:
+        if budget <= 0:
+            break
+        reasons = entry["reasons"]
+        if entry["fits"] or not reasons or not all(r["code"] == NODE_AFFINITY and (r.get("details") or {}).get("cause") == "taint"
+                                                     for r in reasons):
+            continue
+        budget -= 1
+        if alloc.allocate(entry["name"], to_allocate).fits:
+            entry["wouldFitWithoutTaints"] = True
+            for r in reasons:
+                r["fixes"] = [f + f" (then it fits on {entry['name']})" for f in r.get("fixes") or []]
 
 
 def _check_freeing_finished(snap: Snapshot, gates: FeatureGates, to_allocate: list[dict], nodes_out: list[dict]) -> None:

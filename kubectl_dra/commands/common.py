@@ -42,7 +42,12 @@ def snapshot_from_flags(filename: list[str] | None, kubeconfig: str | None, cont
     snap = load_snapshot(opts)
     for w in snap.source.warnings:
         warn(w)
+    global _retained
+    _retained = snap  # freed at exit by the OS, not object by object (see kubectl_dra.cli._exit)
     return snap
+
+
+_retained: Snapshot | None = None
 
 
 def effective_namespace(snap: Snapshot, namespace: str | None) -> str:

@@ -55,11 +55,13 @@ def load_snapshot(opts: SourceOptions) -> Snapshot:
     gc.disable()
     try:
         snap = _load_snapshot(opts)
+        # Freeze before collection resumes: the first allocation after gc.enable() would otherwise
+        # start a young-generation collection over every object created while it was paused.
+        if was_enabled and _object_count(snap) >= FREEZE_MIN_OBJECTS:
+            gc.freeze()
     finally:
         if was_enabled:
             gc.enable()
-    if was_enabled and _object_count(snap) >= FREEZE_MIN_OBJECTS:
-        gc.freeze()
     return snap
 
 

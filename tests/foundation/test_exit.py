@@ -1,0 +1,62 @@
+"""The console script leaves with os._exit (no heap teardown): output and exit codes must survive it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = os.path.join(ROOT, "examples", "cluster.yaml")
+
+
+def run(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kubectl_dra", *args], capture_output=True, text=True, **kw)
+
+
+def test_large_output_is_flushed_whole_before_exit():
+    p = run("why-pending", "pod/trainer", "-f", EXAMPLE, "-o", "json", "--verbose")
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)  # complete document: nothing lost in buffers
+    assert report["target"]["name"] == "trainer" and report["nodes"]
+
+
+def test_exit_codes_and_one_line_errors_survive():
+    p = run("why-pending", "pod/nope", "-f", EXAMPLE)
+    assert p.returncode == 5
+    assert p.stderr == "error: pods \"nope\" not found in namespace 'default'\n"
+    p = run("get", "devices", "-f", os.path.join(ROOT, "no-such-file.yaml"))
+    assert p.returncode == 3 and p.stderr.startswith("error: ") and "Traceback" not in p.stderr
+    p = run("no-such-command")
+    assert p.returncode == 2 and "No such command" in p.stderr
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.startswith("kubectl-dra ")
+
+
+def test_reader_going_away_is_not_an_error(tmp_path):
+    # `kubectl dra get devices | head -1`: the pipe closes early; no traceback, no "Exception ignored".
+    sys.path.insert(0, ROOT)
+    from benchmarks.synth import make_cluster
+
+    big = tmp_path / "big.json"  # 3,600 devices: far more output than a pipe buffers
+    big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": make_cluster(300)}))
+    proc = subprocess.Popen([sys.executable, "-m", "kubectl_dra", "get", "devices", "-f", str(big), "-o", "wide"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0
+    assert first.startswith(b"NODE")
+    assert err == ""
+
+
+def test_atexit_handlers_still_run(tmp_path):
+    marker = tmp_path / "ran"
+    code = ("import atexit, sys; from kubectl_dra.cli import main; "
+            f"atexit.register(lambda: open({str(marker)!r}, 'w').write('yes')); "
+            f"sys.argv = ['kubectl-dra', 'get', 'classes', '-f', {EXAMPLE!r}]; main()")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert marker.read_text() == "yes"
+    assert "NAME" in p.stdout
