@@ -527,6 +527,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                     raise exc
                 raise ClusterError(f"reading {key} failed: {_one_line(exc)}") from None
         server_version = version_f.result()
+        pool.shutdown(wait=True)  # every list is done: let the threads end (why-pending forks only without them)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         try:

@@ -22,14 +22,44 @@ def _square_with_pid(x: int) -> tuple[int, int]:
     return x * x, os.getpid()
 
 
+def _in_fresh_process(code: str) -> dict:
+    """Run ``code`` in a new interpreter (no threads of this test session: ordered_map refuses to
+    fork while other threads run) and return the JSON it prints."""
+    import subprocess
+    import textwrap
+
+    p = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=ROOT,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
 @pytest.mark.parametrize("workers", [1, 2, 3, 7])
 def test_results_in_input_order_for_any_worker_count(workers):
-    items = list(range(1000))
-    out = ordered_map(_square_with_pid, items, workers=workers, min_items_per_worker=10)
-    assert [v for v, _ in out] == [x * x for x in items]
-    pids = {pid for _, pid in out}
-    assert len(pids) == workers  # really split: one process per worker, the parent among them
-    assert os.getpid() in pids
+    out = _in_fresh_process(f"""
+        import json, os
+        from kubectl_dra.parallel import ordered_map
+        out = ordered_map(lambda x: (x * x, os.getpid()), list(range(1000)), workers={workers}, min_items_per_worker=10)
+        print(json.dumps({{"values": [v for v, _ in out], "pids": sorted({{p for _, p in out}}), "me": os.getpid()}}))
+    """)
+    assert out["values"] == [x * x for x in range(1000)]
+    assert len(out["pids"]) == workers  # really split: one process per worker, the parent among them
+    assert out["me"] in out["pids"]
+
+
+def test_no_fork_while_other_threads_run():
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        out = ordered_map(_square_with_pid, list(range(1000)), workers=4, min_items_per_worker=10)
+    finally:
+        stop.set()
+        t.join()
+    assert [v for v, _ in out] == [x * x for x in range(1000)]
+    assert {pid for _, pid in out} == {os.getpid()}
 
 
 def test_small_inputs_stay_in_this_process():
@@ -37,38 +67,68 @@ def test_small_inputs_stay_in_this_process():
     assert {pid for _, pid in out} == {os.getpid()}
 
 
-def test_a_failing_worker_is_recomputed_here():
-    parent = os.getpid()
+_COUNT_FORKS = """
+    import json, os
+    from kubectl_dra.parallel import ordered_map
 
+    parent = os.getpid()
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    os.fork = counting_fork
+"""
+
+
+def test_a_failing_worker_is_recomputed_here():
+    out = _in_fresh_process(_COUNT_FORKS + """
     def fails_in_children(x):
         if os.getpid() != parent:
             raise RuntimeError("worker trouble")
         return x + 1, os.getpid()
 
     out = ordered_map(fails_in_children, list(range(400)), workers=4, min_items_per_worker=10)
-    assert [v for v, _ in out] == list(range(1, 401))
-    assert {pid for _, pid in out} == {parent}
+    print(json.dumps({"values": [v for v, _ in out], "pids": sorted({p for _, p in out}), "forks": len(forks)}))
+    """)
+    assert out["forks"] == 3
+    assert out["values"] == list(range(1, 401))
+    assert len(out["pids"]) == 1  # every item ended up computed by the parent
 
 
 def test_a_worker_that_dies_is_recomputed_here():
-    parent = os.getpid()
-
+    out = _in_fresh_process(_COUNT_FORKS + """
     def dies_in_children(x):
         if os.getpid() != parent:
             os._exit(3)
         return -x
 
-    assert ordered_map(dies_in_children, list(range(300)), workers=3, min_items_per_worker=10) == [-x for x in range(300)]
+    print(json.dumps({"values": ordered_map(dies_in_children, list(range(300)), workers=3, min_items_per_worker=10),
+                      "forks": len(forks)}))
+    """)
+    assert out["forks"] == 2
+    assert out["values"] == [-x for x in range(300)]
 
 
 def test_an_error_in_the_function_is_raised_as_in_a_loop():
+    out = _in_fresh_process(_COUNT_FORKS + """
     def boom(x):
         if x == 7:
             raise ValueError("item 7")
         return x
 
-    with pytest.raises(ValueError, match="item 7"):
+    try:
         ordered_map(boom, list(range(400)), workers=2, min_items_per_worker=10)
+        raised = None
+    except ValueError as e:
+        raised = str(e)
+    print(json.dumps({"raised": raised, "forks": len(forks)}))
+    """)
+    assert out == {"raised": "item 7", "forks": 1}
 
 
 def test_workers_from_the_environment(monkeypatch):
@@ -83,30 +143,35 @@ def test_workers_from_the_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("fmt", ["json", "wide"])
-def test_why_pending_report_is_the_same_split_or_not(tmp_path, fmt, monkeypatch):
+def test_why_pending_report_is_the_same_split_or_not(tmp_path, fmt):
     """600 nodes: enough for several workers; every node entry, reason and funnel must match."""
-    from kubectl_dra.cli import app
-    from typer.testing import CliRunner
-
-    forks = []
-    real_fork = os.fork
-
-    def counting_fork():
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counting_fork)
     path = tmp_path / "cluster.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": make_cluster(600)}))
-    outputs = {}
-    for workers in ("1", "2", "5"):
-        result = CliRunner().invoke(app, ["why-pending", "pod/trainer", "-f", str(path), "-o", fmt],
-                                    env={"KUBECTL_DRA_WORKERS": workers})
-        assert result.exit_code == 0, result.output
-        outputs[workers] = result.stdout
-    assert len(forks) == 1 + 4  # the split really happened: 2 workers, then 5
+    out = _in_fresh_process(f"""
+        import json, os
+        from typer.testing import CliRunner
+        from kubectl_dra.cli import app
+
+        forks = []
+        real_fork = os.fork
+
+        def counting_fork():
+            pid = real_fork()
+            if pid:
+                forks.append(pid)
+            return pid
+
+        os.fork = counting_fork
+        outputs = {{}}
+        for workers in ("1", "2", "5"):
+            os.environ["KUBECTL_DRA_WORKERS"] = workers
+            result = CliRunner().invoke(app, ["why-pending", "pod/trainer", "-f", {str(path)!r}, "-o", {fmt!r}])
+            assert result.exit_code == 0, result.output
+            outputs[workers] = result.stdout
+        print(json.dumps({{"outputs": outputs, "forks": len(forks)}}))
+    """)
+    outputs = out["outputs"]
+    assert out["forks"] == 1 + 4  # the split really happened: 2 workers, then 5
     assert outputs["1"] == outputs["2"] == outputs["5"]
     if fmt == "json":
         report = json.loads(outputs["1"])

@@ -59,6 +59,18 @@ def test_loads_every_kind_with_kind_and_api_version(apiserver, tmp_path):
         "involvedObject.name=trainer", "involvedObject.namespace=default"}
 
 
+def test_no_thread_outlives_the_load(apiserver, tmp_path):
+    """why-pending splits its dry runs with fork only when no other thread runs: the loader's own
+    worker threads must all have ended when it returns."""
+    import threading
+
+    before = set(threading.enumerate())
+    load(apiserver.kubeconfig(tmp_path / "kc"), include_events_for=("default", "trainer"))
+    # (the test server's own per-request threads may still be closing their connections)
+    left = [t.name for t in threading.enumerate() if t not in before and "process_request" not in t.name]
+    assert left == []
+
+
 def test_only_get_requests_and_bearer_token(apiserver, tmp_path):
     load(apiserver.kubeconfig(tmp_path / "kc"), all_namespaces=True, include_events_for=("default", "trainer"))
     assert apiserver.requests, "nothing was requested"
