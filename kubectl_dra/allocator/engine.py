@@ -668,6 +668,7 @@ class _Run:
     def _finish_trace(self, success: bool) -> None:
         pools = [p for p in self.pools if not (p.incomplete or p.invalid)]
         keys = pools[0].keys() if len(pools) == 1 else [k for p in pools for k in p.keys()]
+        entries = pools[0].entries() if len(pools) == 1 else [e for p in pools for e in p.entries()]
         chosen_by_req: dict = {}
         if success:
             for devs in self.results:
@@ -680,6 +681,7 @@ class _Run:
             if t is None:
                 continue
             t.reachable_keys = keys
+            t.reachable_entries = entries
             t.reachable = None  # formatted from reachable_keys on first access
             if rd.rejections:
                 t.defer(rd.rejections, holders)

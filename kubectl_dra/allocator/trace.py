@@ -70,7 +70,8 @@ class RequestTrace:
     The allocator hands over its raw per-device rejections (device id tuples) and the
     ``rejected_*`` lists are built from them on first access, so nodes nobody asks about
     cost no string formatting.  ``reachable_keys`` holds the (driver, pool, device) tuples
-    behind ``reachable``.
+    behind ``reachable``, and ``reachable_entries`` the same devices as (key, device dict,
+    slice) as the allocator saw them (None when the trace was not made by the allocator).
     """
 
     def __init__(self, claim: str, request: str, device_class: str = "", mode: str = "ExactCount", count: int = 0,
@@ -79,6 +80,7 @@ class RequestTrace:
         self.tried = self.failed = False
         self._pending = None
         self.reachable_keys: list = []
+        self.reachable_entries: list | None = None
         self._reachable, self._chosen, self._cel_errors = [], [], []
         self._rejected_class, self._rejected_selector, self._rejected_node = [], [], []
         self._rejected_allocated, self._rejected_binding, self._rejected_taint = [], [], []

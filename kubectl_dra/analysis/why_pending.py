@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator, allocation_allows_node, gc_paused, tolerates
 from kubectl_dra.parallel import ordered_map
@@ -177,6 +177,26 @@ def _taint_text(t: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------------------
 # explaining one failed node
+class SeenDevice(NamedTuple):
+    """A device as the funnel sees it: its (driver, pool, device) key and raw dict (duck-types the
+    parts of :class:`DeviceEntry` that explanations read)."""
+
+    key: tuple
+    device: Mapping[str, Any]
+
+    @property
+    def driver(self) -> str:
+        return self.key[0]
+
+    @property
+    def name(self) -> str:
+        return self.key[2]
+
+    @property
+    def label(self) -> str:
+        return f"{self.key[0]}/{self.key[1]}/{self.key[2]}"
+
+
 class _Explainer:
     """Turns an allocator outcome on one node into reasons with a device funnel."""
 
@@ -188,6 +208,7 @@ class _Explainer:
         self.matcher = ClassMatcher(snap)
         self._class_drivers: dict[str, set[str]] = {}
         self.alloc = alloc  # shares its per-device selector results and holder index
+        self._selectors: dict = {}
 
     def _passes(self, exprs: Iterable[str], entry: DeviceEntry) -> tuple[bool, str | None]:
         alloc = self.alloc
@@ -234,45 +255,72 @@ class _Explainer:
         return {}
 
     # -- funnel ---------------------------------------------------------------------
+    def _request_selectors(self, claim: Mapping[str, Any], request: str, device_class: str) -> tuple:
+        """(request spec, class selector texts, request selector texts); the same on every node."""
+        key = (id(claim), request, device_class)
+        hit = self._selectors.get(key)
+        if hit is None:
+            spec = self.request_spec(claim, request)
+            hit = self._selectors[key] = (spec, self.class_selectors(device_class),
+                                          selector_expressions(spec.get("selectors")))
+        return hit
+
+    def _reachable(self, rt) -> list[SeenDevice]:
+        """The devices of the node's usable pools, in the allocator's order."""
+        entries = getattr(rt, "reachable_entries", None)
+        if entries is not None:
+            return [SeenDevice(key, dev) for key, dev, _ in entries]
+        by_key = self.snap.devices_by_key  # a trace made elsewhere: look its device names up
+        keys = getattr(rt, "reachable_keys", None) or [DeviceKey(*k.split("/", 2)) for k in rt.reachable]
+        found = (by_key.get(DeviceKey(*k)) for k in keys)
+        return [SeenDevice(e.key, e.device) for e in found if e is not None]
+
+    def _passes_device(self, exprs: list[str], d: SeenDevice) -> tuple[bool, str | None]:
+        alloc = self.alloc
+        if alloc is not None:
+            try:
+                return alloc.selectors_pass(exprs, d.key[0], d.device), None
+            except Exception:  # compile / runtime error: let the matcher word it as always (below)
+                pass
+        entry = self.snap.devices_by_key.get(DeviceKey(*d.key))
+        if entry is None:
+            return False, None
+        return self.matcher.passes(exprs, entry)
+
     def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> dict:
-        spec = self.request_spec(claim, rt.request)
-        class_sels = self.class_selectors(rt.device_class)
-        req_sels = selector_expressions(spec.get("selectors"))
-        by_key = self.snap.devices_by_key
-        keys = getattr(rt, "reachable_keys", None)
-        if keys:
-            reachable = [by_key.get(k) for k in keys]  # (driver, pool, device) tuples equal DeviceKeys
-        else:
-            reachable = [by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable]
-        reachable = [e for e in reachable if e is not None]
-        class_ok, sel_ok, errors = [], [], []
-        for e in reachable:
-            ok, err = self._passes(class_sels, e)
+        spec, class_sels, req_sels = self._request_selectors(claim, rt.request, rt.device_class)
+        reachable = self._reachable(rt)
+        class_ok: list[SeenDevice] = []
+        sel_ok: list[SeenDevice] = []
+        errors: list[dict] = []
+        passes = self._passes_device
+        for d in reachable:
+            ok, err = passes(class_sels, d)
             if err:
-                errors.append({"device": str(e.key), "expression": "class " + rt.device_class, "message": err})
+                errors.append({"device": d.label, "expression": "class " + rt.device_class, "message": err})
             if not ok:
                 continue
-            class_ok.append(e)
-            ok, err = self._passes(req_sels, e)
+            class_ok.append(d)
+            ok, err = passes(req_sels, d)
             if err:
-                errors.append({"device": str(e.key), "expression": "request selector", "message": err})
+                errors.append({"device": d.label, "expression": "request selector", "message": err})
             if ok:
-                sel_ok.append(e)
+                sel_ok.append(d)
         admin = bool(spec.get("adminAccess"))
         held: dict[str, list[str]] = {}
         free = []
-        for e in sel_ok:
-            holders = self._holder_labels(e.key)
+        for d in sel_ok:
+            holders = self._holder_labels(d.key)
             if holders and not admin:
                 for h in holders:
-                    held.setdefault(h, []).append(e.name)
+                    held.setdefault(h, []).append(d.name)
             else:
-                free.append(e)
+                free.append(d)
         return {"reachable": len(reachable), "matchClass": len(class_ok), "matchSelectors": len(sel_ok),
                 "free": len(free), "needed": rt.count if rt.mode != "All" else len(sel_ok),
                 "mode": rt.mode, "class": rt.device_class,
-                **({"names": {"reachable": [e.name for e in reachable], "matchClass": [e.name for e in class_ok],
-                                "matchSelectors": [e.name for e in sel_ok], "free": [e.name for e in free]}}
+                **({"names": {"reachable": [d.name for d in reachable], "matchClass": [d.name for d in class_ok],
+                                "matchSelectors": [d.name for d in sel_ok], "free": [d.name for d in free]}}
                    if self.with_names else {}),
                 "heldBy": held, "celErrors": errors[:5], "classSelectors": class_sels, "requestSelectors": req_sels,
                 "_class_ok": class_ok, "_sel_ok": sel_ok}
@@ -548,7 +596,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     claims_by_name = {name_of(c): c for c in to_allocate}
     alloc = Allocator(snap, gates)
     explainer = _Explainer(snap, claims_by_name, alloc, with_names=device_names)
-    node_names = sorted(set(snap.nodes) | set(snap.devices_by_node_name)) if snap.nodes else sorted(snap.devices_by_node_name)
+    node_names = sorted(set(snap.nodes) | snap.device_node_names)
     if only_nodes:
         unknown = [n for n in only_nodes if n not in node_names]
         if unknown:

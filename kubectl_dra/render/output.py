@@ -13,9 +13,17 @@ from rich.console import Console
 from kubectl_dra.errors import UsageError
 
 try:  # pragma: no cover
-    _YamlDumper = yaml.CSafeDumper
+    _BaseDumper = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover
-    _YamlDumper = yaml.SafeDumper
+    _BaseDumper = yaml.SafeDumper
+
+
+class _YamlDumper(_BaseDumper):
+    """Plain YAML like kubectl's: an object that appears twice in a report (a selector list
+    shared by every node's funnel, say) is written out twice, never as an &anchor / *alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def check_output(fmt: str | None, allowed: Sequence[str]) -> str:

@@ -60,3 +60,29 @@ def test_dump_then_get_is_stable(cli, fixture, tmp_path):
     out.write_text(cli("dump", "-f", fixture).stdout)
     assert cli("get", "devices", "-f", out).stdout == cli("get", "devices", "-f", fixture).stdout
     assert cli("get", "slices", "-o", "wide", "-f", out).stdout == cli("get", "slices", "-o", "wide", "-f", fixture).stdout
+
+
+def _slice(name, pool, generation, **spec):
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": name},
+            "spec": {"driver": "d.example.com", "pool": {"name": pool, "generation": generation, "resourceSliceCount": 1},
+                     **spec}}
+
+
+def test_device_node_names_are_the_nodes_devices_name():
+    """The cheap node-name index why-pending uses agrees with the per-device one, on every fixture
+    and on the corner cases: per-device node selection, stale generations, empty and shared slices."""
+    from kubectl_dra.snapshot import Snapshot
+
+    corner = [
+        _slice("per-device", "p1", 1, perDeviceNodeSelection=True,
+               devices=[{"name": "a", "nodeName": "n-1"}, {"name": "b", "allNodes": True}, {"name": "c", "nodeName": "n-2"}]),
+        _slice("stale", "p2", 1, nodeName="n-old", devices=[{"name": "x"}]),
+        _slice("fresh", "p2", 2, nodeName="n-3", devices=[{"name": "x"}]),
+        _slice("empty", "p3", 1, nodeName="n-empty", devices=[]),
+        _slice("shared", "p4", 1, allNodes=True, devices=[{"name": "s"}]),
+    ]
+    cases = [_objects(f) for f in DRIVER_FIXTURES] + [corner]
+    for objs in cases:
+        snap = Snapshot.from_objects(objs)
+        assert snap.device_node_names == frozenset(snap.devices_by_node_name)
+    assert Snapshot.from_objects(corner).device_node_names == {"n-1", "n-2", "n-3"}
