@@ -142,3 +142,11 @@ def test_console_script_runs_without_traceback(tmp_path):
     p = subprocess.run([sys.executable, "-m", "kubectl_dra", "get", "devices", "-f", str(bad)], capture_output=True, text=True)
     assert p.returncode == 3
     assert "Traceback" not in p.stderr and p.stderr.startswith(f"error: {bad}: invalid YAML")
+
+
+def test_yaml_output_has_no_anchors_and_equals_json(cli):
+    # Objects shared inside a report (selector lists repeated on every node) are written out in full.
+    wp = ("why-pending", "pod/trainer", *F)
+    text = cli(*wp, "-o", "yaml").stdout
+    assert "&id" not in text and "*id" not in text
+    assert yaml.safe_load(text) == json.loads(cli(*wp, "-o", "json").stdout)
