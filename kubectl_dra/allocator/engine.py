@@ -51,6 +51,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from kubectl_dra.allocator.capacity import CapacityError, amount_str, fits as capacity_fits
@@ -85,6 +86,7 @@ def gc_paused():
 
 _gc_paused = gc_paused
 _UNCHECKED = object()
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Fatal(Exception):
@@ -534,11 +536,17 @@ class Allocator:
         if attrs_bad is not None:
             hit = attrs_bad
         else:
-            try:
-                hit = bool(expr.evaluate(driver=driver, attributes=attrs or {}, capacity=device.get("capacity") or {},
-                                         allow_multiple_allocations=device.get("allowMultipleAllocations")))
-            except Exception as e:  # CelEvaluationError, unsupported attribute values
-                hit = e
+            caps = device.get("capacity") or _EMPTY
+            allow = device.get("allowMultipleAllocations")
+            # Most devices look like one seen before in what the expression reads: ask the memo first.
+            probe = getattr(expr, "memo_value", None)  # (a cel_compile of the caller's may not memoize)
+            hit = probe(driver or "", attrs or _EMPTY, caps, bool(allow)) if probe is not None else None
+            if hit is None:
+                try:
+                    hit = bool(expr.evaluate(driver=driver, attributes=attrs or {}, capacity=device.get("capacity") or {},
+                                             allow_multiple_allocations=allow))
+                except Exception as e:  # CelEvaluationError, unsupported attribute values
+                    hit = e
         self._match_cache[(id(expr), did)] = hit
         return hit
 

@@ -139,6 +139,25 @@ class CompiledExpression:
         raise CelEvaluationError(leaf.error, expression=self.expression, device=device_label,
                                  missing_key=leaf.key)
 
+    def memo_value(self, driver: str, attributes: Mapping[str, Any], capacity: Mapping[str, Any], allow: bool):
+        """True or False when the memo already knows the answer for these (normalized, non-None)
+        raw device fields, else None (then call :meth:`evaluate`).  Errors are never answered
+        here, so the caller's error path always goes through :meth:`evaluate`."""
+        node = self._root
+        while node is not None:
+            if type(node) is _Leaf:
+                if node.ok:
+                    stats = self.stats
+                    stats["evaluations"] += 1
+                    stats["memo_hits"] += 1
+                    return node.value
+                return None
+            get = node.get
+            if get is None:
+                return None
+            node = node.branches.get(get(driver, attributes, capacity, allow))
+        return None
+
     def evaluate_device(self, entry) -> bool:
         """Evaluate for a :class:`kubectl_dra.snapshot.DeviceEntry`."""
         dev = entry.device

@@ -64,6 +64,26 @@ def test_memo_hits_agree_with_fresh_evaluation(devs):
             assert again == want, (text, d)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(devices, min_size=1, max_size=12))
+def test_memo_value_answers_only_what_evaluate_would(devs):
+    """memo_value (the allocator's probe before a full evaluation) is either None or exactly the
+    boolean evaluate gives; it never answers for a device whose evaluation is an error."""
+    for text in EXPRESSIONS:
+        memo = compile_expression(text, cost_limit=10**6 + len(text))  # its own memo for this test
+        answered = 0
+        for d in devs + devs:  # the second round finds what the first one memoized
+            args = (d["driver"] or "", d["attributes"] or {}, d["capacity"] or {}, bool(d["allow"]))
+            probe = memo.memo_value(*args)
+            want = _outcome(lambda: memo.evaluate(d["driver"], d["attributes"], d["capacity"], d["allow"]))
+            if probe is not None:
+                answered += 1
+                assert want == ("ok", probe), (text, d)
+        if all(_outcome(lambda: memo.evaluate(d["driver"], d["attributes"], d["capacity"], d["allow"]))[0] == "ok"
+               for d in devs):
+            assert answered >= len(devs), text  # every repeat was answered from the memo
+
+
 def test_second_device_with_the_same_values_is_a_memo_hit():
     e = compile_expression('device.attributes["gpu.example.com"].model == "a100" && device.driver == "gpu.example.com"')
     a = {"model": {"string": "a100"}, "uuid": {"string": "GPU-1"}}
