@@ -5,25 +5,29 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Iterable, Sequence
-
-import yaml
-from rich.console import Console
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from kubectl_dra.errors import UsageError
 
-try:  # pragma: no cover
-    _BaseDumper = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover
-    _BaseDumper = yaml.SafeDumper
+if TYPE_CHECKING:  # imported when used: JSON output needs neither PyYAML nor rich (~40 ms at start-up)
+    from rich.console import Console
 
 
-class _YamlDumper(_BaseDumper):
-    """Plain YAML like kubectl's: an object that appears twice in a report (a selector list
-    shared by every node's funnel, say) is written out twice, never as an &anchor / *alias."""
+@lru_cache(maxsize=None)
+def _yaml_dumper():
+    import yaml
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class PlainDumper(base):
+        """Plain YAML like kubectl's: an object that appears twice in a report (a selector list
+        shared by every node's funnel, say) is written out twice, never as an &anchor / *alias."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return PlainDumper
 
 
 def check_output(fmt: str | None, allowed: Sequence[str]) -> str:
@@ -61,7 +65,10 @@ def _json_one_element_per_line(data: dict) -> str:
 
 
 def to_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+    import yaml
+
+    return yaml.dump(data, Dumper=_yaml_dumper(), sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=1000)
 
 
 def write(text: str) -> None:
@@ -76,6 +83,8 @@ def emit_data(data: Any, fmt: str) -> None:
 
 def make_console(stderr: bool = False) -> Console:
     """A rich console: colour only on a terminal, NO_COLOR honoured, no wrapping into pipes."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
     no_color = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"

@@ -12,15 +12,8 @@ import os
 import sys
 from typing import Iterable
 
-import yaml
-
 from kubectl_dra.errors import InputError
 from kubectl_dra.normalize import flatten
-
-try:  # pragma: no cover - depends on how PyYAML was built
-    _YamlLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _YamlLoader = yaml.SafeLoader
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -69,8 +62,11 @@ def _parse(text: str, where: str) -> tuple[list[dict], dict]:
             raise InputError(f"{where}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
         docs = data if isinstance(data, list) else [data]
     else:
+        import yaml  # only for YAML input: JSON dumps never pay for importing it
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C loader when PyYAML was built with it
         try:
-            docs = list(yaml.load_all(text, Loader=_YamlLoader))
+            docs = list(yaml.load_all(text, Loader=loader))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problem = getattr(e, "problem", None) or str(e).splitlines()[0]
