@@ -294,21 +294,6 @@ class Snapshot:
         return _freeze({k: tuple(v) for k, v in out.items()})
 
     @cached_property
-    def device_node_names(self) -> frozenset[str]:
-        """The keys of :attr:`devices_by_node_name` (nodes named by at least one device), read from
-        the slices without building an entry per device."""
-        out: set[str] = set()
-        for pool in self.pools.values():
-            for s in pool.slices:
-                spec = s["spec"]
-                devices = spec.get("devices") or []
-                if spec.get("perDeviceNodeSelection"):
-                    out.update(d.get("nodeName") for d in devices if d.get("nodeName"))
-                elif devices and spec.get("nodeName"):
-                    out.add(spec["nodeName"])
-        return frozenset(out)
-
-    @cached_property
     def shared_devices(self) -> tuple[DeviceEntry, ...]:
         """Devices not bound to one node by name (node selector or all nodes)."""
         return tuple(d for d in self.devices if d.node_name is None)

@@ -203,6 +203,24 @@ class PoolIndex:
             self.generations.setdefault((s.driver, s.pool), {}).setdefault(s.generation, []).append(i)
         self._pool_cache: dict[tuple, tuple] = {}
 
+    def device_node_names(self) -> set[str]:
+        """Nodes named by a device of the newest generation of its pool (a slice's nodeName, or a
+        device's own with perDeviceNodeSelection): :attr:`Snapshot.device_node_names`, from this
+        index instead of the snapshot's pool objects."""
+        out: set[str] = set()
+        slices = self.slices
+        for gens in self.generations.values():
+            newest = gens[max(gens)] if len(gens) > 1 else next(iter(gens.values()))
+            for i in newest:
+                s = slices[i]
+                if not s.devices:
+                    continue
+                if s.per_device_on:
+                    out.update(d.get("nodeName") for d in s.devices if d.get("nodeName"))
+                elif s.node_name:
+                    out.add(s.node_name)
+        return out
+
     def _relevant(self, s: SliceInfo, node: Mapping[str, Any] | None, partitionable: bool) -> bool:
         if not partitionable and (s.per_device or s.shared_counters):
             return False

@@ -596,7 +596,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     claims_by_name = {name_of(c): c for c in to_allocate}
     alloc = Allocator(snap, gates)
     explainer = _Explainer(snap, claims_by_name, alloc, with_names=device_names)
-    node_names = sorted(set(snap.nodes) | snap.device_node_names)
+    node_names = sorted(alloc.index.device_node_names().union(snap.nodes))
     if only_nodes:
         unknown = [n for n in only_nodes if n not in node_names]
         if unknown:

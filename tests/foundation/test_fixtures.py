@@ -69,8 +69,10 @@ def _slice(name, pool, generation, **spec):
 
 
 def test_device_node_names_are_the_nodes_devices_name():
-    """The cheap node-name index why-pending uses agrees with the per-device one, on every fixture
-    and on the corner cases: per-device node selection, stale generations, empty and shared slices."""
+    """The node names why-pending reads from the allocator's slice index agree with the snapshot's
+    per-device index, on every fixture and on the corner cases: per-device node selection, stale
+    generations, empty and shared slices."""
+    from kubectl_dra.allocator.pools import PoolIndex
     from kubectl_dra.snapshot import Snapshot
 
     corner = [
@@ -84,5 +86,5 @@ def test_device_node_names_are_the_nodes_devices_name():
     cases = [_objects(f) for f in DRIVER_FIXTURES] + [corner]
     for objs in cases:
         snap = Snapshot.from_objects(objs)
-        assert snap.device_node_names == frozenset(snap.devices_by_node_name)
-    assert Snapshot.from_objects(corner).device_node_names == {"n-1", "n-2", "n-3"}
+        assert PoolIndex(snap.resource_slices).device_node_names() == set(snap.devices_by_node_name)
+    assert PoolIndex(Snapshot.from_objects(corner).resource_slices).device_node_names() == {"n-1", "n-2", "n-3"}
