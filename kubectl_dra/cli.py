@@ -7,13 +7,14 @@ documented exit code (see :class:`kubectl_dra.errors.ExitCode`).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
 import typer
 from typer.core import TyperGroup
 
-from kubectl_dra import __version__
+from kubectl_dra import __version__, process
 from kubectl_dra.errors import DraError, ExitCode
 
 HELP = """Explain Kubernetes Dynamic Resource Allocation (resource.k8s.io): which devices exist,
@@ -128,36 +129,14 @@ def main() -> None:
     # kubectl passes plugin arguments through unchanged; completion scripts always name kubectl-dra.
     from kubectl_dra.completion import program_name
 
+    # One short run over a big, acyclic snapshot: the cyclic collector only costs time here (each
+    # collection walks every parsed object; the first one after a long pause walks the whole
+    # report).  Reference counting still frees what the command drops.
+    gc.disable()
+    process.start()
     try:
         app(prog_name=program_name(sys.argv[1:]))
         code: object = 0
     except SystemExit as e:
         code = e.code
-    _exit(code)
-
-
-def _exit(code: object) -> None:
-    """Leave the process without tearing the heap down object by object.
-
-    The cluster snapshot is millions of small objects (commands keep it alive until here, see
-    ``commands.common.snapshot_from_flags``); freeing them one by one costs a tenth of a second
-    or more on a big cluster, for memory the operating system takes back at once anyway.  What a
-    normal exit does that matters is done first: atexit handlers (the kubernetes client removes
-    its temporary certificate files there) and flushing the standard streams.
-    """
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:  # sys.exit("message"): Python prints it and exits 1
-        print(code, file=sys.stderr)
-        status = 1
-    import atexit
-
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            pass  # the reader went away (`| head`) or the stream is closed: nothing left to write
-    os._exit(status & 0xFF if status >= 0 else 1)
+    process.exit_now(code)  # no heap teardown: see kubectl_dra.process

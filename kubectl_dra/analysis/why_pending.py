@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator, allocation_allows_node, gc_paused, tolerates
 from kubectl_dra.parallel import ordered_map
+from kubectl_dra.process import keep_until_exit
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
 from kubectl_dra.errors import NotFoundError, UsageError
 from kubectl_dra.features import FeatureGates
@@ -627,6 +628,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     # Nodes are independent: the first one warms every lazy index and cache, then the rest run on
     # all CPUs (same entries, same order as one loop; see kubectl_dra.parallel).
     nodes_out = [check_node(n) for n in node_names[:1]] + ordered_map(check_node, node_names[1:])
+    keep_until_exit(alloc, explainer)  # their caches are big; a command does not free them (see kubectl_dra.process)
     if to_allocate:
         _check_lifting_taints(alloc, to_allocate, nodes_out)
     if not any(x["fits"] for x in nodes_out) and to_allocate:

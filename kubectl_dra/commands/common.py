@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from kubectl_dra.completion import complete_context, complete_namespace
+from kubectl_dra.process import keep_until_exit
 from kubectl_dra.snapshot import Snapshot
 from kubectl_dra.sources import SourceOptions, load_snapshot
 from kubectl_dra.render.output import warn
@@ -42,12 +43,8 @@ def snapshot_from_flags(filename: list[str] | None, kubeconfig: str | None, cont
     snap = load_snapshot(opts)
     for w in snap.source.warnings:
         warn(w)
-    global _retained
-    _retained = snap  # freed at exit by the OS, not object by object (see kubectl_dra.cli._exit)
+    keep_until_exit(snap)
     return snap
-
-
-_retained: Snapshot | None = None
 
 
 def effective_namespace(snap: Snapshot, namespace: str | None) -> str:

@@ -60,3 +60,20 @@ def test_atexit_handlers_still_run(tmp_path):
     assert p.returncode == 0, p.stderr
     assert marker.read_text() == "yes"
     assert "NAME" in p.stdout
+
+
+def test_library_use_keeps_nothing_alive():
+    """Only the console script (main) keeps big objects for the OS to free; library callers and
+    CliRunner tests get ordinary lifetimes."""
+    import weakref
+
+    from kubectl_dra import process
+
+    class Big:
+        pass
+
+    obj = Big()
+    ref = weakref.ref(obj)
+    process.keep_until_exit(obj)
+    del obj
+    assert ref() is None
