@@ -590,6 +590,52 @@ class Allocator:
                 raise hit
         return True
 
+    def selector_flags(self, class_expressions, request_expressions, entries) -> list[int] | None:
+        """For each ``(key, device, ...)`` entry of a node's pools: 0 when the device fails the class
+        selectors, 1 when it passes them but not the request's, 2 when it passes both; the same
+        cached results as :meth:`selectors_pass`, in one pass for the whole list.  None when any
+        selector does not compile or errors on one of the devices: the caller then goes device by
+        device and words the error (nothing is cached differently either way)."""
+        get = self.cel.get
+        lists = []
+        for texts in (class_expressions, request_expressions):
+            exprs = []
+            for text in texts:
+                expr = get(text)
+                if isinstance(expr, Exception):
+                    return None
+                exprs.append((id(expr), expr))
+            lists.append(exprs)
+        class_exprs, request_exprs = lists
+        match_get = self._match_cache.get
+        first = self._evaluate_first
+        out = []
+        for entry in entries:
+            key, device = entry[0], entry[1]
+            did = id(device)
+            flag = 2
+            for eid, expr in class_exprs:
+                hit = match_get((eid, did))
+                if hit is None:
+                    hit = first(expr, key[0], device)
+                if hit is False:
+                    flag = 0
+                    break
+                if hit is not True:
+                    return None
+            if flag:
+                for eid, expr in request_exprs:
+                    hit = match_get((eid, did))
+                    if hit is None:
+                        hit = first(expr, key[0], device)
+                    if hit is False:
+                        flag = 1
+                        break
+                    if hit is not True:
+                        return None
+            out.append(flag)
+        return out
+
     # -- counters available per pool (cached for the snapshot) --------------
     def available_counters(self, pool: PoolView) -> dict:
         hit = self._available_counters.get(pool.key)

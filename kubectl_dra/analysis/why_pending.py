@@ -294,19 +294,24 @@ class _Explainer:
         class_ok: list[SeenDevice] = []
         sel_ok: list[SeenDevice] = []
         errors: list[dict] = []
-        passes = self._passes_device
-        for d in reachable:
-            ok, err = passes(class_sels, d)
-            if err:
-                errors.append({"device": d.label, "expression": "class " + rt.device_class, "message": err})
-            if not ok:
-                continue
-            class_ok.append(d)
-            ok, err = passes(req_sels, d)
-            if err:
-                errors.append({"device": d.label, "expression": "request selector", "message": err})
-            if ok:
-                sel_ok.append(d)
+        flags = self.alloc.selector_flags(class_sels, req_sels, reachable) if self.alloc is not None else None
+        if flags is not None:  # every selector evaluated without error: one pass
+            class_ok = [d for d, f in zip(reachable, flags) if f]
+            sel_ok = [d for d, f in zip(reachable, flags) if f == 2]
+        else:  # device by device, wording the errors
+            passes = self._passes_device
+            for d in reachable:
+                ok, err = passes(class_sels, d)
+                if err:
+                    errors.append({"device": d.label, "expression": "class " + rt.device_class, "message": err})
+                if not ok:
+                    continue
+                class_ok.append(d)
+                ok, err = passes(req_sels, d)
+                if err:
+                    errors.append({"device": d.label, "expression": "request selector", "message": err})
+                if ok:
+                    sel_ok.append(d)
         admin = bool(spec.get("adminAccess"))
         held: dict[str, list[str]] = {}
         free = []

@@ -104,3 +104,26 @@ def test_reused_allocator_gives_the_same_outcome_per_node_in_any_order():
     out1 = shared.allocate(NODE1, [c])
     assert not out1.fits
     assert _tr(out1, "req-0").rejected_constraint
+
+
+def test_selector_flags_agree_with_selectors_pass_and_step_aside_on_errors():
+    """The funnel's one-pass view: 0 fails the class, 1 fails the request, 2 passes both; None when
+    a selector errors on some device (the caller then words the error device by device)."""
+    objs = [CA, node(NODE1),
+            rslice("slice-1", NODE1, POOL1, DRIVER_A, _numa("d0", 0), _numa("d1", 1), device("d2"),
+                   device("d3", attrs={"numa": 1, "kind": "other"}))]
+    alloc = Allocator(Snapshot.from_objects(objs), defaults_for_version(None))
+    out = alloc.allocate(NODE1, [claim("c", req("r", count=9))])  # too many: the trace lists every device
+    entries = _tr(out, "r").reachable_entries
+    assert [e[0][2] for e in entries] == ["d0", "d1", "d2", "d3"]
+    cls = ['device.driver == "driver-a"']
+    ok = ['has(device.attributes["driver-a"].numa) && device.attributes["driver-a"].numa == 1',
+          '!has(device.attributes["driver-a"].kind)']
+    flags = alloc.selector_flags(cls, ok, entries)
+    assert flags == [1, 2, 1, 1]
+    for (key, dev, _), flag in zip(entries, flags):
+        assert flag == (alloc.selectors_pass(cls, key[0], dev) + (alloc.selectors_pass(cls + ok, key[0], dev)))
+    assert alloc.selector_flags(['device.driver == "driver-b"'], ok, entries) == [0, 0, 0, 0]
+    # d2 has no numa: reading it without has() is a runtime error, and a compile error is one too
+    assert alloc.selector_flags(cls, ['device.attributes["driver-a"].numa == 1'], entries) is None
+    assert alloc.selector_flags(['device.driver =='], ok, entries) is None
