@@ -11,8 +11,9 @@ exists), then times as subprocesses, ``--repeat`` times each, interleaved:
 
 and reports the best and the median of each, and best why-pending / best parse.  Then, in a fresh
 process per size, the phases of the same command (imports, CEL parser construction, load, Allocator
-init, why-pending's analysis = its own Allocator + allocation and explanation on every node, JSON
-rendering), measured once each (first use, cold caches).  Allocator phases alone: bench_allocator.py.
+init, why-pending's analysis = its own Allocator + allocation and explanation on every node, on as
+many processes as the CLI uses (``KUBECTL_DRA_WORKERS``), JSON rendering), measured once each (first
+use, cold caches).  Allocator phases alone: bench_allocator.py.
 This is a benchmark, not a test: figures depend on the machine and its load.
 """
 
@@ -59,10 +60,12 @@ def why_pending_cmd(path: str) -> list[str]:
 
 
 def phases(path: str) -> dict:
-    """The command's phases in this process (same code path as the CLI)."""
+    """The command's phases in this process (same code path and GC setting as the CLI's main())."""
     import gc
 
+    gc.disable()
     t0 = time.perf_counter()
+    import kubectl_dra.cli  # noqa: F401  (typer and the commands, as the console script imports them)
     from kubectl_dra.allocator import Allocator
     from kubectl_dra.analysis.why_pending import why_pending
     from kubectl_dra.cel import compile_expression
@@ -81,10 +84,12 @@ def phases(path: str) -> dict:
     t5 = time.perf_counter()
     text = to_json(report)
     t6 = time.perf_counter()
-    gc.collect()
+    from kubectl_dra.parallel import available_workers
+
     fits = sum(1 for x in report["nodes"] if x.get("wouldFit"))
     return {"imports": t1 - t0, "cel_parser": t2 - t1, "load": t3 - t2, "alloc_init": t4 - t3,
-            "why_pending_analysis": t5 - t4, "fits": fits, "to_json": t6 - t5, "output_mb": len(text) / 1e6}
+            "why_pending_analysis": t5 - t4, "fits": fits, "to_json": t6 - t5, "output_mb": len(text) / 1e6,
+            "workers": available_workers()}
 
 
 def main() -> int:
@@ -115,8 +120,8 @@ def main() -> int:
     if not args.no_phases:
         print()
         print("| nodes | imports s | CEL parser s | load s | Allocator init s | why-pending analysis s "
-              "| nodes that fit | to_json s | output MB |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| processes | nodes that fit | to_json s | output MB |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for n in [int(x) for x in args.sizes.split(",")]:
             path = ensure_file(n, args.dir)
             out = subprocess.run([sys.executable, __file__, "--phases-of", path], capture_output=True, text=True)
@@ -124,7 +129,8 @@ def main() -> int:
                 raise SystemExit(out.stderr)
             p = json.loads(out.stdout)
             print(f"| {n} | {p['imports']:.2f} | {p['cel_parser']:.2f} | {p['load']:.2f} | {p['alloc_init']:.3f} | "
-                  f"{p['why_pending_analysis']:.2f} | {p['fits']} | {p['to_json']:.2f} | {p['output_mb']:.1f} |",
+                  f"{p['why_pending_analysis']:.2f} | {p['workers']} | {p['fits']} | {p['to_json']:.2f} | "
+                  f"{p['output_mb']:.1f} |",
                   flush=True)
     return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import threading
 from typing import Callable, Sequence, TypeVar
 
@@ -29,13 +30,17 @@ MAX_WORKERS = 8
 
 
 def available_workers() -> int:
-    """Processes to use: ``KUBECTL_DRA_WORKERS`` if set, else the CPUs this process may run on."""
+    """Processes to use: ``KUBECTL_DRA_WORKERS`` if set, else the CPUs this process may run on
+    (on Linux; elsewhere 1 unless asked: macOS system libraries may run threads of their own that
+    make ``fork`` unsafe, which is why Python itself stopped forking there by default)."""
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if raw:
         try:
             return max(1, int(raw))
         except ValueError:
             return 1
+    if not sys.platform.startswith("linux"):
+        return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -48,7 +48,6 @@ def why_pending(
     from kubectl_dra.analysis.why_pending import parse_target, why_pending as build
     from kubectl_dra.features import defaults_for_version, parse_feature_gates
     from kubectl_dra.render.output import check_output, emit_data
-    from kubectl_dra.render.why_pending import render_text
 
     fmt = check_output(output, ("", "text", "wide", "json", "yaml"))
     kind, name = parse_target(target)
@@ -63,4 +62,6 @@ def why_pending(
     if fmt in ("json", "yaml"):
         emit_data(report, fmt)
     else:
+        from kubectl_dra.render.why_pending import render_text  # rich: only for text
+
         render_text(report, verbose=verbose or fmt == "wide")

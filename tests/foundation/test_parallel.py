@@ -140,6 +140,10 @@ def test_workers_from_the_environment(monkeypatch):
     assert available_workers() == 1
     monkeypatch.delenv("KUBECTL_DRA_WORKERS")
     assert 1 <= available_workers() <= 8
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork only on Linux unless asked for
+    assert available_workers() == 1
+    monkeypatch.setenv("KUBECTL_DRA_WORKERS", "2")
+    assert available_workers() == 2
 
 
 @pytest.mark.parametrize("fmt", ["json", "wide"])
