@@ -13,11 +13,47 @@ import re
 import sys
 import threading
 
-import celpy
 from lark import Token, Tree
 
 from kubectl_dra.cel.errors import CelCompileError
 from kubectl_dra.cel.values import UInt, INT64_MAX, INT64_MIN, UINT64_MAX
+
+
+def _load_celparser():
+    """cel-python's parser module, ``celpy.celparser``, without the package around it.
+
+    We use cel-python for its grammar and parser only (the evaluator is ours).  ``import celpy``
+    also imports its evaluator and type system (pendulum, dateutil, ...: ~45 ms on every start).
+    celparser needs nothing but Lark, so it is loaded from its file under its own name; a later
+    ``import celpy`` finds it in ``sys.modules`` and uses the same module.  Anything unexpected
+    falls back to the plain import.
+    """
+    name = "celpy.celparser"
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        import importlib.util
+
+        package = importlib.util.find_spec("celpy")  # locates the package without running it
+        path = os.path.join(list(package.submodule_search_locations)[0], "celparser.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        module.CELParser, module.CELParseError  # noqa: B018 - the two names we use must be there
+        return module
+    except Exception:  # noqa: BLE001
+        sys.modules.pop(name, None)
+        from celpy import celparser
+
+        return celparser
+
+
+celparser = _load_celparser()
 
 
 class Node:
@@ -82,14 +118,12 @@ def _cached_cel_parser():
     problem (no home, read-only directory, unexpected celpy internals) falls back silently to
     building the tables.
     """
-    from celpy import celparser
-
     if celparser.CELParser.CEL_PARSER is not None:
-        return celpy.CELParser()
+        return celparser.CELParser()
     directory = _cache_dir()
     lark_cls = getattr(celparser, "Lark", None)
     if directory is None or lark_cls is None:
-        return celpy.CELParser()
+        return celparser.CELParser()
     try:
         import lark
         # (celpy's version is not in the name: reading it from the package metadata costs 30 ms;
@@ -99,9 +133,9 @@ def _cached_cel_parser():
         if not os.path.exists(target):
             os.makedirs(directory, exist_ok=True)
             if not os.access(directory, os.W_OK):
-                return celpy.CELParser()
+                return celparser.CELParser()
     except Exception:  # noqa: BLE001 - no cache then
-        return celpy.CELParser()
+        return celparser.CELParser()
 
     def lark_with_cache(*args, **kwargs):
         kwargs.setdefault("cache", target)
@@ -109,11 +143,11 @@ def _cached_cel_parser():
 
     celparser.Lark = lark_with_cache
     try:
-        parser = celpy.CELParser()
+        parser = celparser.CELParser()
     except Exception:  # noqa: BLE001 - e.g. a celpy that builds Lark differently
         celparser.CELParser.CEL_PARSER = None
         celparser.Lark = lark_cls
-        return celpy.CELParser()
+        return celparser.CELParser()
     finally:
         celparser.Lark = lark_cls
     return parser
@@ -125,7 +159,7 @@ def parse(text: str) -> Node:
                               expression=text[:200], kind="syntax")
     try:
         tree = _parser().parse(text)
-    except celpy.CELParseError as ex:
+    except celparser.CELParseError as ex:
         line, col = getattr(ex, "line", None), getattr(ex, "column", None)
         what, line, col = _describe_parse_error(ex, text, line, col)
         loc = f"{line or 1}:{col or 1}"

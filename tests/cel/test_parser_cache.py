@@ -77,3 +77,21 @@ def test_cache_can_be_turned_off(fresh_parser, monkeypatch, tmp_path):
     p = fresh_parser()
     assert p.parse(EXPRESSIONS[0]) == _reference_trees()[0]
     assert not (tmp_path / "kubectl-dra").exists()
+
+
+def test_only_the_parser_module_of_cel_python_is_loaded():
+    """cel-python's evaluator (and pendulum, dateutil) cost ~45 ms per start and are never used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from kubectl_dra.cel import compile_expression\n"
+        "assert compile_expression('device.driver == \"x\"').evaluate('x') is True\n"
+        "loaded = sorted(m for m in ('celpy', 'celpy.evaluation', 'pendulum') if m in sys.modules)\n"
+        "from celpy import celparser\n"  # a later import of the package sees the same parser module
+        "import celpy\n"
+        "print(loaded, celparser is sys.modules['celpy.celparser'], celpy.CELParser is celparser.CELParser)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True True"
