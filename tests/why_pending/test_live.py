@@ -77,3 +77,27 @@ def test_why_pending_live_equals_offline(served, kubectl_env, tmp_path, target):
         # a running pod in a namespace that was not read is unknown, not "gone"
         assert holders["team-a/llm-finetune-0-gpus-7xk2p"] == {"name": "llm-finetune-0", "phase": None,
                                                                 "finished": False, "exists": None}
+
+
+def test_live_cluster_big_enough_to_split_gives_the_one_process_answer(kubectl_env, tmp_path):
+    """600 nodes read live through kubectl with KUBECTL_DRA_WORKERS=2 (the split needs the loader's
+    threads to have ended: tests/live/test_loader.py checks that) equal a one-process run on a dump."""
+    if shutil.which("kubectl") is None or shutil.which("kubectl-dra") is None:
+        pytest.skip("needs kubectl and the kubectl-dra console script on PATH")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks.synth import make_cluster
+
+    with ApiServer(make_cluster(600), versions=("v1",)) as srv:
+        kubectl_env["KUBECONFIG"] = str(srv.kubeconfig(tmp_path / "kc"))
+        kubectl_env["KUBECTL_DRA_WORKERS"] = "2"
+        live = _kubectl(kubectl_env, "dra", "why-pending", "pod/trainer", "-o", "json")
+        dump = tmp_path / "dump.json"
+        dump.write_text(_kubectl(kubectl_env, "dra", "dump", "-o", "json"))
+    kubectl_env["KUBECTL_DRA_WORKERS"] = "1"
+    single = _kubectl(kubectl_env, "dra", "why-pending", "pod/trainer", "-o", "json", "-f", str(dump))
+    assert live == single
+    report = json.loads(live)
+    assert len(report["nodes"]) == 600 and any(n["fits"] for n in report["nodes"])
