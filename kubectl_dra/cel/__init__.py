@@ -27,10 +27,11 @@ MEMO_NODE_LIMIT = 200_000
 
 
 class _Leaf:
-    __slots__ = ("ok", "value", "error", "key")
+    __slots__ = ("ok", "value", "error", "key", "get")
 
     def __init__(self, ok: bool, value: bool | None, error: str | None, key: str | None):
         self.ok, self.value, self.error, self.key = ok, value, error, key
+        self.get = None  # (a _Node's key getter; a leaf has none: ends memo_value's walk)
 
 
 class _Node:
@@ -145,16 +146,11 @@ class CompiledExpression:
         here, so the caller's error path always goes through :meth:`evaluate`."""
         node = self._root
         while node is not None:
-            if type(node) is _Leaf:
-                if node.ok:
-                    stats = self.stats
-                    stats["evaluations"] += 1
-                    stats["memo_hits"] += 1
-                    return node.value
-                return None
             get = node.get
             if get is None:
-                return None
+                if type(node) is _Leaf and node.ok:
+                    return node.value
+                return None  # an error leaf, or a node keyed by lists of keys: evaluate() decides
             node = node.branches.get(get(driver, attributes, capacity, allow))
         return None
 
