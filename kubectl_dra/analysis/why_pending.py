@@ -211,14 +211,18 @@ class _Explainer:
         self.alloc = alloc  # shares its per-device selector results and holder index
         self._selectors: dict = {}
 
-    def _passes(self, exprs: Iterable[str], entry: DeviceEntry) -> tuple[bool, str | None]:
+    def _passes(self, exprs: Iterable[str], d: DeviceEntry | SeenDevice) -> tuple[bool, str | None]:
+        """(every selector matches, the error message if one failed) for one device."""
         alloc = self.alloc
-        if alloc is None:
-            return self.matcher.passes(exprs, entry)
-        try:
-            return alloc.selectors_pass(exprs, entry.driver, entry.device), None
-        except Exception:  # compile / runtime error: let the matcher word it as always
-            return self.matcher.passes(exprs, entry)
+        if alloc is not None:
+            try:
+                return alloc.selectors_pass(exprs, d.driver, d.device), None
+            except Exception:  # compile / runtime error: let the matcher word it as always (below)
+                pass
+        entry = d if isinstance(d, DeviceEntry) else self.snap.devices_by_key.get(DeviceKey(*d.key))
+        if entry is None:
+            return False, None
+        return self.matcher.passes(exprs, entry)
 
     def _holder_labels(self, key) -> list[str]:
         """"ns/name" of the claims (not admin access) holding a device."""
@@ -276,18 +280,6 @@ class _Explainer:
         found = (by_key.get(DeviceKey(*k)) for k in keys)
         return [SeenDevice(e.key, e.device) for e in found if e is not None]
 
-    def _passes_device(self, exprs: list[str], d: SeenDevice) -> tuple[bool, str | None]:
-        alloc = self.alloc
-        if alloc is not None:
-            try:
-                return alloc.selectors_pass(exprs, d.key[0], d.device), None
-            except Exception:  # compile / runtime error: let the matcher word it as always (below)
-                pass
-        entry = self.snap.devices_by_key.get(DeviceKey(*d.key))
-        if entry is None:
-            return False, None
-        return self.matcher.passes(exprs, entry)
-
     def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> dict:
         spec, class_sels, req_sels = self._request_selectors(claim, rt.request, rt.device_class)
         reachable = self._reachable(rt)
@@ -299,7 +291,7 @@ class _Explainer:
             class_ok = [d for d, f in zip(reachable, flags) if f]
             sel_ok = [d for d, f in zip(reachable, flags) if f == 2]
         else:  # device by device, wording the errors
-            passes = self._passes_device
+            passes = self._passes
             for d in reachable:
                 ok, err = passes(class_sels, d)
                 if err:
