@@ -606,7 +606,7 @@ class Allocator:
                     return None
                 exprs.append((id(expr), expr))
             lists.append(exprs)
-        class_exprs, request_exprs = lists
+        stages = ((lists[0], 0), (lists[1], 1))  # (class expressions, flag when one is false), then the request's
         match_get = self._match_cache.get
         first = self._evaluate_first
         out = []
@@ -614,25 +614,19 @@ class Allocator:
             key, device = entry[0], entry[1]
             did = id(device)
             flag = 2
-            for eid, expr in class_exprs:
-                hit = match_get((eid, did))
-                if hit is None:
-                    hit = first(expr, key[0], device)
-                if hit is False:
-                    flag = 0
-                    break
-                if hit is not True:
-                    return None
-            if flag:
-                for eid, expr in request_exprs:
+            for exprs, failed in stages:
+                for eid, expr in exprs:
                     hit = match_get((eid, did))
                     if hit is None:
                         hit = first(expr, key[0], device)
+                    if hit is True:
+                        continue
                     if hit is False:
-                        flag = 1
+                        flag = failed
                         break
-                    if hit is not True:
-                        return None
+                    return None  # an error: the caller goes device by device
+                if flag != 2:
+                    break
             out.append(flag)
         return out
 

@@ -151,28 +151,17 @@ def test_why_pending_report_is_the_same_split_or_not(tmp_path, fmt):
     """600 nodes: enough for several workers; every node entry, reason and funnel must match."""
     path = tmp_path / "cluster.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": make_cluster(600)}))
-    out = _in_fresh_process(f"""
-        import json, os
-        from typer.testing import CliRunner
-        from kubectl_dra.cli import app
+    out = _in_fresh_process(_COUNT_FORKS + f"""
+    from typer.testing import CliRunner
+    from kubectl_dra.cli import app
 
-        forks = []
-        real_fork = os.fork
-
-        def counting_fork():
-            pid = real_fork()
-            if pid:
-                forks.append(pid)
-            return pid
-
-        os.fork = counting_fork
-        outputs = {{}}
-        for workers in ("1", "2", "5"):
-            os.environ["KUBECTL_DRA_WORKERS"] = workers
-            result = CliRunner().invoke(app, ["why-pending", "pod/trainer", "-f", {str(path)!r}, "-o", {fmt!r}])
-            assert result.exit_code == 0, result.output
-            outputs[workers] = result.stdout
-        print(json.dumps({{"outputs": outputs, "forks": len(forks)}}))
+    outputs = {{}}
+    for workers in ("1", "2", "5"):
+        os.environ["KUBECTL_DRA_WORKERS"] = workers
+        result = CliRunner().invoke(app, ["why-pending", "pod/trainer", "-f", {str(path)!r}, "-o", {fmt!r}])
+        assert result.exit_code == 0, result.output
+        outputs[workers] = result.stdout
+    print(json.dumps({{"outputs": outputs, "forks": len(forks)}}))
     """)
     outputs = out["outputs"]
     assert out["forks"] == 1 + 4  # the split really happened: 2 workers, then 5
