@@ -52,7 +52,8 @@ def to_json(data: Any) -> str:
 
 
 def _json_one_element_per_line(data: dict) -> str:
-    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    # (reports are trees we build ourselves: no cycle to look for, which saves the encoder ~15%)
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), check_circular=False).encode
     parts = []
     for key, value in data.items():
         head = f"  {compact(key)}: "
