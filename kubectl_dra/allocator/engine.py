@@ -715,7 +715,6 @@ class _Run:
 
     def _finish_trace(self, success: bool) -> None:
         pools = [p for p in self.pools if not (p.incomplete or p.invalid)]
-        keys = pools[0].keys() if len(pools) == 1 else [k for p in pools for k in p.keys()]
         entries = pools[0].entries() if len(pools) == 1 else [e for p in pools for e in p.entries()]
         chosen_by_req: dict = {}
         if success:
@@ -728,9 +727,8 @@ class _Run:
             t = rd.trace
             if t is None:
                 continue
-            t.reachable_keys = keys
             t.reachable_entries = entries
-            t.reachable = None  # formatted from reachable_keys on first access
+            t.reachable = None  # formatted from reachable_entries on first access
             if rd.rejections:
                 t.defer(rd.rejections, holders)
             if success:

@@ -138,7 +138,6 @@ class PoolView:
     has_binding_conditions: bool = False
     _names: list | None = None
     _entries: list | None = None
-    _keys: list | None = None
     _trace: dict | None = None
 
     def entries(self) -> list:
@@ -160,12 +159,6 @@ class PoolView:
         entry = dict(self._trace)
         entry["slices"] = list(entry["slices"])
         return entry
-
-    def keys(self) -> list:
-        """(driver, pool, device) of every device in the node's slices, in search order (cached)."""
-        if self._keys is None:
-            self._keys = [e[0] for e in self.entries()]
-        return self._keys
 
     def device_names(self) -> list:
         """driver/pool/device of every device in the node's slices (cached)."""

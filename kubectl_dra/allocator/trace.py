@@ -69,9 +69,9 @@ class RequestTrace:
 
     The allocator hands over its raw per-device rejections (device id tuples) and the
     ``rejected_*`` lists are built from them on first access, so nodes nobody asks about
-    cost no string formatting.  ``reachable_keys`` holds the (driver, pool, device) tuples
-    behind ``reachable``, and ``reachable_entries`` the same devices as (key, device dict,
-    slice) as the allocator saw them (None when the trace was not made by the allocator).
+    cost no string formatting.  ``reachable_entries`` holds the devices behind ``reachable``
+    as the allocator saw them: ((driver, pool, device), device dict, slice) (None when the
+    trace was not made by the allocator).
     """
 
     def __init__(self, claim: str, request: str, device_class: str = "", mode: str = "ExactCount", count: int = 0,
@@ -79,7 +79,6 @@ class RequestTrace:
         self.claim, self.request, self.device_class, self.mode, self.count = claim, request, device_class, mode, count
         self.tried = self.failed = False
         self._pending = None
-        self.reachable_keys: list = []
         self.reachable_entries: list | None = None
         self._reachable, self._chosen, self._cel_errors = [], [], []
         self._rejected_class, self._rejected_selector, self._rejected_node = [], [], []
@@ -103,7 +102,7 @@ class RequestTrace:
     def reachable(self) -> list:
         """driver/pool/device names of the devices in usable pools on the node (built on first access)."""
         if self._reachable is None:
-            self._reachable = [f"{k[0]}/{k[1]}/{k[2]}" for k in self.reachable_keys]
+            self._reachable = [f"{k[0]}/{k[1]}/{k[2]}" for k, _, _ in self.reachable_entries or ()]
         return self._reachable
 
     @reachable.setter

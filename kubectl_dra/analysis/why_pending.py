@@ -276,8 +276,7 @@ class _Explainer:
         if entries is not None:
             return [SeenDevice(key, dev) for key, dev, _ in entries]
         by_key = self.snap.devices_by_key  # a trace made elsewhere: look its device names up
-        keys = getattr(rt, "reachable_keys", None) or [DeviceKey(*k.split("/", 2)) for k in rt.reachable]
-        found = (by_key.get(DeviceKey(*k)) for k in keys)
+        found = (by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable)
         return [SeenDevice(e.key, e.device) for e in found if e is not None]
 
     def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> dict:
