@@ -82,10 +82,24 @@ def emit_data(data: Any, fmt: str) -> None:
     write(to_json(data) if fmt == "json" else to_yaml(data))
 
 
-def make_console(stderr: bool = False) -> Console:
-    """A rich console: colour only on a terminal, NO_COLOR honoured, no wrapping into pipes."""
+@lru_cache(maxsize=None)
+def _console_class():
     from rich.console import Console
 
+    class PipeFriendlyConsole(Console):
+        """rich exits with status 1 when the reader goes away (`| head`); hand the BrokenPipeError
+        to the CLI instead, which treats it like every other command's output: not an error."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeFriendlyConsole
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A rich console: colour only on a terminal, NO_COLOR honoured, no wrapping into pipes."""
+    Console = _console_class()  # noqa: N806
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
     no_color = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "examples", "cluster.yaml")
 
@@ -34,20 +36,24 @@ def test_exit_codes_and_one_line_errors_survive():
     assert p.returncode == 0 and p.stdout.startswith("kubectl-dra ")
 
 
-def test_reader_going_away_is_not_an_error(tmp_path):
-    # `kubectl dra get devices | head -1`: the pipe closes early; no traceback, no "Exception ignored".
+@pytest.mark.parametrize("args, first_line", [
+    (("get", "devices", "-o", "wide"), b"NODE"),            # plain tables
+    (("why-pending", "pod/trainer", "-o", "wide"), b"Pod default/trainer"),  # rich text
+])
+def test_reader_going_away_is_not_an_error(tmp_path, args, first_line):
+    # `kubectl dra ... | head -1`: the pipe closes early; exit 0, no traceback, no "Exception ignored".
     sys.path.insert(0, ROOT)
     from benchmarks.synth import make_cluster
 
     big = tmp_path / "big.json"  # 3,600 devices: far more output than a pipe buffers
     big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": make_cluster(300)}))
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl_dra", "get", "devices", "-f", str(big), "-o", "wide"],
+    proc = subprocess.Popen([sys.executable, "-m", "kubectl_dra", *args, "-f", str(big)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     first = proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait() == 0
-    assert first.startswith(b"NODE")
+    assert first.startswith(first_line)
     assert err == ""
 
 
