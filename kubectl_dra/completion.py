@@ -23,6 +23,9 @@ from typing import Any, Callable, Iterable
 
 import typer
 
+from kubectl_dra import kinds
+from kubectl_dra.kinds import Kind
+
 # cobra's ShellCompDirective bits
 DIRECTIVE_DEFAULT = 0
 DIRECTIVE_ERROR = 1
@@ -198,24 +201,25 @@ def complete_feature_gates(ctx: typer.Context, incomplete: str) -> list:
 # ----------------------------------------------------------------------------------------------------------
 # get TYPE [NAME...]
 
-GET_TYPES = (
-    ("devices", "every device: node, driver, attributes, who holds it"),
-    ("classes", "DeviceClasses"),
-    ("slices", "ResourceSlices"),
-    ("claims", "ResourceClaims"),
-    ("templates", "ResourceClaimTemplates"),
-)
+#: what `get TYPE` offers next to each type
+GET_DESCRIPTIONS: dict[Kind, str] = {
+    kinds.DEVICE: "every device: node, driver, attributes, who holds it",
+    kinds.DEVICE_CLASS: "DeviceClasses",
+    kinds.RESOURCE_SLICE: "ResourceSlices",
+    kinds.RESOURCE_CLAIM: "ResourceClaims",
+    kinds.RESOURCE_CLAIM_TEMPLATE: "ResourceClaimTemplates",
+}
 
 
 @_safe
 def complete_get_type(ctx: typer.Context, incomplete: str) -> list:
     """get TYPE: the five types, or any alias that the prefix only matches (rc, deviceclass, ...)."""
-    out = [t for t in GET_TYPES if t[0].startswith(incomplete)]
+    types = kinds.accepted_by(kinds.GET)
+    out = [(k.listing, GET_DESCRIPTIONS[k]) for k in types if k.listing.startswith(incomplete)]
     if out or not incomplete:
         return out
-    from kubectl_dra.commands.get import KIND_ALIASES
-
-    return sorted(a for a in KIND_ALIASES if a.startswith(incomplete.lower()))
+    low = incomplete.lower()
+    return sorted(n for k in types for n in k.names if n.startswith(low))
 
 
 def _device_names(lk: Any, params: dict) -> list[tuple[str, str]]:
@@ -247,68 +251,50 @@ def _claim_entries(lk: Any, ns: str | None) -> list[tuple[str, str]]:
 @_safe
 def complete_get_names(ctx: typer.Context, incomplete: str) -> list:
     """get TYPE NAME...: names of that type (claims and templates in the namespace)."""
-    from kubectl_dra.commands.get import KIND_ALIASES
-
     params = _params(ctx)
-    kind = KIND_ALIASES.get(str(params.get("kind") or "").lower())
+    kind = kinds.lookup(str(params.get("kind") or ""), kinds.GET)
     if kind is None:
         return []
     lk = _lookup(ctx)
     given = _typed_values(ctx, "names")
-    if kind == "devices":
+    if kind is kinds.DEVICE:
         entries: list = _device_names(lk, params)
-    elif kind == "classes":
-        entries = _names(lk.objects("deviceclasses"))
-    elif kind == "slices":
-        entries = _names(lk.objects("resourceslices"))
-    elif kind == "claims":
+    elif kind is kinds.RESOURCE_CLAIM:
         entries = _claim_entries(lk, _namespace(ctx, lk))
     else:
-        entries = _names(lk.objects("resourceclaimtemplates", _namespace(ctx, lk)))
+        entries = _names(lk.objects(kind.resource, _namespace(ctx, lk) if kind.namespaced else None))
     return [e for e in entries if (e[0] if isinstance(e, tuple) else e) not in given]
 
 
 # ----------------------------------------------------------------------------------------------------------
 # TYPE/NAME targets
 
-#: kind -> the words that name it (the first one a prefix matches is offered: short names first); (collection, namespaced, description)
-EXPLAIN_TYPES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "deviceclass": (("class", "deviceclass", "dc", "deviceclasses"), "deviceclasses", "a DeviceClass"),
-    "resourceslice": (("slice", "resourceslice", "resourceslices"), "resourceslices", "a ResourceSlice"),
-    "resourceclaim": (("claim", "resourceclaim", "rc", "resourceclaims"), "resourceclaims", "a ResourceClaim"),
-    "resourceclaimtemplate": (("template", "resourceclaimtemplate", "rct", "resourceclaimtemplates"),
-                              "resourceclaimtemplates", "a ResourceClaimTemplate"),
-    "pod": (("pod", "po", "pods"), "pods", "a Pod and its claims"),
-    "node": (("node", "no", "nodes"), "nodes", "a Node's devices"),
+#: what `TYPE/` offers next to each type (explain and why-pending)
+TARGET_DESCRIPTIONS: dict[Kind, str] = {
+    kinds.DEVICE_CLASS: "a DeviceClass",
+    kinds.RESOURCE_SLICE: "a ResourceSlice",
+    kinds.RESOURCE_CLAIM: "a ResourceClaim",
+    kinds.RESOURCE_CLAIM_TEMPLATE: "a ResourceClaimTemplate",
+    kinds.POD: "a Pod and its claims",
+    kinds.NODE: "a Node's devices",
 }
-WHY_PENDING_TYPES = {k: EXPLAIN_TYPES[k] for k in ("pod", "resourceclaim")}
-_NAMESPACED = {"resourceclaims", "resourceclaimtemplates", "pods"}
 
 
-def _kind_of_word(word: str, types: dict) -> str | None:
-    w = word.lower().split(".", 1)[0]
-    for kind, (words, _, _) in types.items():
-        if w in words:
-            return kind
-    return None
-
-
-def _targets(incomplete: str, types: dict, names_for: Callable[[str], list],
-             bare: list | None = None) -> list:
+def _targets(incomplete: str, command: str, names_for: Callable[[Kind], list], bare: list | None = None) -> list:
     """TYPE/NAME candidates.  Before the slash: the type words the prefix matches (``claim/``), or, when
     only one type matches and nothing else does, that type's names right away (so one <TAB> goes far)."""
     if "/" in incomplete:
         word, _, _ = incomplete.partition("/")
-        kind = _kind_of_word(word, types)
+        kind = kinds.lookup(word, command)
         if kind is None:
             return []
         return [_prefixed(word, e) for e in names_for(kind)]
     low = incomplete.lower()
     matched = []
-    for kind, (words, _, desc) in types.items():
-        word = next((w for w in words if w.startswith(low)), None)
+    for kind in kinds.accepted_by(command):
+        word = next((w for w in kind.names if w.startswith(low)), None)
         if word is not None:
-            matched.append((kind, word, desc))
+            matched.append((kind, word, TARGET_DESCRIPTIONS[kind]))
     bare = [b for b in (bare or []) if (b[0] if isinstance(b, tuple) else b).startswith(incomplete)]
     if incomplete and len(matched) == 1 and not bare:
         kind, word, desc = matched[0]
@@ -329,16 +315,14 @@ def complete_explain_target(ctx: typer.Context, incomplete: str) -> list:
     """explain TYPE/NAME: types, then the names of that type."""
     lk = _lookup(ctx)
 
-    def names_for(kind: str) -> list:
-        collection = EXPLAIN_TYPES[kind][1]
-        if collection == "resourceclaims":
+    def names_for(kind: Kind) -> list:
+        if kind is kinds.RESOURCE_CLAIM:
             return _claim_entries(lk, _namespace(ctx, lk))
-        if collection == "pods":
+        if kind is kinds.POD:
             return _pod_entries(lk, _namespace(ctx, lk))
-        ns = _namespace(ctx, lk) if collection in _NAMESPACED else None
-        return _names(lk.objects(collection, ns))
+        return _names(lk.objects(kind.resource, _namespace(ctx, lk) if kind.namespaced else None))
 
-    return _targets(incomplete, EXPLAIN_TYPES, names_for)
+    return _targets(incomplete, kinds.EXPLAIN, names_for)
 
 
 def _pod_entries(lk: Any, ns: str | None) -> list[tuple[str, str]]:
@@ -373,14 +357,14 @@ def complete_why_pending_target(ctx: typer.Context, incomplete: str) -> list:
     lk = _lookup(ctx)
     ns = _namespace(ctx, lk)
 
-    def names_for(kind: str) -> list:
-        if kind == "pod":
+    def names_for(kind: Kind) -> list:
+        if kind is kinds.POD:
             return _pod_entries(lk, ns)
         claims = _claim_entries(lk, ns)
         return [c for c in claims if c[1].endswith("pending")] + [c for c in claims if not c[1].endswith("pending")]
 
     bare = [] if "/" in incomplete else _pod_entries(lk, ns)
-    return _targets(incomplete, WHY_PENDING_TYPES, names_for, bare=bare)
+    return _targets(incomplete, kinds.WHY_PENDING, names_for, bare=bare)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -26,27 +26,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
+from kubectl_dra import kinds
+
 BUDGET_ENV = "KUBECTL_DRA_COMPLETION_TIMEOUT"
 DEFAULT_BUDGET = 1.0
 GROUP = "resource.k8s.io"
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 PAGE_SIZE = 500
 MAX_PAGES = 20
-
-#: collection name -> (API group, namespaced)
-RESOURCES: Mapping[str, tuple[str, bool]] = {
-    "nodes": ("", False),
-    "namespaces": ("", False),
-    "pods": ("", True),
-    "deviceclasses": (GROUP, False),
-    "resourceslices": (GROUP, False),
-    "resourceclaims": (GROUP, True),
-    "resourceclaimtemplates": (GROUP, True),
-}
-_KIND_TO_RESOURCE = {"Node": "nodes", "Namespace": "namespaces", "Pod": "pods", "DeviceClass": "deviceclasses",
-                     "ResourceSlice": "resourceslices", "ResourceClaim": "resourceclaims",
-                     "ResourceClaimTemplate": "resourceclaimtemplates"}
-
 
 # ----------------------------------------------------------------------------------------------------------
 # deadline
@@ -412,8 +399,8 @@ class Lookup:
             names = {name_of(o) for o in objs if o.get("kind") == "Namespace"}
             names |= {namespace_of(o) for o in objs if namespace_of(o)}
             return [{"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": n}} for n in sorted(names)]
-        out = [o for o in objs if _KIND_TO_RESOURCE.get(str(o.get("kind"))) == resource]
-        if namespace is not None and RESOURCES[resource][1]:
+        out = [o for o in objs if kinds.resource_of(str(o.get("kind"))) == resource]
+        if namespace is not None and kinds.by_resource(resource).namespaced:
             out = [o for o in out if (namespace_of(o) or "default") == namespace]
         return out
 
@@ -452,7 +439,8 @@ class Lookup:
         client = self._connect()
         if client is None:
             return []
-        group, namespaced = RESOURCES[resource]
+        kind = kinds.by_resource(resource)
+        group, namespaced = kind.group, kind.namespaced
         base = "/api/v1" if not group else f"/apis/{group}/{self._dra_version(client)}"
         if namespaced and namespace is not None:
             path = f"{base}/namespaces/{quote(namespace, safe='')}/{resource}"

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from kubectl_dra import completion as comp
+from kubectl_dra import kinds
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
@@ -37,12 +38,12 @@ def explain(
     namespace: Namespace = None,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
-    from kubectl_dra.analysis.explain import explain as build, parse_target
+    from kubectl_dra.analysis.explain import explain as build
     from kubectl_dra.render.explain import print_tree
     from kubectl_dra.render.output import check_output, emit_data
 
     fmt = check_output(output, ("", "text", "json", "yaml"))
-    kind, name = parse_target(target)
+    kind, name = kinds.parse_target(target, kinds.EXPLAIN)
     snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout)
     result = build(snap, kind, name, effective_namespace(snap, namespace))
     if fmt in ("json", "yaml"):

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.analysis import inventory
 from kubectl_dra import completion as comp
+from kubectl_dra import kinds
+from kubectl_dra.analysis import inventory
 from kubectl_dra.commands.common import (
     AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace,
     snapshot_from_flags,
 )
 from kubectl_dra.render.get import render_get
 
-
-class GetKind(str, enum.Enum):
-    devices = "devices"
-    classes = "classes"
-    slices = "slices"
-    claims = "claims"
-    templates = "templates"
-
-
-# Singular and kubectl short names users type.
-KIND_ALIASES = {
-    "device": "devices", "devices": "devices", "dev": "devices",
-    "class": "classes", "classes": "classes", "deviceclass": "classes", "deviceclasses": "classes",
-    "slice": "slices", "slices": "slices", "resourceslice": "slices", "resourceslices": "slices",
-    "claim": "claims", "claims": "claims", "resourceclaim": "claims", "resourceclaims": "claims", "rc": "claims",
-    "template": "templates", "templates": "templates", "resourceclaimtemplate": "templates",
-    "resourceclaimtemplates": "templates", "rct": "templates",
-}
 
 GET_HELP = """List DRA objects with kubectl-style tables.
 
@@ -80,9 +62,7 @@ def get(
     from kubectl_dra.errors import UsageError
     from kubectl_dra.render.output import check_output
 
-    kind_key = KIND_ALIASES.get(kind.lower())
-    if kind_key is None:
-        raise UsageError(f"unknown type {kind!r} (choose from: devices, classes, slices, claims, templates)")
+    kind_key = kinds.resolve(kind, kinds.GET).listing
     fmt = check_output(output, ("", "wide", "json", "yaml", "name"))
     if free and allocated:
         raise UsageError("--free and --allocated exclude each other")

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand
 
+from kubectl_dra import kinds
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout
 
 SCAFFOLD_HELP = """Write a ResourceClaim, ResourceClaimTemplate, DeviceClass, or a Pod/Deployment using one,
@@ -165,11 +166,7 @@ def scaffold(
     from kubectl_dra.render.output import check_output, to_json, warn, write
 
     fmt = check_output(output, ("", "yaml", "json"))
-    kinds = {"claim": "claim", "resourceclaim": "claim", "template": "template", "resourceclaimtemplate": "template",
-             "class": "class", "deviceclass": "class", "pod": "pod"}
-    kind_key = kinds.get(kind.lower())
-    if kind_key is None:
-        raise UsageError(f"unknown scaffold type {kind!r} (choose from: claim, template, class, pod)")
+    kind_key = kinds.resolve(kind, kinds.SCAFFOLD).short
     if not name:
         raise UsageError("--name is required")
     if explain and fmt == "json":

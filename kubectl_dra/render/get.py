@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from kubectl_dra import kinds
 from kubectl_dra.render.output import emit_data, format_table, write
 
-_RESOURCE = {"classes": "deviceclass.resource.k8s.io", "slices": "resourceslice.resource.k8s.io",
-             "claims": "resourceclaim.resource.k8s.io", "templates": "resourceclaimtemplate.resource.k8s.io"}
+#: `get` type -> what `-o name` writes before /NAME
+_NAME_PREFIX = {k.listing: k.name_prefix for k in kinds.accepted_by(kinds.GET)}
 
 
 def _holder_text(rec: dict) -> tuple[str, str]:
@@ -71,7 +72,7 @@ def render_get(kind: str, records: list[dict], fmt: str, *, no_headers: bool, al
         if kind == "devices":
             write("".join(f"device/{r['driver']}/{r['pool']}/{r['device']}\n" for r in records))
         else:
-            write("".join(f"{_RESOURCE[kind]}/{r['name']}\n" for r in records))
+            write("".join(f"{_NAME_PREFIX[kind]}/{r['name']}\n" for r in records))
         return
     if not records:
         where = "" if kind in ("devices", "classes", "slices") or all_namespaces else f" in {namespace} namespace"
