@@ -6,8 +6,8 @@ A completion runs once per <TAB> in a fresh process, so everything here is built
 * :func:`bounded` runs a lookup in a *daemon* thread and gives up at the process-wide deadline
   (``KUBECTL_DRA_COMPLETION_TIMEOUT`` seconds, default 1.0, counted from the first lookup).  A daemon thread
   never keeps the process alive, so a cluster that does not answer cannot hang the shell.
-* For the cluster, a small stdlib HTTPS client reads the kubeconfig itself (token, client certificate,
-  basic auth, CA data/file, insecure-skip-tls-verify).  Importing the official ``kubernetes`` client costs
+* For the cluster, a small stdlib HTTPS client uses the kubeconfig that :mod:`kubectl_dra.sources.kubeconfig`
+  reads (token, client certificate, basic auth, CA data/file, insecure-skip-tls-verify).  Importing the official ``kubernetes`` client costs
   about a second on its own, which is the whole budget; it is used only for what the small client cannot do
   (``exec`` / ``auth-provider`` credentials, proxies, tls-server-name), through :mod:`kubectl_dra.sources.live`.
 * Only the collections a completion needs are fetched (one or two GETs, concurrently), not a whole snapshot.
@@ -27,6 +27,8 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
 from kubectl_dra import kinds
+from kubectl_dra.sources import kubeconfig as kubeconfig_files
+from kubectl_dra.sources.kubeconfig import Kubeconfig
 
 BUDGET_ENV = "KUBECTL_DRA_COMPLETION_TIMEOUT"
 DEFAULT_BUDGET = 1.0
@@ -116,65 +118,6 @@ def bounded(fn: Callable[..., Any], *args: Any, default: Any = None) -> Any:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# kubeconfig (read only; no network)
-
-
-def kubeconfig_files(explicit: str | None) -> list[str]:
-    """The kubeconfig files kubectl would merge: --kubeconfig, else $KUBECONFIG, else ~/.kube/config."""
-    if explicit:
-        path = os.path.expanduser(explicit)
-        return [path] if os.path.isfile(path) else []
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return [p for p in (os.path.expanduser(x) for x in env.split(os.pathsep) if x) if os.path.isfile(p)]
-    default = os.path.expanduser("~/.kube/config")
-    return [default] if os.path.isfile(default) else []
-
-
-@dataclass
-class Kubeconfig:
-    clusters: dict[str, dict]
-    users: dict[str, dict]
-    contexts: dict[str, dict]
-    current: str | None
-    #: entry name -> directory of the file that defined it (relative paths are relative to it)
-    where: dict[tuple[str, str], str]
-
-
-def load_kubeconfig(explicit: str | None) -> Kubeconfig:
-    """Merge the kubeconfig files like kubectl: the first file to define a name wins."""
-    import yaml
-
-    kc = Kubeconfig({}, {}, {}, None, {})
-    for path in kubeconfig_files(explicit):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                doc = yaml.safe_load(fh)
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
-        if not isinstance(doc, dict):
-            continue
-        base = os.path.dirname(os.path.abspath(path))
-        for section, key, target in (("clusters", "cluster", kc.clusters), ("users", "user", kc.users),
-                                     ("contexts", "context", kc.contexts)):
-            items = doc.get(section)
-            if not isinstance(items, list):
-                continue
-            for item in items:
-                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                    continue
-                name = item["name"]
-                if name not in target:
-                    body = item.get(key)
-                    target[name] = body if isinstance(body, dict) else {}
-                    kc.where[(section, name)] = base
-        cur = doc.get("current-context")
-        if kc.current is None and isinstance(cur, str) and cur:
-            kc.current = cur
-    return kc
-
-
-# ----------------------------------------------------------------------------------------------------------
 # HTTP: a small stdlib client, or the kubernetes client through sources.live
 
 
@@ -241,8 +184,8 @@ def _lite_client(kc: Kubeconfig, ctx_name: str) -> _LiteClient | None:
         return None
     if user.get("exec") or user.get("auth-provider") or cluster.get("proxy-url") or cluster.get("tls-server-name"):
         return None
-    cbase = kc.where.get(("clusters", str(ctx.get("cluster"))), os.getcwd())
-    ubase = kc.where.get(("users", str(ctx.get("user"))), os.getcwd())
+    cbase = kc.base_dir("clusters", str(ctx.get("cluster")))
+    ubase = kc.base_dir("users", str(ctx.get("user")))
     headers: dict[str, str] = {}
     token = user.get("token")
     if not token and isinstance(user.get("tokenFile"), str):
@@ -283,20 +226,16 @@ def _lite_client(kc: Kubeconfig, ctx_name: str) -> _LiteClient | None:
 
 
 class _KubernetesClient:
-    """The official client, for contexts the small client cannot handle (slow to import)."""
+    """The official client (slow to import), through the live source, for what the small client cannot do."""
 
     def __init__(self, kubeconfig: str | None, context: str | None):
-        from kubectl_dra.sources import live
+        from kubectl_dra.sources.live import Client
 
-        timeout = max(deadline().remaining(), 0.05)
-        self.target = live._configure(kubeconfig, context, timeout)
-        self.fetcher = live._Fetcher(self.target, timeout)
-        self.namespace = self.target.namespace
+        self.client = Client(kubeconfig, context, max(deadline().remaining(), 0.05))
 
     def get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
-        self.fetcher.timeout = max(deadline().remaining(), 0.05)
         try:
-            return self.fetcher.get(path, query)
+            return self.client.get(path, query, timeout=max(deadline().remaining(), 0.05))
         except Exception as e:  # noqa: BLE001
             raise _HttpStatus(getattr(e, "status", 0)) from None
 
@@ -409,16 +348,15 @@ class Lookup:
         with self._lock:
             if self._client is None and not self._client_error:
                 try:
-                    kc = load_kubeconfig(self.spec.kubeconfig)
-                    ctx_name = self.spec.context or kc.current
+                    kc = kubeconfig_files.load(self.spec.kubeconfig, strict=False)  # None: in-cluster
+                    self._client_ns = kubeconfig_files.default_namespace(kc, self.spec.context)
                     client = None
-                    if ctx_name and ctx_name in kc.contexts:
-                        self._client_ns = (kc.contexts[ctx_name] or {}).get("namespace") or "default"
-                        client = _lite_client(kc, ctx_name)
+                    if kc is not None:
+                        # No usable context: the live source would say the same, after a slow import.
+                        client = _lite_client(kc, kc.require_context(self.spec.context))
                     if client is None:
-                        # exec/auth-provider credentials, in-cluster config, or nothing usable at all.
+                        # exec/auth-provider credentials, a proxy, or in-cluster config.
                         client = _KubernetesClient(self.spec.kubeconfig, self.spec.context)
-                        self._client_ns = client.namespace
                     self._client = client
                 except Exception as e:  # noqa: BLE001
                     _debug(f"no cluster for completion: {type(e).__name__}: {e}")
@@ -459,16 +397,16 @@ class Lookup:
 
     # -- public --------------------------------------------------------------------------------------------
     def default_namespace(self) -> str:
+        """-n, else the context's namespace (the same rule as the commands: sources.kubeconfig)."""
         if self.spec.namespace:
             return self.spec.namespace
         if self.offline:
             return "default"
         if self._client_ns is None:
             try:
-                kc = load_kubeconfig(self.spec.kubeconfig)
-                ctx_name = self.spec.context or kc.current
-                self._client_ns = ((kc.contexts.get(ctx_name or "") or {}).get("namespace")) or None
-            except Exception:  # noqa: BLE001
+                kc = kubeconfig_files.load(self.spec.kubeconfig, strict=False)
+                self._client_ns = kubeconfig_files.default_namespace(kc, self.spec.context)
+            except Exception:  # noqa: BLE001 - no kubeconfig at all
                 pass
         return self._client_ns or "default"
 
@@ -515,8 +453,10 @@ def lookup_for(spec: SourceSpec) -> Lookup:
 def context_names(kubeconfig: str | None) -> list[tuple[str, str]]:
     """(context name, description) from the kubeconfig files, the current context first."""
     try:
-        kc = load_kubeconfig(kubeconfig)
+        kc = kubeconfig_files.load(kubeconfig, strict=False)
     except Exception:  # noqa: BLE001
+        return []
+    if kc is None:  # in-cluster: no contexts
         return []
     out = []
     for name in sorted(kc.contexts, key=lambda n: (n != kc.current, n)):
