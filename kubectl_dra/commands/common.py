@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.completion import complete_context, complete_namespace
+from kubectl_dra.completion.callbacks import complete_context, complete_namespace
 from kubectl_dra.process import keep_until_exit
 from kubectl_dra.snapshot import Snapshot
 from kubectl_dra.sources import SourceOptions, load_snapshot

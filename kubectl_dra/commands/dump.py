@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kubectl_dra import completion as comp
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
     AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, snapshot_from_flags,
 )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kubectl_dra import completion as comp
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra import kinds
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
 

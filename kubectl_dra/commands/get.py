@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra import completion as comp
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra import kinds
 from kubectl_dra.analysis import inventory
 from kubectl_dra.commands.common import (

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra import completion as comp
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
 
 WHY_PENDING_HELP = """Explain why a pod's (or a claim's) devices cannot be allocated.

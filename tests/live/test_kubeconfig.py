@@ -146,19 +146,20 @@ def test_strict_reading_says_what_is_wrong_lenient_reading_skips_it(tmp_path, te
 
 
 def _completion_namespace(kubeconfig_path, context):
-    from kubectl_dra.completion_data import Lookup, SourceSpec, reset_deadline
+    from kubectl_dra.completion.lookup import Lookup, SourceSpec, reset_deadline
 
     reset_deadline()
     return Lookup(SourceSpec(kubeconfig=kubeconfig_path, context=context)).default_namespace()
 
 
 def _completed_claims(kubeconfig_path, context):
-    from kubectl_dra import completion as comp
-    from kubectl_dra.completion_data import reset_deadline
+    from kubectl_dra.cli import app
+    from kubectl_dra.completion import cobra
+    from kubectl_dra.completion.lookup import reset_deadline
 
     reset_deadline()
     words = ["get", "--kubeconfig", kubeconfig_path] + (["--context", context] if context else []) + ["claims", ""]
-    return [line.split("\t")[0] for line in comp.cobra_output(words).splitlines()[:-1]]
+    return [line.split("\t")[0] for line in cobra.cobra_output(app, words).splitlines()[:-1]]
 
 
 @pytest.mark.parametrize("setup, context, expected", [

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
 from kubectl_dra import kinds
+from kubectl_dra.completion import debug
 from kubectl_dra.sources import kubeconfig as kubeconfig_files
 from kubectl_dra.sources.kubeconfig import Kubeconfig
 
@@ -82,17 +83,6 @@ def reset_deadline() -> None:
     _LOOKUPS.clear()
 
 
-def _debug(message: str) -> None:
-    """Append to $KUBECTL_DRA_COMPLETION_DEBUG (a file), if set: the only place completion reports errors."""
-    path = os.environ.get("KUBECTL_DRA_COMPLETION_DEBUG")
-    if path:
-        try:
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(message.rstrip("\n") + "\n")
-        except OSError:
-            pass
-
-
 def _spawn(fn: Callable[..., Any], *args: Any) -> tuple[threading.Thread, dict]:
     box: dict = {}
 
@@ -101,7 +91,7 @@ def _spawn(fn: Callable[..., Any], *args: Any) -> tuple[threading.Thread, dict]:
             box["value"] = fn(*args)
         except BaseException as e:  # noqa: BLE001 - a completion never raises
             box["error"] = e
-            _debug(f"{getattr(fn, '__name__', fn)}{args!r}: {type(e).__name__}: {e}")
+            debug(f"{getattr(fn, '__name__', fn)}{args!r}: {type(e).__name__}: {e}")
 
     t = threading.Thread(target=run, name="kubectl-dra-complete", daemon=True)
     t.start()
@@ -359,7 +349,7 @@ class Lookup:
                         client = _KubernetesClient(self.spec.kubeconfig, self.spec.context)
                     self._client = client
                 except Exception as e:  # noqa: BLE001
-                    _debug(f"no cluster for completion: {type(e).__name__}: {e}")
+                    debug(f"no cluster for completion: {type(e).__name__}: {e}")
                     self._client_error = True
             return self._client
 
