@@ -8,7 +8,7 @@ import typer
 
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, snapshot_from_flags,
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags,
 )
 
 DUMP_HELP = """Write the DRA state (nodes, DeviceClasses, ResourceSlices, claims, templates, pods) as one
@@ -39,8 +39,9 @@ def dump(
 
     fmt = check_output(output, ("yaml", "json"))
     # FailedScheduling events travel with the dump: they are the scheduler's own words on Pending pods.
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, all_namespaces, request_timeout,
-                               include_events_for=(namespace, None))
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      all_namespaces=all_namespaces, request_timeout=request_timeout)
+    snap = src.snapshot(include_events_for=(namespace, None))
     from kubectl_dra.sources.files import POD_NAMESPACES_ANNOTATION, SERVER_VERSION_ANNOTATION
 
     doc: dict = {"apiVersion": "v1", "kind": "List"}

@@ -8,7 +8,7 @@ import typer
 
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra import kinds
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
 
@@ -44,8 +44,10 @@ def explain(
 
     fmt = check_output(output, ("", "text", "json", "yaml"))
     kind, name = kinds.parse_target(target, kinds.EXPLAIN)
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout)
-    result = build(snap, kind, name, effective_namespace(snap, namespace))
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      request_timeout=request_timeout)
+    snap = src.snapshot()
+    result = build(snap, kind, name, src.effective_namespace(snap))
     if fmt in ("json", "yaml"):
         emit_data(result, fmt)
     else:

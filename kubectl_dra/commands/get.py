@@ -10,8 +10,7 @@ from kubectl_dra.completion import callbacks as comp
 from kubectl_dra import kinds
 from kubectl_dra.analysis import inventory
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace,
-    snapshot_from_flags,
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags,
 )
 from kubectl_dra.render.get import render_get
 
@@ -68,8 +67,10 @@ def get(
         raise UsageError("--free and --allocated exclude each other")
     if kind_key != "devices" and (class_name or free or allocated):
         raise UsageError("--class, --free and --allocated apply to 'get devices' only")
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, all_namespaces, request_timeout)
-    ns = effective_namespace(snap, namespace)
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      all_namespaces=all_namespaces, request_timeout=request_timeout)
+    snap = src.snapshot()
+    ns = src.effective_namespace(snap)
     if kind_key == "devices":
         records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,
                                            free=free, allocated=allocated)

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperCommand
 
 from kubectl_dra import kinds
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 SCAFFOLD_HELP = """Write a ResourceClaim, ResourceClaimTemplate, DeviceClass, or a Pod/Deployment using one,
 as clean YAML for `kubectl apply -f -` (or JSON with -o json). Every output is checked against the
@@ -200,9 +200,8 @@ def scaffold(
     needs_cluster = bool(filename or kubeconfig or context or class_likes or any(r.like for r in requests))
     snap = None
     if needs_cluster:
-        from kubectl_dra.commands.common import snapshot_from_flags
-
-        snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout)
+        snap = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                           request_timeout=request_timeout).snapshot()
     spec.api_version = api_version or ((snap.source.resource_api_version if snap else None) or "v1")
     if spec.api_version not in sc.API_VERSIONS:
         spec.api_version = "v1"

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.commands.common import Context, Kubeconfig, Namespace, RequestTimeout
+from kubectl_dra.commands.common import Context, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 VALIDATE_HELP = """Check DRA manifests (DeviceClass, ResourceClaim, ResourceClaimTemplate, ResourceSlice;
 v1, v1beta2 or v1beta1) before applying them.
@@ -92,9 +92,9 @@ def validate(
     docs, files, problems = _read(filename)
     snap = None
     if cluster_file or live or kubeconfig or context:
-        from kubectl_dra.commands.common import snapshot_from_flags
-
-        snap = snapshot_from_flags(list(cluster_file or []), kubeconfig, context, namespace, False, request_timeout)
+        # The cluster state: --cluster-file dumps, or the live cluster (-f names the manifests under test).
+        snap = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                           request_timeout=request_timeout).snapshot()
     diags = problems + validate_documents(docs, snap)
     objects = sum(1 for _, _, o in docs if isinstance(o, dict) and is_dra_object(o))
     result = summary(diags, files, objects)
