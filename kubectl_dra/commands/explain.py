@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from kubectl_dra.completion import callbacks as comp
 from kubectl_dra import kinds
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
@@ -39,7 +39,7 @@ def explain(
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
     from kubectl_dra.analysis.explain import explain as build
-    from kubectl_dra.render.explain import print_tree
+    from kubectl_dra.render.explain import render_text
     from kubectl_dra.render.output import check_output, emit_data
 
     fmt = check_output(output, ("", "text", "json", "yaml"))
@@ -51,4 +51,4 @@ def explain(
     if fmt in ("json", "yaml"):
         emit_data(result, fmt)
     else:
-        print_tree(result)
+        render_text(result)

@@ -6,13 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.completion import callbacks as comp
 from kubectl_dra import kinds
-from kubectl_dra.analysis import inventory
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
     AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags,
 )
-from kubectl_dra.render.get import render_get
 
 
 GET_HELP = """List DRA objects with kubectl-style tables.
@@ -58,8 +56,10 @@ def get(
     all_namespaces: AllNamespaces = False,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
+    from kubectl_dra.analysis import inventory
     from kubectl_dra.errors import UsageError
-    from kubectl_dra.render.output import check_output
+    from kubectl_dra.render.get import as_document, render_names, render_text
+    from kubectl_dra.render.output import check_output, emit_data
 
     kind_key = kinds.resolve(kind, kinds.GET).listing
     fmt = check_output(output, ("", "wide", "json", "yaml", "name"))
@@ -86,4 +86,10 @@ def get(
         records = inventory.claim_records(snap, ns, all_namespaces, selector, names)
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
-    render_get(kind_key, records, fmt, no_headers=no_headers, all_namespaces=all_namespaces, namespace=ns)
+    if fmt in ("json", "yaml"):
+        emit_data(as_document(records, kind=kind_key), fmt)
+    elif fmt == "name":
+        render_names(records, kind=kind_key)
+    else:
+        render_text(records, kind=kind_key, wide=fmt == "wide", no_headers=no_headers,
+                    all_namespaces=all_namespaces, namespace=ns)
