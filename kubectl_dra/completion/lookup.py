@@ -6,10 +6,12 @@ A completion runs once per <TAB> in a fresh process, so everything here is built
 * :func:`bounded` runs a lookup in a *daemon* thread and gives up at the process-wide deadline
   (``KUBECTL_DRA_COMPLETION_TIMEOUT`` seconds, default 1.0, counted from the first lookup).  A daemon thread
   never keeps the process alive, so a cluster that does not answer cannot hang the shell.
-* For the cluster, a small stdlib HTTPS client uses the kubeconfig that :mod:`kubectl_dra.sources.kubeconfig`
-  reads (token, client certificate, basic auth, CA data/file, insecure-skip-tls-verify).  Importing the official ``kubernetes`` client costs
-  about a second on its own, which is the whole budget; it is used only for what the small client cannot do
-  (``exec`` / ``auth-provider`` credentials, proxies, tls-server-name), through :mod:`kubectl_dra.sources.live`.
+* For the cluster, a small stdlib HTTPS client uses the context that :mod:`kubectl_dra.sources.kubeconfig`
+  reads (the same files, context and default namespace as the commands): token, client certificate, basic
+  auth, CA data/file, insecure-skip-tls-verify.  Importing the official ``kubernetes`` client costs about a
+  second on its own, which is the whole budget; it is used only for what the small client cannot do
+  (``exec`` / ``auth-provider`` credentials, proxies, tls-server-name, in-cluster config), through
+  :class:`kubectl_dra.sources.live.Client`.
 * Only the collections a completion needs are fetched (one or two GETs, concurrently), not a whole snapshot.
 """
 
@@ -33,7 +35,7 @@ from kubectl_dra.sources.kubeconfig import Kubeconfig
 
 BUDGET_ENV = "KUBECTL_DRA_COMPLETION_TIMEOUT"
 DEFAULT_BUDGET = 1.0
-GROUP = "resource.k8s.io"
+GROUP = kinds.GROUP
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 PAGE_SIZE = 500
 MAX_PAGES = 20
