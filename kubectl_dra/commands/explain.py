@@ -13,7 +13,7 @@ from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespac
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
 
 TYPE is deviceclass (class, dc), resourceslice (slice), resourceclaim (claim, rc),
-resourceclaimtemplate (template, rct), pod (po) or node (no).
+resourceclaimtemplate (template, rct), pod (po) or node (no); plurals work too.
 
 Examples:
 
