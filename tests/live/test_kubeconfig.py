@@ -158,7 +158,8 @@ def _completed_claims(kubeconfig_path, context):
     from kubectl_dra.completion.lookup import reset_deadline
 
     reset_deadline()
-    words = ["get", "--kubeconfig", kubeconfig_path] + (["--context", context] if context else []) + ["claims", ""]
+    words = (["get"] + (["--kubeconfig", kubeconfig_path] if kubeconfig_path else [])
+             + (["--context", context] if context else []) + ["claims", ""])
     return [line.split("\t")[0] for line in cobra.cobra_output(app, words).splitlines()[:-1]]
 
 
@@ -190,3 +191,35 @@ def test_live_source_and_completion_use_the_same_namespace(make_server, tmp_path
     claims = {"default": ["my-gpu"], "team-b": ["other-team-gpu"]}[expected]
     assert _completed_claims(str(path), context) == claims
     assert srv.methods() == {"GET"}
+
+
+def test_completion_uses_the_official_client_for_exec_credentials(make_server, tmp_path, monkeypatch):
+    """What the small stdlib client cannot do (an exec credential plugin) goes through sources.live.Client."""
+    from tests.live.test_loader import _exec_kubeconfig
+
+    monkeypatch.setenv("KUBECTL_DRA_COMPLETION_TIMEOUT", "20")  # importing the kubernetes client takes a while
+    srv = make_server()
+    cred = ('{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", '
+            f'"status": {{"token": "{srv.token}"}}}}')
+    kc = _exec_kubeconfig(srv, tmp_path, f"echo '{cred}'\n")
+    assert _completed_claims(str(kc), None) == ["my-gpu"]
+    assert {r.authorization for r in srv.requests} == {f"Bearer {srv.token}"}
+
+
+def test_completion_in_a_pod_without_kubeconfig(make_server, tmp_path, monkeypatch, in_pod):
+    """No kubeconfig, a service account: completion lists the pod's namespace, like the live source."""
+    from kubernetes.config import incluster_config
+
+    monkeypatch.setenv("KUBECTL_DRA_COMPLETION_TIMEOUT", "20")
+    srv = make_server()
+    (in_pod / "token").write_text(srv.token)
+    (in_pod / "ca.crt").write_text(srv.ca_pem)
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(in_pod / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(in_pod / "ca.crt"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(srv.port))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _, info = load_live(kubeconfig=None, context=None, namespace=None, all_namespaces=False)
+    assert info.namespace == "team-b"
+    assert _completion_namespace(None, None) == "team-b"
+    assert _completed_claims(None, None) == ["other-team-gpu"]
