@@ -127,7 +127,7 @@ _register()
 def main() -> None:
     """Console-script entry point."""
     # kubectl passes plugin arguments through unchanged; completion scripts always name kubectl-dra.
-    from kubectl_dra.completion import program_name
+    from kubectl_dra.completion.cobra import program_name
 
     # One short run over a big, acyclic snapshot: the cyclic collector only costs time here (each
     # collection walks every parsed object; the first one after a long pause walks the whole
@@ -140,3 +140,11 @@ def main() -> None:
     except SystemExit as e:
         code = e.code
     process.exit_now(code)  # no heap teardown: see kubectl_dra.process
+
+
+def kubectl_complete_main() -> None:
+    """Console-script entry point of ``kubectl_complete-dra``: kubectl runs it for ``kubectl dra ...<TAB>``.
+    The CLI hands its app to the completion package (which never imports the CLI)."""
+    from kubectl_dra.completion import cobra
+
+    cobra.kubectl_complete_main(app)

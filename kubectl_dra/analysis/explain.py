@@ -7,51 +7,23 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from kubectl_dra import kinds
 from kubectl_dra.analysis.devices import ClassMatcher, device_attributes, device_capacity, selector_expressions
 from kubectl_dra.analysis.inventory import allocation_node, claim_state
-from kubectl_dra.errors import NotFoundError, UsageError
+from kubectl_dra.errors import NotFoundError
+from kubectl_dra.kinds import Kind
 from kubectl_dra.snapshot import DeviceEntry, Snapshot, name_of, namespace_of
 
-TYPE_ALIASES = {
-    "deviceclass": "deviceclass", "deviceclasses": "deviceclass", "class": "deviceclass", "dc": "deviceclass",
-    "resourceslice": "resourceslice", "resourceslices": "resourceslice", "slice": "resourceslice",
-    "resourceclaim": "resourceclaim", "resourceclaims": "resourceclaim", "claim": "resourceclaim", "rc": "resourceclaim",
-    "resourceclaimtemplate": "resourceclaimtemplate", "resourceclaimtemplates": "resourceclaimtemplate",
-    "template": "resourceclaimtemplate", "rct": "resourceclaimtemplate",
-    "pod": "pod", "pods": "pod", "po": "pod",
-    "node": "node", "nodes": "node", "no": "node",
-}
-_RESOURCE_NAMES = {"deviceclass": "deviceclasses.resource.k8s.io", "resourceslice": "resourceslices.resource.k8s.io",
-                   "resourceclaim": "resourceclaims.resource.k8s.io",
-                   "resourceclaimtemplate": "resourceclaimtemplates.resource.k8s.io", "pod": "pods", "node": "nodes"}
 
-
-def parse_target(target: str, default_type: str | None = None) -> tuple[str, str]:
-    """`claim/foo` -> ("resourceclaim", "foo"); also accepts `TYPE.resource.k8s.io/NAME`."""
-    if "/" in target:
-        t, name = target.split("/", 1)
-        t = t.lower().split(".", 1)[0]
-    elif default_type:
-        t, name = default_type, target
-    else:
-        raise UsageError(f"expected TYPE/NAME (for example claim/my-claim), got {target!r}")
-    kind = TYPE_ALIASES.get(t)
-    if kind is None:
-        raise UsageError(f"unknown type {t!r} (choose from: deviceclass, resourceslice, resourceclaim, "
-                         f"resourceclaimtemplate, pod, node)")
-    if not name:
-        raise UsageError(f"missing name in {target!r}")
-    return kind, name
-
-
-def not_found(kind: str, name: str, namespace: str | None = None) -> NotFoundError:
+def not_found(kind: Kind, name: str, namespace: str | None = None) -> NotFoundError:
     where = f" in namespace {namespace!r}" if namespace else ""
-    return NotFoundError(f'{_RESOURCE_NAMES[kind]} "{name}" not found{where}')
+    return NotFoundError(f'{kind.qualified_resource} "{name}" not found{where}')
 
 
-def explain(snap: Snapshot, kind: str, name: str, namespace: str) -> dict:
-    fn = {"deviceclass": explain_class, "resourceslice": explain_slice, "resourceclaim": explain_claim,
-          "resourceclaimtemplate": explain_template, "pod": explain_pod, "node": explain_node}[kind]
+def explain(snap: Snapshot, kind: Kind, name: str, namespace: str) -> dict:
+    """The facts about one object; ``kind`` is one of :func:`kubectl_dra.kinds.accepted_by` ``("explain")``."""
+    fn = {kinds.DEVICE_CLASS: explain_class, kinds.RESOURCE_SLICE: explain_slice, kinds.RESOURCE_CLAIM: explain_claim,
+          kinds.RESOURCE_CLAIM_TEMPLATE: explain_template, kinds.POD: explain_pod, kinds.NODE: explain_node}[kind]
     return fn(snap, name, namespace)
 
 
@@ -154,14 +126,14 @@ def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
 def explain_claim(snap: Snapshot, name: str, namespace: str) -> dict:
     claim = snap.resource_claims.get((namespace, name))
     if claim is None:
-        raise not_found("resourceclaim", name, namespace)
+        raise not_found(kinds.RESOURCE_CLAIM, name, namespace)
     return _claim_facts(snap, claim)
 
 
 def explain_template(snap: Snapshot, name: str, namespace: str) -> dict:
     tmpl = snap.resource_claim_templates.get((namespace, name))
     if tmpl is None:
-        raise not_found("resourceclaimtemplate", name, namespace)
+        raise not_found(kinds.RESOURCE_CLAIM_TEMPLATE, name, namespace)
     spec = ((tmpl.get("spec") or {}).get("spec")) or {}
     generated = []
     for pod, pod_claim, claim_name in snap.claims_from_template(namespace, name):
@@ -179,7 +151,7 @@ def explain_template(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
     pod = snap.pods.get((namespace, name))
     if pod is None:
-        raise not_found("pod", name, namespace)
+        raise not_found(kinds.POD, name, namespace)
     claims = []
     for pc in snap.pod_claims(pod):
         item: dict[str, Any] = {"podClaimName": pc.pod_claim_name, "claim": pc.claim_name, "state": pc.state,
@@ -215,7 +187,7 @@ def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_node(snap: Snapshot, name: str, namespace: str) -> dict:
     node = snap.nodes.get(name)
     if node is None and name not in snap.devices_by_node_name:
-        raise not_found("node", name)
+        raise not_found(kinds.NODE, name)
     devices = snap.devices_for_node(name)
     pools: dict[tuple[str, str], dict] = {}
     for e in devices:
@@ -242,7 +214,7 @@ def _summary(e: DeviceEntry) -> str:
 def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
     s = next((x for x in snap.resource_slices if name_of(x) == name), None)
     if s is None:
-        raise not_found("resourceslice", name)
+        raise not_found(kinds.RESOURCE_SLICE, name)
     spec = s.get("spec") or {}
     pool_spec = spec.get("pool") or {}
     pool = snap.pools[(spec.get("driver", ""), pool_spec.get("name", ""))]
@@ -271,7 +243,7 @@ def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
     cls = snap.device_classes.get(name)
     if cls is None:
-        raise not_found("deviceclass", name)
+        raise not_found(kinds.DEVICE_CLASS, name)
     spec = cls.get("spec") or {}
     matcher = ClassMatcher(snap)
     by_node: dict[str, dict] = {}

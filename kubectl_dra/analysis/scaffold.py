@@ -331,6 +331,132 @@ def build_objects(spec: ScaffoldSpec, like: dict[str, list[str]] | None = None) 
     return objs
 
 
+# -- from the command line ------------------------------------------------------------------------------
+
+def group_requests(tokens: list[tuple[str, str | None]]) -> list[RequestSpec]:
+    """The requests of the request flags, in command-line order: ``--request NAME`` starts one, the request
+    flags after it belong to it (before any ``--request``: one request, named after its class)."""
+    requests: list[RequestSpec] = []
+    cur: RequestSpec | None = None
+    for opt, val in tokens:
+        if opt == "--request":
+            cur = RequestSpec(name=val or "", explicit_name=True)
+            requests.append(cur)
+            continue
+        if cur is None:
+            cur = RequestSpec(name="")
+            requests.append(cur)
+        if opt == "--class":
+            cur.device_class = val
+        elif opt == "--count":
+            cur.count = int(val)
+        elif opt == "--all":
+            cur.all = True
+        elif opt == "--selector":
+            cur.selectors.append(val)
+        elif opt == "--first-available":
+            cur.first_available.append(val)
+        elif opt == "--admin-access":
+            cur.admin_access = True
+        elif opt == "--toleration":
+            cur.tolerations.append(val)
+        elif opt == "--capacity":
+            cur.capacity.append(val)
+        elif opt == "--like":
+            cur.like.append(val)
+    for r in requests:
+        if not r.name:
+            base = r.device_class or (r.first_available[0].partition(":")[0] if r.first_available else "")
+            r.name = _label(base.split(".")[0]) if base else "devices"
+    return requests
+
+
+def spec_from_flags(kind: str, *, name: str, namespace: str | None, tokens: list[tuple[str, str | None]],
+                    match_attributes: list[str] | None = None, distinct_attributes: list[str] | None = None,
+                    config_driver: str | None = None, image: str = ScaffoldSpec.image, claim: str | None = None,
+                    deployment: bool = False) -> tuple[ScaffoldSpec, list[str]]:
+    """The spec the flags describe, and (class only) the --like references that describe the class itself.
+
+    ``tokens``: the request flags as (option, value) in command-line order (see :func:`group_requests`)."""
+    requests = group_requests(tokens)
+    spec = ScaffoldSpec(kind=kind, name=name, namespace=namespace, requests=requests,
+                        match_attributes=list(match_attributes or []),
+                        distinct_attributes=list(distinct_attributes or []),
+                        config_driver=config_driver, image=image, claim=claim, deployment=deployment)
+    class_likes: list[str] = []
+    if kind == "class":
+        # For a class, --selector and --like describe the class itself.
+        for r in requests:
+            spec.class_selectors += r.selectors
+            r.selectors = []
+        class_likes = [x for r in requests for x in r.like]
+        for r in requests:
+            r.like = []
+        requests[:] = [r for r in requests if _request_flags_used(r)]
+    return spec, class_likes
+
+
+def scaffold(spec: ScaffoldSpec, snap=None, *, api_version: str | None = None,
+             class_likes: list[str] | None = None) -> tuple[list[dict], list[str]]:
+    """The objects for ``spec`` (validated) and, with a snapshot, the warnings from checking them against it.
+
+    ``api_version``: as asked (default: what the snapshot's cluster serves, else v1).  With a snapshot,
+    ``--like`` references become selectors (``class_likes``: those of a class)."""
+    spec.api_version = api_version or ((snap.source.resource_api_version if snap else None) or "v1")
+    if spec.api_version not in API_VERSIONS:
+        spec.api_version = "v1"
+    like_map: dict[str, list[str]] = {}
+    if snap is not None:
+        for r in spec.requests:
+            if r.like:
+                like_map[r.name] = [like_selector(find_like(snap, ref)) for ref in r.like]
+        if class_likes:
+            like_map["*"] = [like_selector(find_like(snap, ref)) for ref in class_likes]
+    objs = build_objects(spec, like_map)
+    warnings: list[str] = []
+    if snap is not None:
+        # Selectors from --like are part of the request now; check them with the others.
+        checked = ScaffoldSpec(**{**spec.__dict__})
+        checked.requests = [RequestSpec(**{**r.__dict__, "selectors": r.selectors + like_map.get(r.name, [])})
+                            for r in spec.requests]
+        checked.class_selectors = spec.class_selectors + like_map.get("*", [])
+        warnings = check_against_snapshot(checked, snap)
+    return objs, warnings
+
+
+def explain_lines(obj: dict) -> list[str]:
+    """What ``--explain`` says about one scaffolded object (the YAML comments above it)."""
+    from kubectl_dra.analysis.inventory import request_summaries
+
+    kind = obj["kind"]
+    name = obj["metadata"]["name"]
+    if kind == "DeviceClass":
+        n = len((obj.get("spec") or {}).get("selectors") or [])
+        return [f"DeviceClass {name}: a device matches when all {n} selector(s) are true."]
+    if kind in ("ResourceClaim", "ResourceClaimTemplate"):
+        claim_spec = obj["spec"]["spec"] if kind == "ResourceClaimTemplate" else obj["spec"]
+        lines = [f"{kind} {name}: " + ("one ResourceClaim per pod is created from this template."
+                                       if kind == "ResourceClaimTemplate" else "one claim, shared by the pods that use it.")]
+        try:
+            from kubectl_dra.normalize import normalize_object
+
+            v1 = normalize_object(obj)
+            claim_spec = v1["spec"]["spec"] if kind == "ResourceClaimTemplate" else v1["spec"]
+        except Exception:  # noqa: BLE001 - comments are best effort
+            pass
+        lines += [f"  request {s}" for s in request_summaries(claim_spec)]
+        for c in (claim_spec.get("devices") or {}).get("constraints") or []:
+            if c.get("matchAttribute"):
+                lines.append(f"  all devices share the same {c['matchAttribute']}")
+            if c.get("distinctAttribute"):
+                lines.append(f"  all devices differ in {c['distinctAttribute']}")
+        return lines
+    if kind in ("Pod", "Deployment"):
+        return [f"{kind} {name}: its container gets the devices through resources.claims; "
+                "the pod stays Pending until they are allocated (see kubectl dra why-pending)."]
+    return []
+
+
 # -- cluster-aware helpers -------------------------------------------------------------------------------
 
 def find_like(snap, ref: str):

@@ -278,3 +278,14 @@ def summary(diags: list[dict], files: list[str], objects: int) -> dict:
     errors = sum(1 for d in diags if d["severity"] == "error")
     return {"files": files, "objects": objects, "errors": errors, "warnings": len(diags) - errors,
             "diagnostics": diags}
+
+
+def check_manifests(docs: Iterable[tuple[str, int, Any]], files: list[str], unparsable: list[tuple[str, str]],
+                    snap=None) -> dict:
+    """The `validate` report: files that do not parse, then every document's findings (against ``snap``'s
+    cluster state when given), with the counts."""
+    docs = list(docs)
+    diags = [_diag(f, None, None, "(file)", "error", "parse", message) for f, message in unparsable]
+    diags += validate_documents(docs, snap)
+    objects = sum(1 for _, _, o in docs if isinstance(o, dict) and is_dra_object(o))
+    return summary(diags, files, objects)

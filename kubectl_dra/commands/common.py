@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from dataclasses import dataclass
+from typing import Annotated, Optional, Sequence
 
 import typer
 
-from kubectl_dra.completion import complete_context, complete_namespace
+from kubectl_dra.completion.callbacks import complete_context, complete_namespace
 from kubectl_dra.process import keep_until_exit
 from kubectl_dra.snapshot import Snapshot
 from kubectl_dra.sources import SourceOptions, load_snapshot
@@ -33,19 +34,34 @@ RequestTimeout = Annotated[float, typer.Option(
     "--request-timeout", metavar="SECONDS", help="Timeout for each API request.", rich_help_panel=SOURCE_PANEL)]
 
 
-def snapshot_from_flags(filename: list[str] | None, kubeconfig: str | None, context: str | None,
-                        namespace: str | None, all_namespaces: bool = False, request_timeout: float = 30.0,
-                        include_events_for: tuple[str | None, str | None] | None = None) -> Snapshot:
-    opts = SourceOptions(
-        filenames=tuple(filename or ()), kubeconfig=kubeconfig, context=context, namespace=namespace,
-        all_namespaces=all_namespaces, request_timeout=request_timeout, include_events_for=include_events_for,
-    )
-    snap = load_snapshot(opts)
-    for w in snap.source.warnings:
-        warn(w)
-    keep_until_exit(snap)
-    return snap
+@dataclass(frozen=True)
+class SourceFlags:
+    """The shared source options of one command line (the Filenames ... RequestTimeout options above),
+    gathered once and passed on by name: ``SourceFlags(filename=filename, kubeconfig=kubeconfig, ...)``."""
 
+    filename: Sequence[str] | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+    request_timeout: float = 30.0
 
-def effective_namespace(snap: Snapshot, namespace: str | None) -> str:
-    return namespace or snap.source.namespace or "default"
+    def snapshot(self, *, include_events_for: tuple[str | None, str | None] | None = None) -> Snapshot:
+        """Load the snapshot these flags name, print the source's warnings, keep it alive until exit.
+
+        ``include_events_for``: (namespace, pod) whose FailedScheduling events to read as well (namespace None:
+        the effective one; pod None: every pod's)."""
+        opts = SourceOptions(
+            filenames=tuple(self.filename or ()), kubeconfig=self.kubeconfig, context=self.context,
+            namespace=self.namespace, all_namespaces=self.all_namespaces, request_timeout=self.request_timeout,
+            include_events_for=include_events_for,
+        )
+        snap = load_snapshot(opts)
+        for w in snap.source.warnings:
+            warn(w)
+        keep_until_exit(snap)
+        return snap
+
+    def effective_namespace(self, snap: Snapshot) -> str:
+        """-n, else the source's default namespace (the context's; files: default)."""
+        return self.namespace or snap.source.namespace or "default"

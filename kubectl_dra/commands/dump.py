@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from kubectl_dra import completion as comp
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, snapshot_from_flags,
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags,
 )
 
 DUMP_HELP = """Write the DRA state (nodes, DeviceClasses, ResourceSlices, claims, templates, pods) as one
@@ -36,22 +36,11 @@ def dump(
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
     from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.sources.files import dump_list
 
     fmt = check_output(output, ("yaml", "json"))
     # FailedScheduling events travel with the dump: they are the scheduler's own words on Pending pods.
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, all_namespaces, request_timeout,
-                               include_events_for=(namespace, None))
-    from kubectl_dra.sources.files import POD_NAMESPACES_ANNOTATION, SERVER_VERSION_ANNOTATION
-
-    doc: dict = {"apiVersion": "v1", "kind": "List"}
-    annotations = {}
-    if snap.source.server_version:
-        # Offline analysis of this dump then uses the cluster's feature-gate defaults ...
-        annotations[SERVER_VERSION_ANNOTATION] = snap.source.server_version
-    if snap.source.pod_namespaces is not None:
-        # ... and knows that pods of other namespaces were not read (absent != deleted).
-        annotations[POD_NAMESPACES_ANNOTATION] = ",".join(snap.source.pod_namespaces)
-    if annotations:
-        doc["metadata"] = {"annotations": annotations}
-    doc["items"] = snap.objects()
-    emit_data(doc, fmt)
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      all_namespaces=all_namespaces, request_timeout=request_timeout)
+    snap = src.snapshot(include_events_for=(namespace, None))
+    emit_data(dump_list(snap), fmt)

@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
-from kubectl_dra import completion as comp
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
+from kubectl_dra import kinds
+from kubectl_dra.completion import callbacks as comp
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
 
 TYPE is deviceclass (class, dc), resourceslice (slice), resourceclaim (claim, rc),
-resourceclaimtemplate (template, rct), pod (po) or node (no).
+resourceclaimtemplate (template, rct), pod (po) or node (no); plurals work too.
 
 Examples:
 
@@ -37,15 +38,17 @@ def explain(
     namespace: Namespace = None,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
-    from kubectl_dra.analysis.explain import explain as build, parse_target
-    from kubectl_dra.render.explain import print_tree
+    from kubectl_dra.analysis.explain import explain as build
+    from kubectl_dra.render.explain import render_text
     from kubectl_dra.render.output import check_output, emit_data
 
     fmt = check_output(output, ("", "text", "json", "yaml"))
-    kind, name = parse_target(target)
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout)
-    result = build(snap, kind, name, effective_namespace(snap, namespace))
+    kind, name = kinds.parse_target(target, kinds.EXPLAIN)
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      request_timeout=request_timeout)
+    snap = src.snapshot()
+    result = build(snap, kind, name, src.effective_namespace(snap))
     if fmt in ("json", "yaml"):
         emit_data(result, fmt)
     else:
-        print_tree(result)
+        render_text(result)

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.analysis import inventory
-from kubectl_dra import completion as comp
+from kubectl_dra import kinds
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace,
-    snapshot_from_flags,
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags,
 )
-from kubectl_dra.render.get import render_get
 
-
-class GetKind(str, enum.Enum):
-    devices = "devices"
-    classes = "classes"
-    slices = "slices"
-    claims = "claims"
-    templates = "templates"
-
-
-# Singular and kubectl short names users type.
-KIND_ALIASES = {
-    "device": "devices", "devices": "devices", "dev": "devices",
-    "class": "classes", "classes": "classes", "deviceclass": "classes", "deviceclasses": "classes",
-    "slice": "slices", "slices": "slices", "resourceslice": "slices", "resourceslices": "slices",
-    "claim": "claims", "claims": "claims", "resourceclaim": "claims", "resourceclaims": "claims", "rc": "claims",
-    "template": "templates", "templates": "templates", "resourceclaimtemplate": "templates",
-    "resourceclaimtemplates": "templates", "rct": "templates",
-}
 
 GET_HELP = """List DRA objects with kubectl-style tables.
 
@@ -77,19 +56,21 @@ def get(
     all_namespaces: AllNamespaces = False,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
+    from kubectl_dra.analysis import inventory
     from kubectl_dra.errors import UsageError
-    from kubectl_dra.render.output import check_output
+    from kubectl_dra.render.get import as_document, render_names, render_text
+    from kubectl_dra.render.output import check_output, emit_data
 
-    kind_key = KIND_ALIASES.get(kind.lower())
-    if kind_key is None:
-        raise UsageError(f"unknown type {kind!r} (choose from: devices, classes, slices, claims, templates)")
+    kind_key = kinds.resolve(kind, kinds.GET).listing
     fmt = check_output(output, ("", "wide", "json", "yaml", "name"))
     if free and allocated:
         raise UsageError("--free and --allocated exclude each other")
     if kind_key != "devices" and (class_name or free or allocated):
         raise UsageError("--class, --free and --allocated apply to 'get devices' only")
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, all_namespaces, request_timeout)
-    ns = effective_namespace(snap, namespace)
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      all_namespaces=all_namespaces, request_timeout=request_timeout)
+    snap = src.snapshot()
+    ns = src.effective_namespace(snap)
     if kind_key == "devices":
         records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,
                                            free=free, allocated=allocated)
@@ -105,4 +86,10 @@ def get(
         records = inventory.claim_records(snap, ns, all_namespaces, selector, names)
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
-    render_get(kind_key, records, fmt, no_headers=no_headers, all_namespaces=all_namespaces, namespace=ns)
+    if fmt in ("json", "yaml"):
+        emit_data(as_document(records, kind=kind_key), fmt)
+    elif fmt == "name":
+        render_names(records, kind=kind_key)
+    else:
+        render_text(records, kind=kind_key, wide=fmt == "wide", no_headers=no_headers,
+                    all_namespaces=all_namespaces, namespace=ns)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, snapshot_from_flags
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 MATCH_HELP = """Evaluate a CEL device selector against every device, like kube-scheduler does.
 
@@ -38,11 +38,15 @@ def match(
 ) -> None:
     from kubectl_dra.analysis.match import match_devices
     from kubectl_dra.cel import compile_expression
-    from kubectl_dra.render.match import render_match
-    from kubectl_dra.render.output import check_output
+    from kubectl_dra.render.match import render_text
+    from kubectl_dra.render.output import check_output, emit_data
 
     fmt = check_output(output, ("", "json", "yaml"))
     compile_expression(expression)  # fail on a bad expression before reading the cluster
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout)
+    snap = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                       request_timeout=request_timeout).snapshot()
     result = match_devices(snap, expression, class_name=class_name, node=node)
-    render_match(result, fmt, show_all=show_all)
+    if fmt in ("json", "yaml"):
+        emit_data(result, fmt)
+    else:
+        render_text(result, show_all=show_all)

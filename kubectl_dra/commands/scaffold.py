@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand
 
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout
+from kubectl_dra import kinds
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 SCAFFOLD_HELP = """Write a ResourceClaim, ResourceClaimTemplate, DeviceClass, or a Pod/Deployment using one,
 as clean YAML for `kubectl apply -f -` (or JSON with -o json). Every output is checked against the
@@ -91,44 +92,6 @@ def _tokens(ctx) -> list[tuple[str, str | None]]:
     return out
 
 
-def group_requests(tokens: list[tuple[str, str | None]]):
-    from kubectl_dra.analysis.scaffold import RequestSpec, _label
-
-    requests: list[RequestSpec] = []
-    cur: RequestSpec | None = None
-    for opt, val in tokens:
-        if opt == "--request":
-            cur = RequestSpec(name=val or "", explicit_name=True)
-            requests.append(cur)
-            continue
-        if cur is None:
-            cur = RequestSpec(name="")
-            requests.append(cur)
-        if opt == "--class":
-            cur.device_class = val
-        elif opt == "--count":
-            cur.count = int(val)
-        elif opt == "--all":
-            cur.all = True
-        elif opt == "--selector":
-            cur.selectors.append(val)
-        elif opt == "--first-available":
-            cur.first_available.append(val)
-        elif opt == "--admin-access":
-            cur.admin_access = True
-        elif opt == "--toleration":
-            cur.tolerations.append(val)
-        elif opt == "--capacity":
-            cur.capacity.append(val)
-        elif opt == "--like":
-            cur.like.append(val)
-    for r in requests:
-        if not r.name:
-            base = r.device_class or (r.first_available[0].partition(":")[0] if r.first_available else "")
-            r.name = _label(base.split(".")[0]) if base else "devices"
-    return requests
-
-
 def scaffold(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(metavar="TYPE", help="claim, template, class or pod.")],
@@ -161,15 +124,13 @@ def scaffold(
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
     from kubectl_dra.analysis import scaffold as sc
-    from kubectl_dra.errors import InputError, UsageError
-    from kubectl_dra.render.output import check_output, to_json, warn, write
+    from kubectl_dra.errors import UsageError
+    from kubectl_dra.render.output import check_output, emit_data, warn
+    from kubectl_dra.render.scaffold import as_document, render_text
+    from kubectl_dra.sources.files import read_config
 
     fmt = check_output(output, ("", "yaml", "json"))
-    kinds = {"claim": "claim", "resourceclaim": "claim", "template": "template", "resourceclaimtemplate": "template",
-             "class": "class", "deviceclass": "class", "pod": "pod"}
-    kind_key = kinds.get(kind.lower())
-    if kind_key is None:
-        raise UsageError(f"unknown scaffold type {kind!r} (choose from: claim, template, class, pod)")
+    kind_key = kinds.resolve(kind, kinds.SCAFFOLD).short
     if not name:
         raise UsageError("--name is required")
     if explain and fmt == "json":
@@ -181,117 +142,23 @@ def scaffold(
     if config_driver and not config:
         raise UsageError("--config-driver needs --config FILE")
 
-    requests = group_requests(_tokens(ctx))
-    spec = sc.ScaffoldSpec(kind=kind_key, name=name, namespace=namespace, requests=requests,
-                           match_attributes=list(match_attribute or []),
-                           distinct_attributes=list(distinct_attribute or []),
-                           config_driver=config_driver, image=image, claim=claim, deployment=deployment)
-    if kind_key == "class":
-        # For a class, --selector and --like describe the class itself.
-        for r in requests:
-            spec.class_selectors += r.selectors
-            r.selectors = []
-        class_likes = [x for r in requests for x in r.like]
-        for r in requests:
-            r.like = []
-        requests[:] = [r for r in requests if sc._request_flags_used(r)]
-    else:
-        class_likes = []
+    spec, class_likes = sc.spec_from_flags(
+        kind_key, name=name, namespace=namespace, tokens=_tokens(ctx), match_attributes=match_attribute,
+        distinct_attributes=distinct_attribute, config_driver=config_driver, image=image, claim=claim,
+        deployment=deployment)
     if config:
-        spec.config = _read_config(config)
+        spec.config = read_config(config)
 
-    needs_cluster = bool(filename or kubeconfig or context or class_likes or any(r.like for r in requests))
+    # --like needs devices: read the cluster (or -f) for it too
+    needs_cluster = bool(filename or kubeconfig or context or class_likes or any(r.like for r in spec.requests))
     snap = None
     if needs_cluster:
-        from kubectl_dra.commands.common import snapshot_from_flags
-
-        snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout)
-    spec.api_version = api_version or ((snap.source.resource_api_version if snap else None) or "v1")
-    if spec.api_version not in sc.API_VERSIONS:
-        spec.api_version = "v1"
-
-    like_map: dict[str, list[str]] = {}
-    if snap is not None:
-        for r in requests:
-            if r.like:
-                like_map[r.name] = [sc.like_selector(sc.find_like(snap, ref)) for ref in r.like]
-        if class_likes:
-            like_map["*"] = [sc.like_selector(sc.find_like(snap, ref)) for ref in class_likes]
-    objs = sc.build_objects(spec, like_map)
-    if snap is not None:
-        # Selectors from --like are part of the request now; check them with the others.
-        checked = sc.ScaffoldSpec(**{**spec.__dict__})
-        checked.requests = [sc.RequestSpec(**{**r.__dict__, "selectors": r.selectors + like_map.get(r.name, [])})
-                            for r in requests]
-        checked.class_selectors = spec.class_selectors + like_map.get("*", [])
-        for w in sc.check_against_snapshot(checked, snap):
-            warn(w)
+        snap = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                           request_timeout=request_timeout).snapshot()
+    objs, warnings = sc.scaffold(spec, snap, api_version=api_version, class_likes=class_likes)
+    for w in warnings:
+        warn(w)
     if fmt == "json":
-        write(to_json(objs[0] if len(objs) == 1 else {"apiVersion": "v1", "kind": "List", "items": objs}))
+        emit_data(as_document(objs), "json")
     else:
-        write(render_yaml(objs, explain))
-    del InputError
-
-
-def _read_config(path: str):
-    import json
-
-    import yaml
-
-    from kubectl_dra.errors import InputError
-
-    try:
-        text = open(path, encoding="utf-8").read()
-    except OSError as e:
-        raise InputError(f"--config {path}: {e.strerror or e}") from None
-    try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as e:
-        raise InputError(f"--config {path}: not YAML/JSON: {str(e).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"--config {path}: must hold one object (the driver's parameters)")
-    return data
-
-
-def _explain_lines(obj: dict) -> list[str]:
-    from kubectl_dra.analysis.inventory import request_summaries
-
-    kind = obj["kind"]
-    name = obj["metadata"]["name"]
-    if kind == "DeviceClass":
-        n = len((obj.get("spec") or {}).get("selectors") or [])
-        return [f"DeviceClass {name}: a device matches when all {n} selector(s) are true."]
-    if kind in ("ResourceClaim", "ResourceClaimTemplate"):
-        claim_spec = obj["spec"]["spec"] if kind == "ResourceClaimTemplate" else obj["spec"]
-        lines = [f"{kind} {name}: " + ("one ResourceClaim per pod is created from this template."
-                                       if kind == "ResourceClaimTemplate" else "one claim, shared by the pods that use it.")]
-        try:
-            from kubectl_dra.normalize import normalize_object
-
-            v1 = normalize_object(obj)
-            claim_spec = v1["spec"]["spec"] if kind == "ResourceClaimTemplate" else v1["spec"]
-        except Exception:  # noqa: BLE001 - comments are best effort
-            pass
-        lines += [f"  request {s}" for s in request_summaries(claim_spec)]
-        for c in (claim_spec.get("devices") or {}).get("constraints") or []:
-            if c.get("matchAttribute"):
-                lines.append(f"  all devices share the same {c['matchAttribute']}")
-            if c.get("distinctAttribute"):
-                lines.append(f"  all devices differ in {c['distinctAttribute']}")
-        return lines
-    if kind in ("Pod", "Deployment"):
-        return [f"{kind} {name}: its container gets the devices through resources.claims; "
-                "the pod stays Pending until they are allocated (see kubectl dra why-pending)."]
-    return []
-
-
-def render_yaml(objs: list[dict], explain: bool) -> str:
-    from kubectl_dra.render.output import to_yaml
-
-    docs = []
-    for o in objs:
-        text = to_yaml(o)
-        if explain:
-            text = "".join(f"# {line}\n" for line in _explain_lines(o)) + text
-        docs.append(text)
-    return "---\n".join(docs)
+        render_text(objs, comments=[sc.explain_lines(o) for o in objs] if explain else None)

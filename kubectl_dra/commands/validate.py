@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.commands.common import Context, Kubeconfig, Namespace, RequestTimeout
+from kubectl_dra.commands.common import Context, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 VALIDATE_HELP = """Check DRA manifests (DeviceClass, ResourceClaim, ResourceClaimTemplate, ResourceSlice;
 v1, v1beta2 or v1beta1) before applying them.
@@ -34,37 +32,6 @@ Examples:
 """
 
 
-def _read(paths: list[str]) -> tuple[list[tuple[str, int, object]], list[str], list[dict]]:
-    from kubectl_dra.errors import InputError
-    from kubectl_dra.sources.files import parse_text
-
-    files: list[str] = []
-    for p in paths:
-        if p == "-":
-            files.append(p)
-        elif os.path.isdir(p):
-            files += sorted(os.path.join(r, f) for r, _, fs in os.walk(p) for f in fs
-                            if f.endswith((".yaml", ".yml", ".json")))
-        elif os.path.exists(p):
-            files.append(p)
-        else:
-            raise InputError(f"{p}: no such file or directory")
-    docs, problems = [], []
-    for f in files:
-        try:
-            text = sys.stdin.read() if f == "-" else open(f, encoding="utf-8").read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{f}: {getattr(e, 'strerror', None) or e}") from None
-        try:
-            objs = parse_text(text, f)
-        except InputError as e:
-            problems.append({"file": f, "document": None, "kind": None, "name": None, "path": "(file)",
-                             "severity": "error", "code": "parse", "message": e.message})
-            continue
-        docs += [(f, i + 1, o) for i, o in enumerate(objs)]
-    return docs, files, problems
-
-
 def validate(
     filename: Annotated[Optional[list[str]], typer.Option(
         "--filename", "-f", metavar="FILE", help="Manifests to check: files, directories or - (repeatable).")] = None,
@@ -78,26 +45,24 @@ def validate(
     namespace: Namespace = None,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
-    from kubectl_dra.analysis.validate import summary, validate_documents
+    from kubectl_dra.analysis.validate import check_manifests
     from kubectl_dra.errors import ExitCode, UsageError
     from kubectl_dra.render.output import check_output, emit_data
     from kubectl_dra.render.validate import render_text
-    from kubectl_dra.schema import is_dra_object
+    from kubectl_dra.sources.files import read_manifests
 
     fmt = check_output(output, ("", "text", "json"))
     if not filename:
         raise UsageError("validate needs -f FILE (the manifests to check)")
     if cluster_file and (live or kubeconfig or context):
         raise UsageError("--cluster-file and the live cluster (--live/--kubeconfig/--context) exclude each other")
-    docs, files, problems = _read(filename)
+    docs, files, unparsable = read_manifests(filename)
     snap = None
     if cluster_file or live or kubeconfig or context:
-        from kubectl_dra.commands.common import snapshot_from_flags
-
-        snap = snapshot_from_flags(list(cluster_file or []), kubeconfig, context, namespace, False, request_timeout)
-    diags = problems + validate_documents(docs, snap)
-    objects = sum(1 for _, _, o in docs if isinstance(o, dict) and is_dra_object(o))
-    result = summary(diags, files, objects)
+        # The cluster state: --cluster-file dumps, or the live cluster (-f names the manifests under test).
+        snap = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                           request_timeout=request_timeout).snapshot()
+    result = check_manifests(docs, files, unparsable, snap)
     if fmt == "json":
         emit_data(result, "json")
     else:

@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra import completion as comp
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, effective_namespace, snapshot_from_flags
+from kubectl_dra.completion import callbacks as comp
+from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 WHY_PENDING_HELP = """Explain why a pod's (or a claim's) devices cannot be allocated.
 
@@ -54,9 +54,10 @@ def why_pending(
     gates_override = feature_gates  # validated before any I/O
     parse_feature_gates(gates_override)
     events_for = (namespace, name) if kind == "Pod" else None  # namespace None: the context's
-    snap = snapshot_from_flags(filename, kubeconfig, context, namespace, False, request_timeout,
-                               include_events_for=events_for)
-    ns = effective_namespace(snap, namespace)
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      request_timeout=request_timeout)
+    snap = src.snapshot(include_events_for=events_for)
+    ns = src.effective_namespace(snap)
     gates = parse_feature_gates(gates_override, base=defaults_for_version(snap.source.server_version))
     report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide")
     if fmt in ("json", "yaml"):

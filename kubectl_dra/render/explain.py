@@ -213,5 +213,6 @@ def _class_tree(r: dict) -> Tree:
     return t
 
 
-def print_tree(result: dict) -> None:
+def render_text(result: dict) -> None:
+    """The tree of an `explain` result (analysis.explain)."""
     make_console().print(tree_for(result))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from kubectl_dra.render.output import emit_data, format_table, write
+from kubectl_dra import kinds
+from kubectl_dra.render.output import format_table, write
 
-_RESOURCE = {"classes": "deviceclass.resource.k8s.io", "slices": "resourceslice.resource.k8s.io",
-             "claims": "resourceclaim.resource.k8s.io", "templates": "resourceclaimtemplate.resource.k8s.io"}
+#: `get` type -> what `-o name` writes before /NAME
+_NAME_PREFIX = {k.listing: k.name_prefix for k in kinds.accepted_by(kinds.GET)}
 
 
 def _holder_text(rec: dict) -> tuple[str, str]:
@@ -58,25 +59,29 @@ def _object_rows(kind: str, records: list[dict], wide: bool, all_namespaces: boo
     return headers, rows
 
 
-def render_get(kind: str, records: list[dict], fmt: str, *, no_headers: bool, all_namespaces: bool,
-               namespace: str) -> None:
-    if fmt in ("json", "yaml"):
-        if kind == "devices":
-            items = [{k: v for k, v in r.items() if not k.endswith("Summary") and k != "summary"} for r in records]
-            emit_data({"apiVersion": "v1", "kind": "List", "items": items}, fmt)
-        else:
-            emit_data({"apiVersion": "v1", "kind": "List", "items": [r["object"] for r in records]}, fmt)
-        return
-    if fmt == "name":
-        if kind == "devices":
-            write("".join(f"device/{r['driver']}/{r['pool']}/{r['device']}\n" for r in records))
-        else:
-            write("".join(f"{_RESOURCE[kind]}/{r['name']}\n" for r in records))
-        return
+def render_text(records: list[dict], *, kind: str, wide: bool = False, no_headers: bool = False,
+                all_namespaces: bool = False, namespace: str = "default") -> None:
+    """The table of ``records`` (analysis.inventory) of one `get` type (``kind``: devices, classes, ...)."""
     if not records:
         where = "" if kind in ("devices", "classes", "slices") or all_namespaces else f" in {namespace} namespace"
         sys.stderr.write(f"No {'resources' if kind != 'devices' else 'devices'} found{where}.\n")
         return
-    wide = fmt == "wide"
     headers, rows = _device_rows(records, wide) if kind == "devices" else _object_rows(kind, records, wide, all_namespaces)
     write(format_table(headers, rows, no_headers=no_headers))
+
+
+def render_names(records: list[dict], *, kind: str) -> None:
+    """`-o name`: ``TYPE/NAME`` lines, as kubectl writes them (devices: ``device/DRIVER/POOL/DEVICE``)."""
+    if kind == "devices":
+        write("".join(f"device/{r['driver']}/{r['pool']}/{r['device']}\n" for r in records))
+    else:
+        write("".join(f"{_NAME_PREFIX[kind]}/{r['name']}\n" for r in records))
+
+
+def as_document(records: list[dict], *, kind: str) -> dict:
+    """What `-o json|yaml` prints: a List of the objects (devices: their records, without the text summaries)."""
+    if kind == "devices":
+        items = [{k: v for k, v in r.items() if not k.endswith("Summary") and k != "summary"} for r in records]
+    else:
+        items = [r["object"] for r in records]
+    return {"apiVersion": "v1", "kind": "List", "items": items}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_dra.render.output import emit_data, write
+from kubectl_dra.render.output import write
 
 MAX_NAMES = 8
 
@@ -20,10 +20,8 @@ def _table(rows: list[list[str]]) -> str:
     return "".join("   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n" for r in rows)
 
 
-def render_match(result: dict[str, Any], fmt: str, *, show_all: bool = False) -> None:
-    if fmt in ("json", "yaml"):
-        emit_data(result, fmt)
-        return
+def render_text(result: dict[str, Any], *, show_all: bool = False) -> None:
+    """A `match` result (analysis.match): counts, the driver/pool/node groups, errors, hints."""
     c = result["counts"]
     scope = []
     if result.get("class"):

@@ -6,6 +6,7 @@ from kubectl_dra.render.output import write
 
 
 def render_text(result: dict) -> None:
+    """A `validate` report (analysis.validate): one line per finding, then the counts."""
     lines = []
     for d in result["diagnostics"]:
         obj = f"{d['kind']}/{d['name']}" if d.get("kind") else "-"

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from kubectl_dra.errors import InputError
 from kubectl_dra.normalize import flatten
+
+if TYPE_CHECKING:
+    from kubectl_dra.snapshot import Snapshot
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -115,3 +118,67 @@ def load_files_with_meta(paths: Iterable[str]) -> tuple[list[dict], list[str], d
         objects += objs
         meta = {**m, **meta}
     return objects, files, meta
+
+
+def read_config(path: str) -> dict:
+    """The object of a ``--config FILE`` (a driver's opaque parameters, YAML or JSON)."""
+    import yaml
+
+    try:
+        text = open(path, encoding="utf-8").read()
+    except OSError as e:
+        raise InputError(f"--config {path}: {e.strerror or e}") from None
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as e:
+        raise InputError(f"--config {path}: not YAML/JSON: {str(e).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"--config {path}: must hold one object (the driver's parameters)")
+    return data
+
+
+def dump_list(snap: "Snapshot") -> dict:
+    """The snapshot as one ``kind: List`` (v1 shape) that reads back as the same cluster (``dump``)."""
+    doc: dict = {"apiVersion": "v1", "kind": "List"}
+    annotations = {}
+    if snap.source.server_version:
+        # Offline analysis of this dump then uses the cluster's feature-gate defaults ...
+        annotations[SERVER_VERSION_ANNOTATION] = snap.source.server_version
+    if snap.source.pod_namespaces is not None:
+        # ... and knows that pods of other namespaces were not read (absent != deleted).
+        annotations[POD_NAMESPACES_ANNOTATION] = ",".join(snap.source.pod_namespaces)
+    if annotations:
+        doc["metadata"] = {"annotations": annotations}
+    doc["items"] = snap.objects()
+    return doc
+
+
+def read_manifests(paths: Iterable[str]) -> tuple[list[tuple[str, int, object]], list[str], list[tuple[str, str]]]:
+    """Manifests to check (``validate -f``): every document as (file, number from 1, object), the files read,
+    and the files that do not parse as (file, message) -- reported, not fatal.  Directories: their .yaml,
+    .yml and .json files."""
+    files: list[str] = []
+    for p in paths:
+        if p == "-":
+            files.append(p)
+        elif os.path.isdir(p):
+            files += sorted(os.path.join(r, f) for r, _, fs in os.walk(p) for f in fs
+                            if f.endswith((".yaml", ".yml", ".json")))
+        elif os.path.exists(p):
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file or directory")
+    docs: list[tuple[str, int, object]] = []
+    unparsable: list[tuple[str, str]] = []
+    for f in files:
+        try:
+            text = sys.stdin.read() if f == "-" else open(f, encoding="utf-8").read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"{f}: {getattr(e, 'strerror', None) or e}") from None
+        try:
+            objs = parse_text(text, f)
+        except InputError as e:
+            unparsable.append((f, e.message))
+            continue
+        docs += [(f, i + 1, o) for i, o in enumerate(objs)]
+    return docs, files, unparsable

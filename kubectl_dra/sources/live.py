@@ -1,8 +1,9 @@
 """Read the objects kubectl-dra needs from a live cluster, strictly read-only.
 
-Connection settings come from the official ``kubernetes`` client's kubeconfig
-machinery (``--kubeconfig``, ``$KUBECONFIG`` lists, ``~/.kube/config``,
-in-cluster service account).  Responses are read as raw JSON, never turned
+Which kubeconfig files, which context and which default namespace come from
+:mod:`kubectl_dra.sources.kubeconfig` (``--kubeconfig``, ``$KUBECONFIG`` lists,
+``~/.kube/config``, in-cluster service account); credentials and TLS from the
+official ``kubernetes`` client's kubeconfig machinery.  Responses are read as raw JSON, never turned
 into the client's model classes: those are slow and drop fields they do not
 know, and DRA gains fields every release.
 
@@ -24,9 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import yaml
-
 from kubectl_dra.errors import ClusterError, InputError
+from kubectl_dra.sources import kubeconfig as kubeconfig_files
 from kubectl_dra.snapshot import SourceInfo
 
 GROUP = "resource.k8s.io"
@@ -35,8 +35,6 @@ READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 PAGE_SIZE = 500
 MAX_WORKERS = 6
 USER_AGENT = "kubectl-dra"
-
-_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 class _HttpError(Exception):
@@ -90,73 +88,6 @@ def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-def _kubeconfig_paths(kubeconfig: str | None) -> list[str] | None:
-    """The kubeconfig files to merge, or None to try in-cluster config."""
-    if kubeconfig:
-        path = os.path.expanduser(kubeconfig)
-        if not os.path.isfile(path):
-            raise InputError(f"kubeconfig {kubeconfig!r} does not exist")
-        return [path]
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        paths = [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
-        existing = [p for p in paths if os.path.isfile(p)]
-        if existing:
-            return existing
-        if _in_cluster_available():
-            return None
-        raise InputError(f"no kubeconfig found: none of the files in KUBECONFIG={env!r} exists")
-    default = os.path.expanduser("~/.kube/config")
-    if os.path.isfile(default):
-        return [default]
-    if _in_cluster_available():
-        return None
-    raise InputError("no kubeconfig found (~/.kube/config does not exist and KUBECONFIG is not set); "
-                     "use --kubeconfig, or -f to read files")
-
-
-def _in_cluster_available() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST") and os.environ.get("KUBERNETES_SERVICE_PORT")
-                and os.path.isfile(os.path.join(_SA_DIR, "token")))
-
-
-def _read_kubeconfigs(paths: list[str]) -> list[dict]:
-    docs = []
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                doc = yaml.safe_load(fh)
-        except OSError as e:
-            raise InputError(f"cannot read kubeconfig {path}: {e.strerror or e}") from None
-        except yaml.YAMLError as e:
-            where = getattr(e, "problem_mark", None)
-            at = f" (line {where.line + 1})" if where is not None else ""
-            raise InputError(f"kubeconfig {path} is not valid YAML{at}: {_one_line(getattr(e, 'problem', e))}") from None
-        if doc is None:
-            doc = {}
-        if not isinstance(doc, dict):
-            raise InputError(f"kubeconfig {path} is not a kubeconfig (expected a mapping, got {type(doc).__name__})")
-        for key in ("clusters", "contexts", "users"):
-            if doc.get(key) is not None and not isinstance(doc.get(key), list):
-                raise InputError(f"kubeconfig {path}: {key!r} must be a list")
-        docs.append(doc)
-    return docs
-
-
-def _merged_contexts(docs: list[dict]) -> tuple[dict[str, dict], str | None]:
-    """Contexts by name (the first file to define a name wins, like kubectl) and the current context
-    (likewise the first file that sets it)."""
-    contexts: dict[str, dict] = {}
-    current = None
-    for doc in docs:
-        for item in doc.get("contexts") or []:
-            if isinstance(item, dict) and item.get("name") and item["name"] not in contexts:
-                contexts[item["name"]] = item.get("context") or {}
-        if current is None and doc.get("current-context"):
-            current = doc["current-context"]
-    return contexts, current
-
-
 class _ClientLog(logging.Handler):
     """Capture what the kubernetes client logs on the root logger while loading the kubeconfig
     (it reports credential plugin failures that way), instead of letting it reach stderr."""
@@ -183,9 +114,9 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
     from kubernetes import config as k8s_config
     from kubernetes.config.config_exception import ConfigException
 
-    paths = _kubeconfig_paths(kubeconfig)
+    kc = kubeconfig_files.load(kubeconfig)
     cfg = k8s_client.Configuration()
-    if paths is None:
+    if kc is None:
         if context:
             raise InputError(f"context {context!r} requested, but there is no kubeconfig (running in-cluster)")
         try:
@@ -193,26 +124,11 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
         except ConfigException as e:
             raise InputError(f"cannot use the in-cluster service account: {_one_line(e)}") from None
         ctx_name = "in-cluster"
-        try:
-            with open(os.path.join(_SA_DIR, "namespace"), encoding="utf-8") as fh:
-                ns = fh.read().strip() or "default"
-        except OSError:
-            ns = "default"
     else:
-        docs = _read_kubeconfigs(paths)
-        contexts, current = _merged_contexts(docs)
-        ctx_name = context or current
-        where = paths[0] if len(paths) == 1 else "KUBECONFIG=" + os.pathsep.join(paths)
-        if not ctx_name:
-            avail = ", ".join(sorted(contexts)) or "none"
-            raise InputError(f"no current context is set in {where}; use --context (available: {avail})")
-        if ctx_name not in contexts:
-            avail = ", ".join(sorted(contexts)) or "none"
-            raise InputError(f"context {ctx_name!r} not found in {where} (available: {avail})")
-        ns = (contexts[ctx_name] or {}).get("namespace") or "default"
+        ctx_name = kc.require_context(context)
         try:
             with _ClientLog() as client_log:
-                k8s_config.load_kube_config(config_file=os.pathsep.join(paths), context=ctx_name,
+                k8s_config.load_kube_config(config_file=os.pathsep.join(kc.paths), context=ctx_name,
                                             client_configuration=cfg, persist_config=False)
             # The client only logs a failing exec credential plugin and goes on without credentials.
             for msg in client_log.messages:
@@ -235,7 +151,8 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
         raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(e)}") from None
     api_client = k8s_client.ApiClient(configuration=cfg)
     api_client.user_agent = USER_AGENT
-    return _Target(api_client=api_client, context=ctx_name, server=cfg.host, namespace=ns)
+    return _Target(api_client=api_client, context=ctx_name, server=cfg.host,
+                   namespace=kubeconfig_files.default_namespace(kc, context))
 
 
 # ----------------------------------------------------------------------------
@@ -323,6 +240,27 @@ class _Fetcher:
         msg = _one_line(reason) or type(reason).__name__
         return ClusterError(f"cannot reach the cluster at {server}: {msg}")
 
+
+
+class Client:
+    """Single GETs against the cluster of a kubeconfig context, through the official client: for callers
+    that need a few requests rather than a snapshot (shell completion, for the credentials its own small
+    client cannot handle: exec plugins, auth providers, proxies, in-cluster).  Read-only like the rest."""
+
+    def __init__(self, kubeconfig: str | None, context: str | None, timeout: float):
+        self._target = _configure(kubeconfig, context, timeout)
+        self._fetcher = _Fetcher(self._target, timeout)
+
+    @property
+    def namespace(self) -> str:
+        """The context's default namespace (:func:`kubectl_dra.sources.kubeconfig.default_namespace`)."""
+        return self._target.namespace
+
+    def get(self, path: str, query: list[tuple[str, str]] | None = None, *, timeout: float | None = None) -> dict:
+        """The decoded JSON body of ``GET path``; a non-2xx answer raises an error with its ``status``."""
+        if timeout is not None:
+            self._fetcher.timeout = timeout
+        return self._fetcher.get(path, query)
 
 def _ssl_detail(text: str) -> str:
     for marker in ("certificate verify failed: ", "CERTIFICATE_VERIFY_FAILED] "):

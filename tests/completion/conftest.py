@@ -21,7 +21,7 @@ SCRIPTS_DIR = str(Path(sys.executable).parent)
 
 @pytest.fixture(autouse=True)
 def _fresh_completion_state():
-    from kubectl_dra.completion_data import reset_deadline
+    from kubectl_dra.completion.lookup import reset_deadline
 
     reset_deadline()
     yield

@@ -7,13 +7,14 @@ import time
 
 import pytest
 
-from kubectl_dra import completion as comp
+from kubectl_dra.cli import app
+from kubectl_dra.completion import cobra as comp
 from tests.completion.conftest import EXAMPLE
 
 
 def answer(*words: str) -> tuple[list[str], list[str], int]:
     """(values, descriptions, directive) of `kubectl_complete-dra WORDS...`, parsed from the printed text."""
-    text = comp.cobra_output(list(words))
+    text = comp.cobra_output(app, list(words))
     lines = text.splitlines()
     assert text.endswith("\n") and lines[-1].startswith(":"), text
     directive = int(lines[-1][1:])
@@ -202,7 +203,7 @@ def test_silent_on_broken_input(tmp_path, capsys):
 
 
 def test_lookups_stop_at_the_deadline(monkeypatch):
-    from kubectl_dra import completion_data
+    from kubectl_dra.completion import lookup as completion_data
 
     monkeypatch.setenv(completion_data.BUDGET_ENV, "0.3")
     completion_data.reset_deadline()

@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from kubectl_dra import completion as comp
+from kubectl_dra.cli import app
+from kubectl_dra.completion import cobra as comp
 from tests.completion.conftest import EXAMPLE, ROOT
 
 
@@ -69,10 +70,10 @@ def test_bash_and_kubectl_paths_agree(tool_env, bash_script):
     """The same Click machinery answers both: same candidates (bash shows them without descriptions)."""
     for words in (["get", "--n"], ["get", "-f", EXAMPLE, "-n", ""], ["explain", "-f", EXAMPLE, "node/gpu"],
                   ["get", "-f", EXAMPLE, "slices", ""], ["dump", "-o", ""], [""]):
-        from kubectl_dra.completion_data import reset_deadline
+        from kubectl_dra.completion.lookup import reset_deadline
 
         reset_deadline()
-        text = comp.cobra_output(words)
+        text = comp.cobra_output(app, words)
         cobra = [l.split("\t")[0] for l in text.splitlines()[:-1]]
         assert bash_complete(tool_env, bash_script, *words)[0] == cobra, words
 

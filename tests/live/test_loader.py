@@ -11,7 +11,7 @@ import yaml
 
 from kubectl_dra.errors import ClusterError, InputError
 from kubectl_dra.normalize import normalize_object
-from kubectl_dra.sources import live
+from kubectl_dra.sources import kubeconfig, live
 from kubectl_dra.sources.live import load_live
 
 
@@ -328,7 +328,7 @@ def test_in_cluster_service_account(apiserver, tmp_path, monkeypatch):
     (sa / "token").write_text(apiserver.token)
     (sa / "ca.crt").write_text(apiserver.ca_pem)
     (sa / "namespace").write_text("team-b")
-    monkeypatch.setattr(live, "_SA_DIR", str(sa))
+    monkeypatch.setattr(kubeconfig, "SA_DIR", str(sa))
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(sa / "token"))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(sa / "ca.crt"))
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")

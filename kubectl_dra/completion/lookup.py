@@ -6,10 +6,12 @@ A completion runs once per <TAB> in a fresh process, so everything here is built
 * :func:`bounded` runs a lookup in a *daemon* thread and gives up at the process-wide deadline
   (``KUBECTL_DRA_COMPLETION_TIMEOUT`` seconds, default 1.0, counted from the first lookup).  A daemon thread
   never keeps the process alive, so a cluster that does not answer cannot hang the shell.
-* For the cluster, a small stdlib HTTPS client reads the kubeconfig itself (token, client certificate,
-  basic auth, CA data/file, insecure-skip-tls-verify).  Importing the official ``kubernetes`` client costs
-  about a second on its own, which is the whole budget; it is used only for what the small client cannot do
-  (``exec`` / ``auth-provider`` credentials, proxies, tls-server-name), through :mod:`kubectl_dra.sources.live`.
+* For the cluster, a small stdlib HTTPS client uses the context that :mod:`kubectl_dra.sources.kubeconfig`
+  reads (the same files, context and default namespace as the commands): token, client certificate, basic
+  auth, CA data/file, insecure-skip-tls-verify.  Importing the official ``kubernetes`` client costs about a
+  second on its own, which is the whole budget; it is used only for what the small client cannot do
+  (``exec`` / ``auth-provider`` credentials, proxies, tls-server-name, in-cluster config), through
+  :class:`kubectl_dra.sources.live.Client`.
 * Only the collections a completion needs are fetched (one or two GETs, concurrently), not a whole snapshot.
 """
 
@@ -26,27 +28,17 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
+from kubectl_dra import kinds
+from kubectl_dra.completion import debug
+from kubectl_dra.sources import kubeconfig as kubeconfig_files
+from kubectl_dra.sources.kubeconfig import Kubeconfig
+
 BUDGET_ENV = "KUBECTL_DRA_COMPLETION_TIMEOUT"
 DEFAULT_BUDGET = 1.0
-GROUP = "resource.k8s.io"
+GROUP = kinds.GROUP
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 PAGE_SIZE = 500
 MAX_PAGES = 20
-
-#: collection name -> (API group, namespaced)
-RESOURCES: Mapping[str, tuple[str, bool]] = {
-    "nodes": ("", False),
-    "namespaces": ("", False),
-    "pods": ("", True),
-    "deviceclasses": (GROUP, False),
-    "resourceslices": (GROUP, False),
-    "resourceclaims": (GROUP, True),
-    "resourceclaimtemplates": (GROUP, True),
-}
-_KIND_TO_RESOURCE = {"Node": "nodes", "Namespace": "namespaces", "Pod": "pods", "DeviceClass": "deviceclasses",
-                     "ResourceSlice": "resourceslices", "ResourceClaim": "resourceclaims",
-                     "ResourceClaimTemplate": "resourceclaimtemplates"}
-
 
 # ----------------------------------------------------------------------------------------------------------
 # deadline
@@ -93,17 +85,6 @@ def reset_deadline() -> None:
     _LOOKUPS.clear()
 
 
-def _debug(message: str) -> None:
-    """Append to $KUBECTL_DRA_COMPLETION_DEBUG (a file), if set: the only place completion reports errors."""
-    path = os.environ.get("KUBECTL_DRA_COMPLETION_DEBUG")
-    if path:
-        try:
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(message.rstrip("\n") + "\n")
-        except OSError:
-            pass
-
-
 def _spawn(fn: Callable[..., Any], *args: Any) -> tuple[threading.Thread, dict]:
     box: dict = {}
 
@@ -112,7 +93,7 @@ def _spawn(fn: Callable[..., Any], *args: Any) -> tuple[threading.Thread, dict]:
             box["value"] = fn(*args)
         except BaseException as e:  # noqa: BLE001 - a completion never raises
             box["error"] = e
-            _debug(f"{getattr(fn, '__name__', fn)}{args!r}: {type(e).__name__}: {e}")
+            debug(f"{getattr(fn, '__name__', fn)}{args!r}: {type(e).__name__}: {e}")
 
     t = threading.Thread(target=run, name="kubectl-dra-complete", daemon=True)
     t.start()
@@ -126,65 +107,6 @@ def bounded(fn: Callable[..., Any], *args: Any, default: Any = None) -> Any:
     if t.is_alive() or "value" not in box:
         return default
     return box["value"]
-
-
-# ----------------------------------------------------------------------------------------------------------
-# kubeconfig (read only; no network)
-
-
-def kubeconfig_files(explicit: str | None) -> list[str]:
-    """The kubeconfig files kubectl would merge: --kubeconfig, else $KUBECONFIG, else ~/.kube/config."""
-    if explicit:
-        path = os.path.expanduser(explicit)
-        return [path] if os.path.isfile(path) else []
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return [p for p in (os.path.expanduser(x) for x in env.split(os.pathsep) if x) if os.path.isfile(p)]
-    default = os.path.expanduser("~/.kube/config")
-    return [default] if os.path.isfile(default) else []
-
-
-@dataclass
-class Kubeconfig:
-    clusters: dict[str, dict]
-    users: dict[str, dict]
-    contexts: dict[str, dict]
-    current: str | None
-    #: entry name -> directory of the file that defined it (relative paths are relative to it)
-    where: dict[tuple[str, str], str]
-
-
-def load_kubeconfig(explicit: str | None) -> Kubeconfig:
-    """Merge the kubeconfig files like kubectl: the first file to define a name wins."""
-    import yaml
-
-    kc = Kubeconfig({}, {}, {}, None, {})
-    for path in kubeconfig_files(explicit):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                doc = yaml.safe_load(fh)
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
-        if not isinstance(doc, dict):
-            continue
-        base = os.path.dirname(os.path.abspath(path))
-        for section, key, target in (("clusters", "cluster", kc.clusters), ("users", "user", kc.users),
-                                     ("contexts", "context", kc.contexts)):
-            items = doc.get(section)
-            if not isinstance(items, list):
-                continue
-            for item in items:
-                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                    continue
-                name = item["name"]
-                if name not in target:
-                    body = item.get(key)
-                    target[name] = body if isinstance(body, dict) else {}
-                    kc.where[(section, name)] = base
-        cur = doc.get("current-context")
-        if kc.current is None and isinstance(cur, str) and cur:
-            kc.current = cur
-    return kc
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -254,8 +176,8 @@ def _lite_client(kc: Kubeconfig, ctx_name: str) -> _LiteClient | None:
         return None
     if user.get("exec") or user.get("auth-provider") or cluster.get("proxy-url") or cluster.get("tls-server-name"):
         return None
-    cbase = kc.where.get(("clusters", str(ctx.get("cluster"))), os.getcwd())
-    ubase = kc.where.get(("users", str(ctx.get("user"))), os.getcwd())
+    cbase = kc.base_dir("clusters", str(ctx.get("cluster")))
+    ubase = kc.base_dir("users", str(ctx.get("user")))
     headers: dict[str, str] = {}
     token = user.get("token")
     if not token and isinstance(user.get("tokenFile"), str):
@@ -296,20 +218,16 @@ def _lite_client(kc: Kubeconfig, ctx_name: str) -> _LiteClient | None:
 
 
 class _KubernetesClient:
-    """The official client, for contexts the small client cannot handle (slow to import)."""
+    """The official client (slow to import), through the live source, for what the small client cannot do."""
 
     def __init__(self, kubeconfig: str | None, context: str | None):
-        from kubectl_dra.sources import live
+        from kubectl_dra.sources.live import Client
 
-        timeout = max(deadline().remaining(), 0.05)
-        self.target = live._configure(kubeconfig, context, timeout)
-        self.fetcher = live._Fetcher(self.target, timeout)
-        self.namespace = self.target.namespace
+        self.client = Client(kubeconfig, context, max(deadline().remaining(), 0.05))
 
     def get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
-        self.fetcher.timeout = max(deadline().remaining(), 0.05)
         try:
-            return self.fetcher.get(path, query)
+            return self.client.get(path, query, timeout=max(deadline().remaining(), 0.05))
         except Exception as e:  # noqa: BLE001
             raise _HttpStatus(getattr(e, "status", 0)) from None
 
@@ -412,8 +330,8 @@ class Lookup:
             names = {name_of(o) for o in objs if o.get("kind") == "Namespace"}
             names |= {namespace_of(o) for o in objs if namespace_of(o)}
             return [{"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": n}} for n in sorted(names)]
-        out = [o for o in objs if _KIND_TO_RESOURCE.get(str(o.get("kind"))) == resource]
-        if namespace is not None and RESOURCES[resource][1]:
+        out = [o for o in objs if kinds.resource_of(str(o.get("kind"))) == resource]
+        if namespace is not None and kinds.by_resource(resource).namespaced:
             out = [o for o in out if (namespace_of(o) or "default") == namespace]
         return out
 
@@ -422,19 +340,18 @@ class Lookup:
         with self._lock:
             if self._client is None and not self._client_error:
                 try:
-                    kc = load_kubeconfig(self.spec.kubeconfig)
-                    ctx_name = self.spec.context or kc.current
+                    kc = kubeconfig_files.load(self.spec.kubeconfig, strict=False)  # None: in-cluster
+                    self._client_ns = kubeconfig_files.default_namespace(kc, self.spec.context)
                     client = None
-                    if ctx_name and ctx_name in kc.contexts:
-                        self._client_ns = (kc.contexts[ctx_name] or {}).get("namespace") or "default"
-                        client = _lite_client(kc, ctx_name)
+                    if kc is not None:
+                        # No usable context: the live source would say the same, after a slow import.
+                        client = _lite_client(kc, kc.require_context(self.spec.context))
                     if client is None:
-                        # exec/auth-provider credentials, in-cluster config, or nothing usable at all.
+                        # exec/auth-provider credentials, a proxy, or in-cluster config.
                         client = _KubernetesClient(self.spec.kubeconfig, self.spec.context)
-                        self._client_ns = client.namespace
                     self._client = client
                 except Exception as e:  # noqa: BLE001
-                    _debug(f"no cluster for completion: {type(e).__name__}: {e}")
+                    debug(f"no cluster for completion: {type(e).__name__}: {e}")
                     self._client_error = True
             return self._client
 
@@ -452,7 +369,8 @@ class Lookup:
         client = self._connect()
         if client is None:
             return []
-        group, namespaced = RESOURCES[resource]
+        kind = kinds.by_resource(resource)
+        group, namespaced = kind.group, kind.namespaced
         base = "/api/v1" if not group else f"/apis/{group}/{self._dra_version(client)}"
         if namespaced and namespace is not None:
             path = f"{base}/namespaces/{quote(namespace, safe='')}/{resource}"
@@ -471,16 +389,16 @@ class Lookup:
 
     # -- public --------------------------------------------------------------------------------------------
     def default_namespace(self) -> str:
+        """-n, else the context's namespace (the same rule as the commands: sources.kubeconfig)."""
         if self.spec.namespace:
             return self.spec.namespace
         if self.offline:
             return "default"
         if self._client_ns is None:
             try:
-                kc = load_kubeconfig(self.spec.kubeconfig)
-                ctx_name = self.spec.context or kc.current
-                self._client_ns = ((kc.contexts.get(ctx_name or "") or {}).get("namespace")) or None
-            except Exception:  # noqa: BLE001
+                kc = kubeconfig_files.load(self.spec.kubeconfig, strict=False)
+                self._client_ns = kubeconfig_files.default_namespace(kc, self.spec.context)
+            except Exception:  # noqa: BLE001 - no kubeconfig at all
                 pass
         return self._client_ns or "default"
 
@@ -527,8 +445,10 @@ def lookup_for(spec: SourceSpec) -> Lookup:
 def context_names(kubeconfig: str | None) -> list[tuple[str, str]]:
     """(context name, description) from the kubeconfig files, the current context first."""
     try:
-        kc = load_kubeconfig(kubeconfig)
+        kc = kubeconfig_files.load(kubeconfig, strict=False)
     except Exception:  # noqa: BLE001
+        return []
+    if kc is None:  # in-cluster: no contexts
         return []
     out = []
     for name in sorted(kc.contexts, key=lambda n: (n != kc.current, n)):
