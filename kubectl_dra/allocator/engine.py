@@ -59,6 +59,7 @@ from kubectl_dra.allocator.pools import PoolIndex, PoolView, SliceInfo, _q, node
 from kubectl_dra.allocator.trace import AllocationTrace, RequestTrace
 from kubectl_dra.features import FeatureGates, defaults_for_version
 from kubectl_dra.nodeselector import node_matches_selector
+from kubectl_dra.selection import MATCH, NO_MATCH, Kind, SelectorEvaluator, attribute_key, for_snapshot, lookup_attribute
 
 ALLOCATION_RESULTS_MAX_SIZE = 32
 _SHARE_NS = uuid.UUID("6f1f6a52-6b7e-4d1e-9a3c-2f0d5e6b7a10")
@@ -229,7 +230,7 @@ class _Constraint:
         attr = lookup_attribute(device, key[0], self.attribute)
         if attr is None:
             return {"value": None, "seen": self._seen(), "why": "attribute not set"}
-        typed = _typed_value(attr)
+        typed = attribute_key(attr)
         if self.kind == "matchAttribute":
             if self.count == 0:
                 self.value, self.count = typed, 1
@@ -259,26 +260,8 @@ class _Constraint:
         return [_show(v) for v in self.values.values()]
 
 
-def _typed_value(attr: Mapping[str, Any]):
-    for t in ("string", "int", "bool", "version"):
-        if t in attr and attr[t] is not None:
-            return (t, attr[t])
-    return None
-
-
 def _show(typed) -> Any:
     return None if typed is None else typed[1]
-
-
-def lookup_attribute(device: Mapping[str, Any], driver: str, name: str) -> Mapping[str, Any] | None:
-    """Upstream lookupAttribute: exact key, else the bare id when the domain is the driver."""
-    attrs = device.get("attributes") or {}
-    if name in attrs:
-        return attrs[name]
-    domain, sep, ident = name.partition("/")
-    if not sep or domain != driver:
-        return None
-    return attrs.get(ident)
 
 
 def tolerates(toleration: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
@@ -307,39 +290,6 @@ def allocation_allows_node(claim: Mapping[str, Any], node: Mapping[str, Any] | N
 
 
 # --------------------------------------------------------------------------
-# CEL
-
-
-def _default_compiler():
-    try:
-        from kubectl_dra.cel import compile_expression  # type: ignore
-    except ImportError:  # pragma: no cover - depends on the CEL module being present
-        return None
-    return compile_expression
-
-
-class _CelCache:
-    def __init__(self, compile_fn: Callable | None):
-        self.compile_fn = compile_fn
-        self.cache: dict[str, Any] = {}
-
-    def get(self, expression: str):
-        hit = self.cache.get(expression)
-        if hit is None:
-            if self.compile_fn is None:
-                self.compile_fn = _default_compiler()
-            if self.compile_fn is None:
-                hit = RuntimeError("CEL support (kubectl_dra.cel) is not available")
-            else:
-                try:
-                    hit = self.compile_fn(expression)
-                except Exception as e:  # CelCompileError and anything the compiler raises
-                    hit = e
-            self.cache[expression] = hit
-        return hit
-
-
-# --------------------------------------------------------------------------
 
 
 class Allocator:
@@ -350,13 +300,15 @@ class Allocator:
         self.gates = gates or defaults_for_version(None)
         self.implementation = self.gates.implementation
         self._index: PoolIndex | None = None
-        self.cel = _CelCache(cel_compile)
+        # Selector verdicts, shared with every allocator of the snapshot (a test's cel_compile: its own).
+        if cel_compile is None:
+            self.selection = for_snapshot(snapshot, strict_inputs=True)
+        else:
+            self.selection = SelectorEvaluator(cel_compile, strict_inputs=True)
         with gc_paused():
             self._init_allocated(snapshot)
         self._available_counters: dict = {}
-        self._match_cache: dict = {}
         self._whole_cap: dict = {}      # id(device) -> whole capacity, or None when policies apply
-        self._attrs_checked: dict = {}  # id(device) -> None | the attribute error (checked once per device)
         self._select_cache: dict = {}   # (_ReqInfo, id(device)) -> True | "class" | "selector" | error
         self._plan_cache: tuple | None = None
         if sys.getrecursionlimit() < 10000:
@@ -505,130 +457,20 @@ class Allocator:
             self._whole_cap[id(device)] = hit
         return hit
 
-    # -- CEL, cached per (expression, device) for the snapshot --------------
-    def _evaluate(self, expr, driver: str, device: Mapping[str, Any]) -> bool:
-        """One compiled selector on one device of the snapshot; raises its runtime error.
-
-        Cached by the device dict's identity (devices belong to the snapshot this allocator keeps,
-        so they stay alive and unchanged): each device is evaluated once per expression, whichever
-        node, request or caller (why-pending's funnel) asks.  Devices with identical values also
-        share work inside the CEL module's own memo.
-        """
-        hit = self._match_cache.get((id(expr), id(device)))
-        if hit is None:
-            hit = self._evaluate_first(expr, driver, device)
-        if hit is True or hit is False:
-            return hit
-        raise hit
-
-    def _evaluate_first(self, expr, driver: str, device: Mapping[str, Any]):
-        """First evaluation of an expression on a device: True, False or the error (cached)."""
-        did = id(device)
-        attrs = device.get("attributes")
-        attrs_bad = self._attrs_checked.get(did, _UNCHECKED)
-        if attrs_bad is _UNCHECKED:
-            try:
-                _check_attribute_values(attrs)
-                attrs_bad = None
-            except ValueError as e:
-                attrs_bad = e
-            self._attrs_checked[did] = attrs_bad
-        if attrs_bad is not None:
-            hit = attrs_bad
-        else:
-            caps = device.get("capacity") or _EMPTY
-            allow = device.get("allowMultipleAllocations")
-            # Most devices look like one seen before in what the expression reads: ask the memo first.
-            probe = getattr(expr, "memo_value", None)  # (a cel_compile of the caller's may not memoize)
-            hit = probe(driver or "", attrs or _EMPTY, caps, bool(allow)) if probe is not None else None
-            if hit is None:
-                try:
-                    hit = bool(expr.evaluate(driver=driver, attributes=attrs or {}, capacity=device.get("capacity") or {},
-                                             allow_multiple_allocations=allow))
-                except Exception as e:  # CelEvaluationError, unsupported attribute values
-                    hit = e
-        self._match_cache[(id(expr), did)] = hit
-        return hit
-
-    def evaluate_selector(self, expression: str, driver: str, device: Mapping[str, Any]) -> bool:
-        """Whether a CEL selector matches a device of the snapshot, with the allocator's cache.
-
-        Raises the compile error or the runtime error (CelEvaluationError / ValueError) as the
-        allocator met it.
-        """
-        expr = self.cel.cache.get(expression)
-        if expr is None:
-            expr = self.cel.get(expression)
-        if isinstance(expr, Exception):
-            raise expr
-        hit = self._match_cache.get((id(expr), id(device)))
-        if hit is None:
-            hit = self._evaluate_first(expr, driver, device)
-        if hit is True or hit is False:
-            return hit
-        raise hit
-
+    # -- selectors, for why-pending's funnel (verdicts shared with the search) ---------------
     def selectors_pass(self, expressions, driver: str, device: Mapping[str, Any]) -> bool:
-        """Whether every selector matches a device of the snapshot (stops at the first that does not),
-        with the allocator's cache; raises the first compile or runtime error met, like
-        :meth:`evaluate_selector` on each expression in turn."""
-        compiled = self.cel.cache
-        match = self._match_cache
-        did = id(device)
-        for expression in expressions:
-            expr = compiled.get(expression)
-            if expr is None:
-                expr = self.cel.get(expression)
-            if isinstance(expr, Exception):
-                raise expr
-            hit = match.get((id(expr), did))
-            if hit is None:
-                hit = self._evaluate_first(expr, driver, device)
-            if hit is False:
-                return False
-            if hit is not True:
-                raise hit
-        return True
+        """Whether every selector matches a device of the snapshot (stops at the first that does
+        not); raises the first compile or runtime error met."""
+        verdict = self.selection.evaluate_all(expressions, driver, device)
+        if verdict is MATCH:
+            return True
+        if verdict is NO_MATCH:
+            return False
+        raise verdict.error
 
     def selector_flags(self, class_expressions, request_expressions, entries) -> list[int] | None:
-        """For each ``(key, device, ...)`` entry of a node's pools: 0 when the device fails the class
-        selectors, 1 when it passes them but not the request's, 2 when it passes both; the same
-        cached results as :meth:`selectors_pass`, in one pass for the whole list.  None when any
-        selector does not compile or errors on one of the devices: the caller then goes device by
-        device and words the error (nothing is cached differently either way)."""
-        get = self.cel.get
-        lists = []
-        for texts in (class_expressions, request_expressions):
-            exprs = []
-            for text in texts:
-                expr = get(text)
-                if isinstance(expr, Exception):
-                    return None
-                exprs.append((id(expr), expr))
-            lists.append(exprs)
-        stages = ((lists[0], 0), (lists[1], 1))  # (class expressions, flag when one is false), then the request's
-        match_get = self._match_cache.get
-        first = self._evaluate_first
-        out = []
-        for entry in entries:
-            key, device = entry[0], entry[1]
-            did = id(device)
-            flag = 2
-            for exprs, failed in stages:
-                for eid, expr in exprs:
-                    hit = match_get((eid, did))
-                    if hit is None:
-                        hit = first(expr, key[0], device)
-                    if hit is True:
-                        continue
-                    if hit is False:
-                        flag = failed
-                        break
-                    return None  # an error: the caller goes device by device
-                if flag != 2:
-                    break
-            out.append(flag)
-        return out
+        """:meth:`kubectl_dra.selection.SelectorEvaluator.selector_flags` with the search's verdicts."""
+        return self.selection.selector_flags(class_expressions, request_expressions, entries)
 
     # -- counters available per pool (cached for the snapshot) --------------
     def available_counters(self, pool: PoolView) -> dict:
@@ -820,20 +662,17 @@ class _Run:
         return hit
 
     def _selectors_match(self, rd: _Req, key: DeviceId, device: Mapping[str, Any], exprs: list) -> bool:
+        evaluate = self.a.selection.evaluate
         for i, expr_text, where in exprs:
-            expr = self.a.cel.get(expr_text)
-            if isinstance(expr, Exception):
-                msg = getattr(expr, "message", None) or str(expr)
-                rd.trace.cel_errors.append({"expression": expr_text, "device": _dev_str(key), "message": msg, "source": where})
-                raise _Fatal(f"{where}: selector #{i}: CEL compile error: {msg}")
-            try:
-                matched = self.a._evaluate(expr, key[0], device)
-            except Exception as e:  # CelEvaluationError
-                msg = getattr(e, "message", None) or str(e)
-                rd.trace.cel_errors.append({"expression": expr_text, "device": _dev_str(key), "message": msg, "source": where})
-                raise _Fatal(f"{where}: selector #{i}: CEL runtime error: {msg}")
-            if not matched:
+            verdict = evaluate(expr_text, key[0], device)
+            if verdict is MATCH:
+                continue
+            if verdict is NO_MATCH:
                 return False
+            rd.trace.cel_errors.append({"expression": expr_text, "device": _dev_str(key), "message": verdict.message,
+                                        "source": where})
+            what = "compile" if verdict.kind is Kind.COMPILE_ERROR else "runtime"
+            raise _Fatal(f"{where}: selector #{i}: CEL {what} error: {verdict.message}")
         return True
 
     def a_eval(self, expr, key: DeviceId, device: Mapping[str, Any]) -> bool:
@@ -1176,30 +1015,6 @@ class _Run:
         if fields_:
             term["matchFields"] = fields_
         return {"nodeSelectorTerms": [term]}
-
-
-_ATTRIBUTE_KINDS = ("int", "bool", "string", "version")
-
-
-def _check_attribute_values(attributes: Mapping[str, Any] | None) -> None:
-    """Upstream's CEL input conversion rejects, before evaluating, an attribute without one
-    supported value (empty, or a list type the release does not know): a CEL runtime error."""
-    if not attributes:
-        return
-    for attr in attributes.values():
-        if type(attr) is not dict or (attr.get("string") is None and attr.get("int") is None
-                                      and attr.get("bool") is None and attr.get("version") is None):
-            break  # not the usual case: look again with the general check below
-    else:
-        return
-    for name, attr in attributes.items():
-        if type(attr) is dict:  # the usual case, checked without the slower ABC isinstance
-            if (attr.get("string") is not None or attr.get("int") is not None or attr.get("bool") is not None
-                    or attr.get("version") is not None):
-                continue
-        elif isinstance(attr, Mapping) and any(attr.get(k) is not None for k in _ATTRIBUTE_KINDS):
-            continue
-        raise ValueError(f"attribute {name}: unsupported attribute value")
 
 
 def _contains_req(reqs: list, req: Mapping[str, Any]) -> bool:
