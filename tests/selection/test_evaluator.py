@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 from types import MappingProxyType
 
+from kubectl_dra.analysis.devices import ClassMatcher
+from kubectl_dra.analysis.match import match_devices
 from kubectl_dra.cel import CelCompileError, CelEvaluationError, compile_expression
 from kubectl_dra.selection import (
     MATCH, NO_MATCH, Kind, SelectorEvaluator, Verdict, attribute_key, attribute_plain, compile_selector, for_snapshot,
@@ -128,6 +130,25 @@ def _snapshot(*devices):
          "spec": {"driver": DRIVER, "nodeName": "node-a", "pool": {"name": "p", "generation": 1, "resourceSliceCount": 1},
                   "devices": [dict(d) for d in devices]}},
     ])
+
+
+def test_one_evaluator_per_snapshot_and_rule_shared_by_the_commands():
+    snap = _snapshot(A100, H100, NO_MODEL)
+    sel = for_snapshot(snap)
+    assert for_snapshot(snap) is sel
+    assert for_snapshot(snap, strict_inputs=True) is not sel and for_snapshot(snap, strict_inputs=True).strict_inputs
+    assert for_snapshot(_snapshot(A100)) is not sel
+    out = match_devices(snap, IS_A100)
+    assert out["counts"]["match"] == 1 and out["counts"]["error"] == 1
+    expr = sel.compile(IS_A100)
+    assert {k[1] for k in sel.results if k[0] == id(expr)} == {id(e.device) for e in snap.devices}
+    # the class matcher (explain, get, why-pending) reads the same verdicts, worded with the device's name
+    matcher = ClassMatcher(snap)
+    assert matcher.selection is sel
+    by_name = {e.name: matcher.passes([IS_A100], e) for e in snap.devices}
+    assert by_name == {"gpu-0": (True, None), "gpu-1": (False, None),
+                       "gpu-2": (False, f"device {DRIVER}/p/gpu-2 (node node-a): no such key: model")}
+    assert matcher.passes(["device.driver =="], snap.devices[0])[1] == sel.compile("device.driver ==").message
 
 
 def test_a_snapshots_evaluator_goes_with_it():
