@@ -28,19 +28,19 @@ What a caller does with an error is the caller's policy and stays there: the all
 like kube-scheduler, ``match`` and ``validate`` report it, ``scaffold`` counts the device as not
 selected.
 
-``strict_inputs`` is the one difference between evaluators: True (the allocator, and so
-why-pending's funnel) checks the whole device first, the way kube-scheduler converts it; False
-(the other commands) lets an undecodable attribute fail only an expression that reads it.
+Upstream's input rule is the caller's choice (``strict_inputs``), not the evaluator's: True (the
+allocator, and so why-pending's funnel) checks the whole device first, the way kube-scheduler
+converts it; False (the other commands, so far) lets an undecodable attribute fail only an
+expression that reads it.  The two agree on every device whose attributes all decode.
 
 Caches
 ------
-Per evaluator: the compiled expression (or its compile error) per text, and the verdict per
-(expression, device); with ``strict_inputs`` also the input check per device.  Devices are
-identified by the identity of their dict, so an evaluator must only see devices of one snapshot
-that stays alive as long as the evaluator: :func:`for_snapshot` gives each snapshot its own (one
-per input rule) and drops it with the snapshot.  Compiled programs themselves are also cached
-per process by :func:`kubectl_dra.cel.compile_expression`, with their memo of results by the
-values an expression reads.
+One evaluator per snapshot (:func:`for_snapshot`), dropped with it, holds: the compiled
+expression (or its compile error) per text; the verdict per (expression, device), the program's
+alone; and the input check per device.  Devices are identified by the identity of their dict, so
+an evaluator must only see devices of the snapshot it serves (which keeps them alive).  Compiled
+programs are also cached per process by :func:`kubectl_dra.cel.compile_expression`, each with its
+memo of results by the values an expression reads.
 
 Importing this module does not load the CEL parser (it is loaded on the first compile).
 """
@@ -190,13 +190,12 @@ class SelectorEvaluator:
     server accepted them) applies to the default compiler only.
     """
 
-    def __init__(self, compile_fn: Callable | None = None, *, strict_inputs: bool = False):
+    def __init__(self, compile_fn: Callable | None = None):
         self.compile_fn = compile_fn
-        self.strict_inputs = strict_inputs
         self.compiled: dict = {}       # text -> compiled expression | COMPILE_ERROR verdict
         self._unbudgeted: dict = {}    # the same, compiled with check_cost=False
-        self.results: dict = {}        # (id(compiled), id(device)) -> Verdict
-        self._inputs: dict = {}        # id(device) -> None | RUNTIME_ERROR verdict (strict_inputs)
+        self.results: dict = {}        # (id(compiled), id(device)) -> the program's Verdict
+        self.inputs: dict = {}         # id(device) -> None | RUNTIME_ERROR verdict of upstream's input check
 
     # -- compiling -----------------------------------------------------------------------------
     def compile(self, text: str, *, check_cost: bool = True):
@@ -219,7 +218,20 @@ class SelectorEvaluator:
             return compile_error(e)
 
     # -- evaluating ----------------------------------------------------------------------------
-    def evaluate(self, text: str, driver: str, device: Mapping[str, Any], *, check_cost: bool = True) -> Verdict:
+    def input_error(self, device: Mapping[str, Any]) -> Verdict | None:
+        """Upstream's CEL input conversion of a device: None, or the ``RUNTIME_ERROR`` that every
+        selector gets on it with ``strict_inputs`` (cached)."""
+        hit = self.inputs.get(id(device), _UNCHECKED)
+        return self._check_inputs(device) if hit is _UNCHECKED else hit
+
+    def _check_inputs(self, device: Mapping[str, Any]) -> Verdict | None:
+        name = unsupported_attribute(device.get("attributes"))
+        hit = None if name is None else runtime_error(ValueError(f"attribute {name}: unsupported attribute value"))
+        self.inputs[id(device)] = hit
+        return hit
+
+    def evaluate(self, text: str, driver: str, device: Mapping[str, Any], *, strict_inputs: bool = False,
+                 check_cost: bool = True) -> Verdict:
         """One selector on one device of the snapshot."""
         try:
             expr = (self.compiled if check_cost else self._unbudgeted)[text]
@@ -227,17 +239,24 @@ class SelectorEvaluator:
             expr = self.compile(text, check_cost=check_cost)
         if type(expr) is Verdict:
             return expr
-        hit = self.results.get((id(expr), id(device)))
+        did = id(device)
+        if strict_inputs:
+            bad = self.inputs.get(did, _UNCHECKED)
+            if bad is _UNCHECKED:
+                bad = self._check_inputs(device)
+            if bad is not None:
+                return bad
+        hit = self.results.get((id(expr), did))
         if hit is None:
             hit = self._first(expr, driver, device)
         return hit
 
     def evaluate_all(self, texts: Iterable[str], driver: str, device: Mapping[str, Any], *,
-                     check_cost: bool = True) -> Verdict:
+                     strict_inputs: bool = False, check_cost: bool = True) -> Verdict:
         """Every selector on one device, in order: ``MATCH``, or the first verdict that is not."""
         evaluate = self.evaluate
         for text in texts:
-            verdict = evaluate(text, driver, device, check_cost=check_cost)
+            verdict = evaluate(text, driver, device, strict_inputs=strict_inputs, check_cost=check_cost)
             if verdict is not MATCH:
                 return verdict
         return MATCH
@@ -248,17 +267,7 @@ class SelectorEvaluator:
         The hot path of the allocator and of why-pending's funnel: every device of the snapshot
         comes through here once per expression, so it reads the raw device fields directly and
         asks the expression's memo before building an evaluation."""
-        did = id(device)
         attrs = device.get("attributes")
-        if self.strict_inputs:
-            bad = self._inputs.get(did, _UNCHECKED)
-            if bad is _UNCHECKED:
-                name = unsupported_attribute(attrs)
-                bad = None if name is None else runtime_error(ValueError(f"attribute {name}: unsupported attribute value"))
-                self._inputs[did] = bad
-            if bad is not None:
-                self.results[(id(expr), did)] = bad
-                return bad
         caps = device.get("capacity") or _EMPTY
         allow = device.get("allowMultipleAllocations")
         # Most devices look like one seen before in what the expression reads: ask the memo first.
@@ -269,12 +278,12 @@ class SelectorEvaluator:
                 hit = bool(expr.evaluate(driver=driver, attributes=attrs or {}, capacity=device.get("capacity") or {},
                                          allow_multiple_allocations=allow))
             except Exception as e:  # CelEvaluationError, or whatever a test's compile_fn raises
-                verdict = self.results[(id(expr), did)] = runtime_error(e)
+                verdict = self.results[(id(expr), id(device))] = runtime_error(e)
                 return verdict
-        verdict = self.results[(id(expr), did)] = MATCH if hit else NO_MATCH
+        verdict = self.results[(id(expr), id(device))] = MATCH if hit else NO_MATCH
         return verdict
 
-    def selector_flags(self, class_texts, request_texts, entries) -> list[int] | None:
+    def selector_flags(self, class_texts, request_texts, entries, *, strict_inputs: bool = False) -> list[int] | None:
         """For each ``(key, device, ...)`` entry (key = (driver, pool, device name)): 0 when the device
         fails the class selectors, 1 when it passes them but not the request's, 2 when it passes
         both; the verdicts of :meth:`evaluate`, in one pass for the whole list.  None as soon as a
@@ -289,12 +298,21 @@ class SelectorEvaluator:
                     return None
                 exprs.append((id(expr), expr))
             stages.append((exprs, failed))
+        check_inputs = strict_inputs and bool(stages[0][0] or stages[1][0])  # no selector: nothing to reject
+        inputs_get = self.inputs.get
+        check_inputs_of = self._check_inputs
         results_get = self.results.get
         first = self._first
         out = []
         for entry in entries:
             key, device = entry[0], entry[1]
             did = id(device)
+            if check_inputs:
+                bad = inputs_get(did, _UNCHECKED)
+                if bad is _UNCHECKED:
+                    bad = check_inputs_of(device)
+                if bad is not None:
+                    return None  # every selector errors on this device
             flag = 2
             for exprs, failed in stages:
                 for eid, expr in exprs:
@@ -313,15 +331,15 @@ class SelectorEvaluator:
         return out
 
 
-_BY_SNAPSHOT: dict[tuple[int, bool], SelectorEvaluator] = {}
+_BY_SNAPSHOT: dict[int, SelectorEvaluator] = {}
 
 
-def for_snapshot(snapshot, *, strict_inputs: bool = False) -> SelectorEvaluator:
-    """The evaluator of a snapshot (one per input rule), created on first use, dropped with it."""
-    key = (id(snapshot), strict_inputs)
+def for_snapshot(snapshot) -> SelectorEvaluator:
+    """The evaluator of a snapshot, created on first use and dropped with the snapshot."""
+    key = id(snapshot)
     hit = _BY_SNAPSHOT.get(key)
     if hit is None:
-        hit = SelectorEvaluator(strict_inputs=strict_inputs)
+        hit = SelectorEvaluator()
         try:
             done = weakref.finalize(snapshot, _BY_SNAPSHOT.pop, key, None)
         except TypeError:  # an object without weak references: give it an evaluator of its own

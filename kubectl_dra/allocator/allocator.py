@@ -91,11 +91,9 @@ class Allocator:
         self.gates = gates or defaults_for_version(None)
         self.implementation = self.gates.implementation
         self._index: PoolIndex | None = None
-        # Selector verdicts, shared with every allocator of the snapshot (a test's cel_compile: its own).
-        if cel_compile is None:
-            self.selection = for_snapshot(snapshot, strict_inputs=True)
-        else:
-            self.selection = SelectorEvaluator(cel_compile, strict_inputs=True)
+        # Selector verdicts, shared with everything that evaluates selectors on this snapshot (a
+        # test's cel_compile: its own); the allocator asks with upstream's input conversion.
+        self.selection = for_snapshot(snapshot) if cel_compile is None else SelectorEvaluator(cel_compile)
         with gc_paused():
             self.allocated = AllocatedState(snapshot.allocated_claims)
         self.planner = ClaimPlanner(self.gates, snapshot.device_classes)
@@ -135,7 +133,7 @@ class Allocator:
     def selectors_pass(self, expressions, driver: str, device: Mapping[str, Any]) -> bool:
         """Whether every selector matches a device of the snapshot (stops at the first that does
         not); raises the first compile or runtime error met."""
-        verdict = self.selection.evaluate_all(expressions, driver, device)
+        verdict = self.selection.evaluate_all(expressions, driver, device, strict_inputs=True)
         if verdict is MATCH:
             return True
         if verdict is NO_MATCH:
@@ -143,8 +141,9 @@ class Allocator:
         raise verdict.error
 
     def selector_flags(self, class_expressions, request_expressions, entries) -> list[int] | None:
-        """:meth:`kubectl_dra.selection.SelectorEvaluator.selector_flags` with the search's verdicts."""
-        return self.selection.selector_flags(class_expressions, request_expressions, entries)
+        """:meth:`kubectl_dra.selection.SelectorEvaluator.selector_flags` with the search's verdicts
+        (upstream's input conversion included)."""
+        return self.selection.selector_flags(class_expressions, request_expressions, entries, strict_inputs=True)
 
     # -- counters available per pool (cached for the snapshot) --------------
     def available_counters(self, pool: PoolView) -> dict:
@@ -353,7 +352,7 @@ class _AllocationRun:
                          exprs: list) -> bool:
         evaluate = self.allocator.selection.evaluate
         for i, expr_text, where in exprs:
-            verdict = evaluate(expr_text, device_id[0], device)
+            verdict = evaluate(expr_text, device_id[0], device, strict_inputs=True)
             if verdict is MATCH:
                 continue
             if verdict is NO_MATCH:

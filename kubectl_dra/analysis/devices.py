@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from kubectl_dra.selection import MATCH, NO_MATCH, Kind, SelectorEvaluator, attribute_plain, for_snapshot
+from kubectl_dra.selection import MATCH, NO_MATCH, Kind, attribute_plain, for_snapshot
 from kubectl_dra.snapshot import DeviceEntry, Snapshot
 
 # Attributes people look for first, by bare name (any domain).
@@ -76,9 +76,9 @@ class ClassMatcher:
     ``(passes, error message or None)``; an error never passes (see :mod:`kubectl_dra.selection`
     for the verdicts and their cache, shared by everything that looks at this snapshot)."""
 
-    def __init__(self, snapshot: Snapshot, selection: SelectorEvaluator | None = None):
+    def __init__(self, snapshot: Snapshot):
         self.snapshot = snapshot
-        self.selection = selection if selection is not None else for_snapshot(snapshot)
+        self.selection = for_snapshot(snapshot)
 
     def class_selectors(self, class_name: str) -> list[str]:
         cls = self.snapshot.device_classes.get(class_name) or {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 from types import MappingProxyType
 
+from kubectl_dra.allocator import Allocator
 from kubectl_dra.analysis.devices import ClassMatcher
 from kubectl_dra.analysis.match import match_devices
 from kubectl_dra.cel import CelCompileError, CelEvaluationError, compile_expression
@@ -68,14 +69,23 @@ def test_a_runtime_error_names_what_failed_but_not_the_device():
 
 
 def test_strict_inputs_reject_a_device_upstream_cannot_convert():
-    lenient, strict = SelectorEvaluator(), SelectorEvaluator(strict_inputs=True)
-    assert lenient.evaluate(IS_A100, DRIVER, LISTY) is MATCH  # the list attribute is never read
-    v = strict.evaluate(IS_A100, DRIVER, LISTY)
+    sel = SelectorEvaluator()
+    v = sel.evaluate(IS_A100, DRIVER, LISTY, strict_inputs=True)
     assert v.kind is Kind.RUNTIME_ERROR and v.message == "attribute tags: unsupported attribute value"
-    assert strict.evaluate(f'device.driver == "{DRIVER}"', DRIVER, LISTY) is v  # every selector, same verdict
-    read = lenient.evaluate(f'device.attributes["{DRIVER}"].tags == "x"', DRIVER, LISTY)
+    assert sel.input_error(LISTY) is v and sel.input_error(A100) is None
+    # every selector gets the same verdict; a compile error still comes first
+    assert sel.evaluate(f'device.driver == "{DRIVER}"', DRIVER, LISTY, strict_inputs=True) is v
+    assert sel.evaluate_all([IS_A100], DRIVER, LISTY, strict_inputs=True) is v
+    assert sel.evaluate("device.driver ==", DRIVER, LISTY, strict_inputs=True).kind is Kind.COMPILE_ERROR
+    entries = [((DRIVER, "p", d["name"]), d) for d in (A100, LISTY)]
+    assert sel.selector_flags([IS_A100], [], entries, strict_inputs=True) is None
+    assert sel.selector_flags([], [], entries, strict_inputs=True) == [2, 2]  # no selector, nothing to reject
+    # without the input check, the same cache answers: the attribute fails only an expression reading it
+    assert sel.evaluate(IS_A100, DRIVER, LISTY) is MATCH
+    assert sel.selector_flags([IS_A100], [], entries) == [2, 2]
+    read = sel.evaluate(f'device.attributes["{DRIVER}"].tags == "x"', DRIVER, LISTY)
     assert read.kind is Kind.RUNTIME_ERROR and "unsupported attribute value" in read.message
-    assert strict.evaluate(IS_A100, DRIVER, A100) is MATCH
+    assert sel.evaluate(IS_A100, DRIVER, A100, strict_inputs=True) is MATCH
 
 
 class _Counting:
@@ -136,7 +146,6 @@ def test_one_evaluator_per_snapshot_and_rule_shared_by_the_commands():
     snap = _snapshot(A100, H100, NO_MODEL)
     sel = for_snapshot(snap)
     assert for_snapshot(snap) is sel
-    assert for_snapshot(snap, strict_inputs=True) is not sel and for_snapshot(snap, strict_inputs=True).strict_inputs
     assert for_snapshot(_snapshot(A100)) is not sel
     out = match_devices(snap, IS_A100)
     assert out["counts"]["match"] == 1 and out["counts"]["error"] == 1
@@ -144,7 +153,7 @@ def test_one_evaluator_per_snapshot_and_rule_shared_by_the_commands():
     assert {k[1] for k in sel.results if k[0] == id(expr)} == {id(e.device) for e in snap.devices}
     # the class matcher (explain, get, why-pending) reads the same verdicts, worded with the device's name
     matcher = ClassMatcher(snap)
-    assert matcher.selection is sel
+    assert matcher.selection is sel and Allocator(snap).selection is sel
     by_name = {e.name: matcher.passes([IS_A100], e) for e in snap.devices}
     assert by_name == {"gpu-0": (True, None), "gpu-1": (False, None),
                        "gpu-2": (False, f"device {DRIVER}/p/gpu-2 (node node-a): no such key: model")}
@@ -156,7 +165,7 @@ def test_a_snapshots_evaluator_goes_with_it():
 
     snap = _snapshot(A100)
     for_snapshot(snap).evaluate(IS_A100, DRIVER, snap.devices[0].device)
-    key = (id(snap), False)
+    key = id(snap)
     assert key in selection._BY_SNAPSHOT
     del snap
     gc.collect()
