@@ -22,7 +22,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Mapping
 
-from kubectl_dra.allocator.pools import _q
+from kubectl_dra.allocator.types import quantity_value
 
 
 class CapacityError(Exception):
@@ -49,12 +49,12 @@ def _round_up(requested: Fraction, policy: Mapping[str, Any] | None) -> Fraction
         return requested
     vr = policy.get("validRange")
     if vr and vr.get("min") is not None:
-        lo = _q(vr["min"])
+        lo = quantity_value(vr["min"])
         if requested < lo:
             return lo
         if vr.get("step") is None:
             return requested
-        step = _q(vr["step"])
+        step = quantity_value(vr["step"])
         if step <= 0:
             return requested
         added = requested - lo
@@ -65,7 +65,7 @@ def _round_up(requested: Fraction, policy: Mapping[str, Any] | None) -> Fraction
     vv = policy.get("validValues")
     if vv:
         for v in vv:
-            fv = _q(v)
+            fv = quantity_value(v)
             if requested <= fv:
                 return fv
     return requested
@@ -74,21 +74,21 @@ def _round_up(requested: Fraction, policy: Mapping[str, Any] | None) -> Fraction
 def _violates(value: Fraction, policy: Mapping[str, Any] | None) -> bool:
     if not policy:
         return False
-    if policy.get("default") is not None and value == _q(policy["default"]):
+    if policy.get("default") is not None and value == quantity_value(policy["default"]):
         return False
     vr = policy.get("validRange")
     if vr is not None:
-        if vr.get("max") is not None and value > _q(vr["max"]):
+        if vr.get("max") is not None and value > quantity_value(vr["max"]):
             return True
         if vr.get("step") is not None:
-            step = _q(vr["step"])
-            lo = _q(vr.get("min") or 0)
+            step = quantity_value(vr["step"])
+            lo = quantity_value(vr.get("min") or 0)
             if step and (value - lo) % step != 0:
                 return True
         return False
     vv = policy.get("validValues")
     if vv:
-        return all(value != _q(v) for v in vv)
+        return all(value != quantity_value(v) for v in vv)
     return False
 
 
@@ -102,16 +102,16 @@ def consumed_for(requests: Mapping[str, Any] | None, driver: str,
             return None
         if key in resolved:
             raise CapacityError(f"capacity {key!r} requested twice (as {name!r})")
-        resolved[key] = _q(val)
+        resolved[key] = quantity_value(val)
     out: dict[str, Fraction] = {}
     for key, cap in capacity.items():
         policy = (cap or {}).get("requestPolicy")
         if key in resolved:
             out[key] = _round_up(resolved[key], policy)
         elif policy and policy.get("default") is not None:
-            out[key] = _q(policy["default"])
+            out[key] = quantity_value(policy["default"])
         else:
-            out[key] = _q((cap or {}).get("value", "0"))
+            out[key] = quantity_value((cap or {}).get("value", "0"))
         if out[key] < 0:
             raise CapacityError(f"capacity {key!r}: capacity value is negative")
     return out
@@ -130,11 +130,26 @@ def fits(requests: Mapping[str, Any] | None, driver: str, capacity: Mapping[str,
         if _violates(amount, policy):
             return False, f"{key}: {amount_str(amount)} not allowed by requestPolicy", None
         total = amount + (used or {}).get(key, 0) + (allocating or {}).get(key, 0)
-        limit = _q((cap or {}).get("value", "0"))
+        limit = quantity_value((cap or {}).get("value", "0"))
         if total > limit:
             left = limit - (used or {}).get(key, 0) - (allocating or {}).get(key, 0)
             return False, f"{key}: needs {amount_str(amount)}, {amount_str(left)} left", None
     return True, "", consumed
+
+
+def whole_capacity(device: Mapping[str, Any]) -> dict[str, Fraction] | None:
+    """What one allocation of a device consumes when it requests nothing and nothing else holds
+    any of it: every capacity's whole value; None when a requestPolicy or a negative value needs
+    the full check of :func:`fits`."""
+    out: dict[str, Fraction] = {}
+    for name, cap in (device.get("capacity") or {}).items():
+        if (cap or {}).get("requestPolicy"):
+            return None
+        value = quantity_value((cap or {}).get("value", "0"))
+        if value < 0:
+            return None
+        out[name] = value
+    return out
 
 
 def amount_str(v: Fraction) -> str:

@@ -40,27 +40,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping
 
+from kubectl_dra.allocator.types import quantity_value
 from kubectl_dra.nodeselector import node_matches_selector
-from kubectl_dra.quantity import Quantity
-
-
-_PARSED: dict[str, Fraction] = {}
-
-
-def _q(value: Any) -> Fraction:
-    if isinstance(value, dict):
-        value = value.get("value", "0")
-    if value is None:
-        return Fraction(0)
-    if isinstance(value, (int, float)):
-        return Fraction(value)
-    text = str(value)
-    hit = _PARSED.get(text)
-    if hit is None:
-        hit = Quantity.parse(text).value  # Fractions are immutable: safe to share
-        if len(_PARSED) < 100_000:
-            _PARSED[text] = hit
-    return hit
 
 
 def node_matches(node: Mapping[str, Any] | None, node_name: str | None, all_nodes: bool,
@@ -316,7 +297,7 @@ class PoolIndex:
                     pool.invalid, pool.invalid_reason = True, f"duplicate counter set name {name}"
                     pool.slices = []
                     return pool
-                counter_sets[name] = {c: _q(v) for c, v in (cs.get("counters") or {}).items()}
+                counter_sets[name] = {c: quantity_value(v) for c, v in (cs.get("counters") or {}).items()}
         for s in (device_slices + pool.other_slices) if pool.other_slices else device_slices:
             for d in s.devices:
                 consumes = d.get("consumesCounters")

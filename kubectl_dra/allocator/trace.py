@@ -1,5 +1,7 @@
 """Structured record of the allocator's decisions for one node (for ``why-pending``).
 
+kubectl-dra's own (upstream only logs its decisions at high verbosity).
+
 Collected on every run; each device gets at most one rejection reason per
 request (the first one met, in upstream's check order: in use -> class
 selectors -> request selectors -> per-device node selection -> capacity ->

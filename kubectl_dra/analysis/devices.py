@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from kubectl_dra.selection import MATCH, NO_MATCH, Kind, attribute_plain, for_snapshot
 from kubectl_dra.snapshot import DeviceEntry, Snapshot
 
 # Attributes people look for first, by bare name (any domain).
@@ -11,15 +12,8 @@ KEY_ATTRIBUTES = ("productName", "model", "type", "architecture", "profile", "fa
 KEY_CAPACITY = ("memory", "cores", "multiprocessors", "bandwidth", "millicores")
 
 
-def attribute_value(attr: Mapping[str, Any]) -> Any:
-    for k in ("string", "int", "bool", "version"):
-        if k in attr:
-            return attr[k]
-    return None
-
-
 def attribute_text(attr: Mapping[str, Any]) -> str:
-    v = attribute_value(attr)
+    v = attribute_plain(attr)
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
@@ -35,7 +29,7 @@ def qualified(name: str, driver: str) -> str:
 
 def device_attributes(entry: DeviceEntry) -> dict[str, Any]:
     """Attributes as {qualified name: plain value}."""
-    return {qualified(k, entry.driver): attribute_value(v) for k, v in (entry.device.get("attributes") or {}).items()}
+    return {qualified(k, entry.driver): attribute_plain(v) for k, v in (entry.device.get("attributes") or {}).items()}
 
 
 def device_capacity(entry: DeviceEntry) -> dict[str, str]:
@@ -71,52 +65,36 @@ def selector_expressions(selectors) -> list[str]:
     return [((sel.get("cel") or {}).get("expression") or "") for sel in selectors or []]
 
 
-class SelectorEvaluator:
-    """Evaluates lists of CEL selectors on devices; each distinct text is compiled once.
-
-    A compile error is treated like a runtime error on every device (the text is reported),
-    so callers that only explain never crash on a bad selector.
-    """
-
-    def __init__(self) -> None:
-        self._compiled: dict[str, object] = {}
-
-    def _expr(self, text: str):
-        if text not in self._compiled:
-            from kubectl_dra.cel import CelCompileError, compile_expression
-
-            try:
-                self._compiled[text] = compile_expression(text)
-            except CelCompileError as e:
-                self._compiled[text] = e
-        return self._compiled[text]
-
-    def passes(self, expressions, entry: DeviceEntry) -> tuple[bool, str | None]:
-        """(all selectors true, error message or None); stops at the first false or failing selector."""
-        from kubectl_dra.cel import CelEvaluationError
-
-        for text in expressions:
-            expr = self._expr(text)
-            if isinstance(expr, Exception):
-                return False, str(expr)
-            try:
-                if not expr.evaluate_device(entry):
-                    return False, None
-            except CelEvaluationError as e:
-                return False, str(e)
-        return True, None
+def device_label(entry: DeviceEntry) -> str:
+    """driver/pool/device, and the node when the device is node-local: how errors name a device."""
+    label = f"{entry.driver}/{entry.pool}/{entry.name}"
+    return f"{label} (node {entry.node_name})" if entry.node_name else label
 
 
-class ClassMatcher(SelectorEvaluator):
-    """Evaluates DeviceClass selectors on devices."""
+class ClassMatcher:
+    """DeviceClass and request selectors on the snapshot's devices, worded for explanations:
+    ``(passes, error message or None)``; an error never passes (see :mod:`kubectl_dra.selection`
+    for the verdicts and their cache, shared by everything that looks at this snapshot)."""
 
     def __init__(self, snapshot: Snapshot):
-        super().__init__()
         self.snapshot = snapshot
+        self.selection = for_snapshot(snapshot)
 
     def class_selectors(self, class_name: str) -> list[str]:
         cls = self.snapshot.device_classes.get(class_name) or {}
         return selector_expressions((cls.get("spec") or {}).get("selectors"))
+
+    def passes(self, expressions, entry: DeviceEntry) -> tuple[bool, str | None]:
+        """(all selectors true, error message or None); stops at the first false or failing selector.
+        A runtime error's message names the device; a compile error's is the compiler's text."""
+        verdict = self.selection.evaluate_all(expressions, entry.driver, entry.device)
+        if verdict is MATCH:
+            return True, None
+        if verdict is NO_MATCH:
+            return False, None
+        if verdict.kind is Kind.RUNTIME_ERROR:
+            return False, f"device {device_label(entry)}: {verdict.message}"
+        return False, verdict.message  # the compile error
 
     def matches(self, class_name: str, entry: DeviceEntry) -> tuple[bool, str | None]:
         """(matches, error message or None) for one device against one class."""

@@ -10,25 +10,20 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from kubectl_dra.cel import compile_expression
-from kubectl_dra.cel.device import DeviceInput
 from kubectl_dra.cel.diagnostics import diagnose
 from kubectl_dra.errors import NotFoundError
+from kubectl_dra.selection import MATCH, NO_MATCH, Verdict, for_snapshot
 from kubectl_dra.snapshot import Snapshot
 
 OUTCOMES = ("match", "no-match", "error", "class-excluded", "class-error")
 
 
-def _input(entry) -> DeviceInput:
-    dev = entry.device
-    return DeviceInput(entry.driver, dev.get("attributes"), dev.get("capacity"),
-                       dev.get("allowMultipleAllocations"),
-                       label=f"{entry.driver}/{entry.pool}/{dev.get('name', '')}")
-
-
 def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = None,
                   node: str | None = None) -> dict[str, Any]:
-    expr = compile_expression(expression)  # raises CelCompileError (exit 3)
+    selection = for_snapshot(snap)
+    compiled = selection.compile(expression)
+    if type(compiled) is Verdict:
+        raise compiled.error  # CelCompileError (exit 3)
     class_exprs = []
     if class_name is not None:
         cls = snap.device_classes.get(class_name)
@@ -37,7 +32,10 @@ def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = N
         for i, sel in enumerate((cls.get("spec") or {}).get("selectors") or []):
             text = (sel.get("cel") or {}).get("expression")
             if text:
-                class_exprs.append((i, compile_expression(text)))
+                compiled = selection.compile(text)
+                if type(compiled) is Verdict:
+                    raise compiled.error
+                class_exprs.append((i, text))
     if node is not None:
         if node not in snap.nodes and node not in snap.devices_by_node_name:
             raise NotFoundError(f'node "{node}" not found')
@@ -49,23 +47,25 @@ def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = N
     groups: "OrderedDict[tuple, dict]" = OrderedDict()
     errors: "OrderedDict[str, dict]" = OrderedDict()
     counts = {o: 0 for o in OUTCOMES}
+    evaluate = selection.evaluate
     for entry in entries:
-        inp = _input(entry)
         outcome, message, missing = None, None, None
-        for i, ce in class_exprs:
-            ok, err = ce.outcome(inp)
-            if err is not None:
-                outcome, message, missing = "class-error", f"class {class_name}: selector #{i}: {err.detail}", err.missing_key
-                break
-            if not ok:
+        for i, text in class_exprs:
+            verdict = evaluate(text, entry.driver, entry.device)
+            if verdict is NO_MATCH:
                 outcome = "class-excluded"
                 break
+            if verdict is not MATCH:
+                outcome, message, missing = "class-error", f"class {class_name}: selector #{i}: {verdict.message}", verdict.missing_key
+                break
         if outcome is None:
-            ok, err = expr.outcome(inp)
-            if err is not None:
-                outcome, message, missing = "error", err.detail, err.missing_key
+            verdict = evaluate(expression, entry.driver, entry.device)
+            if verdict is MATCH:
+                outcome = "match"
+            elif verdict is NO_MATCH:
+                outcome = "no-match"
             else:
-                outcome = "match" if ok else "no-match"
+                outcome, message, missing = "error", verdict.message, verdict.missing_key
         counts[outcome] += 1
         where = entry.node_name or entry.scope
         rec = {"driver": entry.driver, "pool": entry.pool, "device": entry.name, "node": where,

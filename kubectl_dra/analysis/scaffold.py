@@ -312,8 +312,8 @@ def expressions_of(obj: dict) -> list[tuple[str, str]]:
 
 def check_objects(objs: list[dict]) -> None:
     """Every DRA object must pass its schema and every selector must compile (raises InputError)."""
-    from kubectl_dra.cel import compile_expression
     from kubectl_dra.schema import is_dra_object, validate_object
+    from kubectl_dra.selection import Verdict, compile_selector
 
     for obj in objs:
         if not is_dra_object(obj):
@@ -322,7 +322,9 @@ def check_objects(objs: list[dict]) -> None:
         if issues:
             raise InputError(f"generated {obj['kind']} is not valid: {issues[0].path}: {issues[0].message}")
         for path, expr in expressions_of(obj):
-            compile_expression(expr)  # CelCompileError (an InputError) carries the caret
+            compiled = compile_selector(expr)
+            if type(compiled) is Verdict:
+                raise compiled.error  # CelCompileError (an InputError) carries the caret
 
 
 def build_objects(spec: ScaffoldSpec, like: dict[str, list[str]] | None = None) -> list[dict]:
@@ -478,13 +480,15 @@ LIKE_ATTRIBUTES = ("productName", "model", "type")
 def like_selector(entry) -> str:
     """A CEL selector matching devices like ``entry``: same driver, model-ish attributes, memory."""
     from kubectl_dra.cel.device import split_qualified_name
+    from kubectl_dra.selection import attribute_key
 
     terms = [f'device.driver == "{entry.driver}"']
     attrs = entry.device.get("attributes") or {}
     for qname, raw in sorted(attrs.items()):
         domain, name = split_qualified_name(qname, entry.driver)
-        if name in LIKE_ATTRIBUTES and isinstance(raw, dict) and isinstance(raw.get("string"), str):
-            terms.append(f'device.attributes["{domain}"].{name} == "{raw["string"]}"')
+        key = attribute_key(raw) if name in LIKE_ATTRIBUTES and isinstance(raw, dict) else None
+        if key is not None and key[0] == "string" and isinstance(key[1], str):
+            terms.append(f'device.attributes["{domain}"].{name} == "{key[1]}"')
     for qname, raw in sorted((entry.device.get("capacity") or {}).items()):
         domain, name = split_qualified_name(qname, entry.driver)
         if name == "memory" and isinstance(raw, dict) and raw.get("value") is not None:
@@ -493,37 +497,31 @@ def like_selector(entry) -> str:
 
 
 def class_devices(snap, class_name: str) -> list:
-    """Devices that the class's own selectors accept (errors count as no match)."""
-    from kubectl_dra.cel import compile_expression
+    """Devices that the class's own selectors accept (a runtime error means "not selected"; a
+    selector that does not compile raises its CelCompileError).  The class is in the cluster: the
+    API server accepted it, so the cost budget is not checked again."""
+    from kubectl_dra.selection import MATCH, Verdict, for_snapshot
 
     cls = snap.device_classes.get(class_name)
     if cls is None:
         return []
-    exprs = [compile_expression(s["cel"]["expression"], check_cost=False)
-             for s in ((cls.get("spec") or {}).get("selectors") or []) if (s or {}).get("cel")]
-    out = []
-    for d in snap.devices:
-        ok = True
-        for e in exprs:
-            try:
-                if not e.evaluate_device(d):
-                    ok = False
-                    break
-            except Exception:  # noqa: BLE001 - a runtime error means "not selected"
-                ok = False
-                break
-        if ok:
-            out.append(d)
-    return out
+    selection = for_snapshot(snap)
+    texts = [s["cel"]["expression"] for s in ((cls.get("spec") or {}).get("selectors") or []) if (s or {}).get("cel")]
+    for text in texts:
+        compiled = selection.compile(text, check_cost=False)
+        if type(compiled) is Verdict:
+            raise compiled.error
+    return [d for d in snap.devices if selection.evaluate_all(texts, d.driver, d.device, check_cost=False) is MATCH]
 
 
 def check_against_snapshot(spec: ScaffoldSpec, snap, like: dict[str, list[str]] | None = None) -> list[str]:
     """Warnings: unknown classes (with the nearest names) and selectors matching no device (with hints)."""
     import difflib
 
-    from kubectl_dra.cel import compile_expression
     from kubectl_dra.cel.diagnostics import diagnose
+    from kubectl_dra.selection import MATCH, Verdict, for_snapshot
 
+    selection = for_snapshot(snap)
     warnings: list[str] = []
     classes = sorted(snap.device_classes)
 
@@ -538,14 +536,11 @@ def check_against_snapshot(spec: ScaffoldSpec, snap, like: dict[str, list[str]] 
     def check_selectors(where: str, class_name: str | None, selectors: list[str]) -> None:
         pool = class_devices(snap, class_name) if class_name else list(snap.devices)
         for expr in selectors:
-            compiled = compile_expression(expr)
-            matched = 0
-            for d in pool:
-                try:
-                    if compiled.evaluate_device(d):
-                        matched += 1
-                except Exception:  # noqa: BLE001
-                    pass
+            compiled = selection.compile(expr)
+            if type(compiled) is Verdict:
+                raise compiled.error
+            # a runtime error on a device: not a match
+            matched = sum(1 for d in pool if selection.evaluate(expr, d.driver, d.device) is MATCH)
             if matched == 0:
                 hints = [h.message for h in diagnose(expr, pool or snap.devices)]
                 scope = f" of class {class_name}" if class_name else ""

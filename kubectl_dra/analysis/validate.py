@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from kubectl_dra.schema import is_dra_object, validate_object
+from kubectl_dra.selection import MATCH, Verdict, compile_selector, for_snapshot
 
 CLAIM_KINDS = ("ResourceClaim", "ResourceClaimTemplate")
 # Hints that compare with published devices: meaningless offline.
@@ -77,9 +78,7 @@ def _v1_path(path: str, version: str) -> str:
 
 def offline_checks(file, doc, obj: dict) -> tuple[list[dict], dict | None]:
     """Checks that need no cluster; returns (diagnostics, the object in v1 shape or None)."""
-    from kubectl_dra.cel import compile_expression
     from kubectl_dra.cel.diagnostics import diagnose
-    from kubectl_dra.cel.errors import CelCompileError
     from kubectl_dra.normalize import normalize_object
 
     out: list[dict] = []
@@ -122,10 +121,9 @@ def offline_checks(file, doc, obj: dict) -> tuple[list[dict], dict | None]:
                                      f"gpu.example.com/{attr}"))
     for site in selector_sites(v1):
         path = _v1_path(site["path"], version)
-        try:
-            compile_expression(site["expression"])
-        except CelCompileError as e:
-            out.append(_diag(file, doc, obj, path, "error", "cel-compile", str(e)))
+        compiled = compile_selector(site["expression"])
+        if type(compiled) is Verdict:
+            out.append(_diag(file, doc, obj, path, "error", "cel-compile", compiled.message))
             continue
         for h in diagnose(site["expression"], []):
             if h.kind in NEEDS_DEVICES:
@@ -143,11 +141,10 @@ def _class_pool(snap, class_name: str, class_exprs_cache: dict) -> list:
 
 
 def cluster_checks(file, doc, obj: dict, v1: dict, snap, cache: dict) -> list[dict]:
-    from kubectl_dra.cel import compile_expression
     from kubectl_dra.cel.diagnostics import diagnose
-    from kubectl_dra.cel.errors import CelCompileError
 
     out: list[dict] = []
+    selection = for_snapshot(snap)
     version = str(obj.get("apiVersion", "")).rpartition("/")[2]
     if obj.get("kind") in CLAIM_KINDS:
         base = _claim_prefix(obj, version)
@@ -167,20 +164,19 @@ def cluster_checks(file, doc, obj: dict, v1: dict, snap, cache: dict) -> list[di
     site_matches: dict[str, list] = {}
     for site in selector_sites(v1):
         path = _v1_path(site["path"], version)
-        try:
-            compiled = compile_expression(site["expression"])
-        except CelCompileError:
+        text = site["expression"]
+        if type(selection.compile(text)) is Verdict:
             continue  # reported offline
         pool = _class_pool(snap, site["class"], cache) if site["class"] else list(snap.devices)
         if site["class"] and site["class"] not in snap.device_classes:
             continue
         matched, errors = [], {}
         for d in pool:
-            try:
-                if compiled.evaluate_device(d):
-                    matched.append(d)
-            except Exception as e:  # noqa: BLE001 - CelEvaluationError and friends
-                errors.setdefault(getattr(e, "detail", str(e)), []).append(d)
+            verdict = selection.evaluate(text, d.driver, d.device)
+            if verdict is MATCH:
+                matched.append(d)
+            elif verdict.failed:
+                errors.setdefault(verdict.message, []).append(d)
         for msg, devs in errors.items():
             out.append(_diag(file, doc, obj, path, "error", "cel-runtime",
                              f"fails on {len(devs)} device(s), e.g. {devs[0].driver}/{devs[0].pool}/{devs[0].name}: {msg}"))
@@ -198,8 +194,7 @@ def cluster_checks(file, doc, obj: dict, v1: dict, snap, cache: dict) -> list[di
 
 def _satisfiability(file, doc, obj, v1, snap, cache, version) -> list[dict]:
     """Requests no node can ever satisfy: fewer matching devices on the best node than asked for."""
-    from kubectl_dra.cel import compile_expression
-
+    selection = for_snapshot(snap)
     out = []
     base = _claim_prefix(obj, version)
     nodes = list(snap.nodes.values())
@@ -212,25 +207,17 @@ def _satisfiability(file, doc, obj, v1, snap, cache, version) -> list[dict]:
             if not cls or cls not in snap.device_classes:
                 satisfiable = True  # reported as class-missing; do not pile on
                 break
-            exprs = []
             try:
-                exprs = [compile_expression(s["cel"]["expression"]) for s in req.get("selectors") or []
-                         if (s or {}).get("cel")]
-            except Exception:  # noqa: BLE001 - compile errors reported offline
+                texts = [s["cel"]["expression"] for s in req.get("selectors") or [] if (s or {}).get("cel")]
+            except Exception:  # noqa: BLE001 - malformed selectors are reported offline
                 satisfiable = True
                 break
-            matching = []
-            for d in _class_pool(snap, cls, cache):
-                ok = True
-                for e in exprs:
-                    try:
-                        ok = bool(e.evaluate_device(d))
-                    except Exception:  # noqa: BLE001
-                        ok = False
-                    if not ok:
-                        break
-                if ok:
-                    matching.append(d)
+            if any(type(selection.compile(t)) is Verdict for t in texts):
+                satisfiable = True  # compile errors are reported offline
+                break
+            # a runtime error on a device: not a matching device
+            matching = [d for d in _class_pool(snap, cls, cache)
+                        if selection.evaluate_all(texts, d.driver, d.device) is MATCH]
             mode_all = req.get("allocationMode") == "All"
             want = 1 if mode_all else int(req.get("count") or 1)
             best, best_node = 0, None

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from kubectl_dra.cel.errors import CelError
 from kubectl_dra.cel.values import DEVICE_TYPE, Semver, format_value
 from kubectl_dra.quantity import Quantity, QuantityError
+from kubectl_dra.selection import attribute_key
 
 MISSING = ("<missing>",)
 
@@ -30,19 +31,9 @@ def split_qualified_name(name: str, default_domain: str) -> tuple[str, str]:
     return name[:sep], name[sep + 1:]
 
 
-_ATTR_KINDS = ("int", "bool", "string", "version")
-
-
-def attribute_key(raw: Mapping[str, Any]):
-    """A hashable (kind, raw value) for a v1 DeviceAttribute, or None if it holds no value."""
-    for kind in _ATTR_KINDS:
-        v = raw.get(kind)
-        if v is not None:
-            return (kind, v)
-    return None
-
-
-def attribute_value(key):
+def cel_attribute_value(key):
+    """The CEL value of a decoded attribute (:func:`kubectl_dra.selection.attribute_key`'s result,
+    or ("invalid", name) for an attribute that holds no supported value)."""
     kind, v = key
     if kind == "version":
         try:
@@ -164,7 +155,7 @@ class Recorder:
         key = self.read(("a", domain, name))
         if key is MISSING:
             raise CelError(f"no such key: {name}", key=name)
-        return attribute_value(key)
+        return cel_attribute_value(key)
 
     def has_attribute(self, domain: str, name: str) -> bool:
         return self.read(("a", domain, name)) is not MISSING

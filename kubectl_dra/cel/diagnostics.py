@@ -19,9 +19,10 @@ import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
-from kubectl_dra.cel.device import attribute_key, split_qualified_name
+from kubectl_dra.cel.device import split_qualified_name
 from kubectl_dra.cel.errors import CelCompileError
 from kubectl_dra.cel.syntax import Node, parse
+from kubectl_dra.selection import attribute_key
 
 
 @dataclass(frozen=True)
