@@ -159,6 +159,34 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
 # HTTP
 
 
+class _Answer:
+    """A non-2xx answer that a kubernetes <= 36 client raised as an ApiException, as a response again."""
+
+    def __init__(self, exc: Any):
+        self.status, self.reason, self.headers = exc.status, exc.reason, exc.headers or {}
+        body = exc.body or b""
+        self._body = body.encode("utf-8", "replace") if isinstance(body, str) else body
+
+    def read(self) -> bytes:
+        return self._body
+
+
+def _get_before_37(api: Any, path: str, query: list[tuple[str, str]] | None, timeout: float | None) -> Any:
+    """GET through a kubernetes <= 36 ApiClient: ``call_api(resource_path, method, ...)``, which raises on a
+    non-2xx status where 37's returns the response.  The timeout goes as a (connect, read) pair: up to 35
+    the client ignores a float."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return api.call_api(path, "GET", query_params=list(query or []), header_params={"Accept": "application/json"},
+                            auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
+                            _request_timeout=None if timeout is None else (timeout, timeout))
+    except ApiException as e:
+        if not e.status:  # status 0: the client's wrapping of a transport (TLS) error
+            raise
+        return _Answer(e)
+
+
 class _Fetcher:
     def __init__(self, target: _Target, timeout: float):
         self.t = target
@@ -170,10 +198,13 @@ class _Fetcher:
         """GET ``path`` and return the decoded JSON body; raise _HttpError or ClusterError."""
         api = self.t.api_client
         try:
-            method, url, headers, _body, _post = api.param_serialize(
-                "GET", path, query_params=list(query or []), header_params={"Accept": "application/json"},
-                auth_settings=["BearerToken"])
-            resp = api.call_api(method, url, header_params=headers, _request_timeout=self.timeout)
+            if hasattr(api, "param_serialize"):  # kubernetes >= 37
+                method, url, headers, _body, _post = api.param_serialize(
+                    "GET", path, query_params=list(query or []), header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"])
+                resp = api.call_api(method, url, header_params=headers, _request_timeout=self.timeout)
+            else:  # kubernetes <= 36 (the krew archive's: 37 needs the compiled pydantic-core)
+                resp = _get_before_37(api, path, query, self.timeout)
             data = resp.read()
         except ClusterError:
             raise
