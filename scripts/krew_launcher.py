@@ -109,7 +109,7 @@ _isolate()
 
 if COMPLETING:
     try:
-        from kubectl_dra.completion import kubectl_complete_main
+        from kubectl_dra.cli import kubectl_complete_main
     except ImportError:
         _fail("cannot import kubectl_dra")
     kubectl_complete_main()

@@ -124,6 +124,6 @@ def test_wheel_built_from_the_unpacked_sdist_installs_both_commands(sdist, tmp_p
     assert "kubectl_dra/data/schemas/v1beta1/resourceslice.json" in names
     assert "kubectl_dra-0.1.0.dist-info/licenses/LICENSE" in names
     assert "kubectl-dra = kubectl_dra.cli:main" in entry_points
-    assert "kubectl_complete-dra = kubectl_dra.completion:kubectl_complete_main" in entry_points
+    assert "kubectl_complete-dra = kubectl_dra.cli:kubectl_complete_main" in entry_points
     # The wheel is the package only: tests and examples stay in the sdist.
     assert not [n for n in names if n.startswith(("tests/", "examples/", "benchmarks/"))]
