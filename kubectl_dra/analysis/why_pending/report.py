@@ -1,22 +1,4 @@
-"""`why-pending`: why a pod's (or a claim's) devices cannot be allocated, node by node.
-
-The report is built in three steps, all pure functions over a Snapshot:
-
-1. resolve the target's claims (``spec.resourceClaims`` through
-   ``status.resourceClaimStatuses``); missing or not-yet-generated claims are
-   answers in their own right (target-level reasons);
-2. rule nodes out with the pod's own scheduling constraints that decide DRA
-   outcomes (``nodeName``, ``nodeSelector``, required node affinity, node
-   taints, cordon) and with the node selectors of claims that are already
-   allocated; each such node gets a ``node-affinity`` reason;
-3. on every remaining node, run the dry-run allocator over all of the
-   target's unallocated claims together and turn a failure into reasons with a
-   device funnel: reachable -> class selectors -> request selectors -> free ->
-   constraints / counters / taints.
-
-The result is one plain dict (the `-o json` document, see the JSON contract
-in the README); the text renderer only formats it.
-"""
+"""The why-pending report: the entry point and the pieces it is built from (being split into modules)."""
 
 from __future__ import annotations
 
