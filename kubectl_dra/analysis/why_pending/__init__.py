@@ -18,10 +18,13 @@ The result is one plain dict (the `-o json` document, see the JSON contract
 in the README); the text renderer only formats it.
 """
 
-from kubectl_dra.analysis.why_pending.report import (  # noqa: F401  (the package's public names)
+from kubectl_dra.analysis.why_pending.reasons import (  # noqa: F401  (the package's public names)
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR, CLAIM_DELETING,
-    CLAIM_NOT_FOUND, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, CPU_MEMORY_NOTE, INCOMPLETE_POOL,
-    INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS, NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING,
-    SELECTOR_MATCHES_NOTHING, TAINT, TARGET_TYPES, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, WHAT_IF_MAX_NODES,
-    Reason, SeenDevice, node_exclusions, parse_target, scheduler_words, target_reasons_block, why_pending,
+    CLAIM_NOT_FOUND, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL,
+    NO_CLAIMS, NO_CLASS, NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, REASON_CODES, SELECTOR_MATCHES_NOTHING,
+    TAINT, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
+)
+from kubectl_dra.analysis.why_pending.report import (  # noqa: F401
+    CPU_MEMORY_NOTE, TARGET_TYPES, WHAT_IF_MAX_NODES, SeenDevice, node_exclusions, parse_target, scheduler_words,
+    target_reasons_block, why_pending,
 )

@@ -4,39 +4,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator, allocation_allows_node, gc_paused, tolerates
 from kubectl_dra.parallel import ordered_map
 from kubectl_dra.process import keep_until_exit
+from kubectl_dra.analysis.why_pending.reasons import (
+    ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR, CLAIM_DELETING,
+    CLAIM_NOT_FOUND, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL,
+    NO_CLAIMS, NO_CLASS, NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT,
+    TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
+)
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
 from kubectl_dra.errors import NotFoundError, UsageError
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.nodeselector import node_matches_selector
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, PodClaim, Snapshot, name_of, namespace_of
-
-# Reason codes (stable: part of the JSON contract).
-CLAIM_NOT_FOUND = "claim-not-found"
-TEMPLATE_NOT_GENERATED = "template-not-generated"
-TEMPLATE_NOT_FOUND = "template-not-found"
-CLAIM_DELETING = "claim-deleting"
-NO_CLASS = "no-class"
-NO_DEVICES_FOR_DRIVER = "no-devices-for-driver"
-SELECTOR_MATCHES_NOTHING = "selector-matches-nothing"
-CEL_ERROR = "cel-error"
-INSUFFICIENT_COUNT = "insufficient-count"
-ALL_MATCHING_ALLOCATED = "all-matching-devices-allocated"
-CONSTRAINT_UNSATISFIABLE = "constraint-unsatisfiable"
-COUNTERS_EXHAUSTED = "counters-exhausted"
-CAPACITY_EXHAUSTED = "capacity-exhausted"
-TAINT = "taint"
-INCOMPLETE_POOL = "incomplete-pool"
-INVALID_POOL = "invalid-pool"
-NODE_AFFINITY = "node-affinity"
-BINDING_CONDITIONS = "binding-conditions"
-ALLOCATION_ERROR = "allocation-error"
-NOT_FITTING = "does-not-fit"
 
 CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, taints and cordons; "
                    "CPU, memory, ports and other scheduler plugins are not modelled.")
@@ -48,24 +31,6 @@ _ATTR_REF = re.compile(
 
 _ERROR_PREFIX = re.compile(r"^claim ([^/\s]+)/([^,:\s]+)(?:, request ([^:]+))?:")
 _CLASS_IN_ERROR = re.compile(r'device ?class(?:\.resource\.k8s\.io)? "?([^"\s:]+)"? not found')
-
-
-@dataclass
-class Reason:
-    code: str
-    message: str
-    claim: str | None = None
-    request: str | None = None
-    details: dict = field(default_factory=dict)
-    fixes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {"code": self.code, "claim": self.claim, "request": self.request, "message": self.message}
-        if self.details:
-            out["details"] = self.details
-        if self.fixes:
-            out["fixes"] = list(self.fixes)
-        return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -532,7 +497,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
             raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}')
         pod_claims = snap.pod_claims(pod)
         if not pod_claims:
-            target_reasons.append(Reason("no-claims", f"pod {namespace}/{name} has no resource claims: "
+            target_reasons.append(Reason(NO_CLAIMS, f"pod {namespace}/{name} has no resource claims: "
                                                       "DRA is not what keeps it Pending"))
     else:
         claim = snap.resource_claims.get((namespace, name))
@@ -581,7 +546,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
         if unknown:
             raise NotFoundError(f'nodes "{unknown[0]}" not found')
         node_names = [n for n in node_names if n in only_nodes]
-    blocking_target = any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, "no-claims") for r in target_reasons)
+    blocking_target = any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, NO_CLAIMS) for r in target_reasons)
     template_pending = any(r.code == TEMPLATE_NOT_GENERATED for r in target_reasons)
 
     def check_node(n: str) -> dict:
@@ -630,7 +595,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
 
 
 def target_reasons_block(reasons: list[Reason]) -> bool:
-    return any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, CLAIM_DELETING, "no-claims")
+    return any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, CLAIM_DELETING, NO_CLAIMS)
                for r in reasons)
 
 
