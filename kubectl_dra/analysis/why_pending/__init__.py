@@ -25,6 +25,8 @@ from kubectl_dra.analysis.why_pending.reasons import (  # noqa: F401  (the packa
     TAINT, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
 )
 from kubectl_dra.analysis.why_pending.report import (  # noqa: F401
-    CPU_MEMORY_NOTE, TARGET_TYPES, WHAT_IF_MAX_NODES, SeenDevice, node_exclusions, parse_target, scheduler_words,
-    target_reasons_block, why_pending,
+    CPU_MEMORY_NOTE, WHAT_IF_MAX_NODES, SeenDevice, node_exclusions, scheduler_words, why_pending,
+)
+from kubectl_dra.analysis.why_pending.target import (  # noqa: F401
+    TARGET_TYPES, ResolvedTarget, parse_target, resolve_target, synthesized_claim, target_reasons_block,
 )

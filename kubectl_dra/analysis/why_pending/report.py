@@ -10,13 +10,13 @@ from kubectl_dra.allocator import Allocator, allocation_allows_node, gc_paused, 
 from kubectl_dra.parallel import ordered_map
 from kubectl_dra.process import keep_until_exit
 from kubectl_dra.analysis.why_pending.reasons import (
-    ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR, CLAIM_DELETING,
-    CLAIM_NOT_FOUND, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL,
-    NO_CLAIMS, NO_CLASS, NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT,
-    TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
+    ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
+    CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
+    NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
+from kubectl_dra.analysis.why_pending.target import resolve_target, target_reasons_block
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
-from kubectl_dra.errors import NotFoundError, UsageError
+from kubectl_dra.errors import NotFoundError
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.nodeselector import node_matches_selector
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, PodClaim, Snapshot, name_of, namespace_of
@@ -31,35 +31,6 @@ _ATTR_REF = re.compile(
 
 _ERROR_PREFIX = re.compile(r"^claim ([^/\s]+)/([^,:\s]+)(?:, request ([^:]+))?:")
 _CLASS_IN_ERROR = re.compile(r'device ?class(?:\.resource\.k8s\.io)? "?([^"\s:]+)"? not found')
-
-
-# ---------------------------------------------------------------------------------------
-# targets
-TARGET_TYPES = {"pod": "Pod", "pods": "Pod", "po": "Pod",
-                "resourceclaim": "ResourceClaim", "resourceclaims": "ResourceClaim", "claim": "ResourceClaim",
-                "rc": "ResourceClaim"}
-
-
-def parse_target(target: str) -> tuple[str, str]:
-    if "/" in target:
-        t, name = target.split("/", 1)
-        kind = TARGET_TYPES.get(t.lower().split(".", 1)[0])
-        if kind is None:
-            raise UsageError(f"unknown target type {t!r} (use pod/NAME or resourceclaim/NAME; short names po, claim, rc)")
-    else:
-        kind, name = "Pod", target
-    if not name:
-        raise UsageError(f"missing name in {target!r}")
-    return kind, name
-
-
-def _synthesized_claim(template: Mapping[str, Any], pod_name: str, pod_claim: str, namespace: str) -> dict:
-    """What the resourceclaim controller would create from a template (for a what-if run)."""
-    spec = (template.get("spec") or {})
-    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
-            "metadata": {"name": f"{pod_name}-{pod_claim}", "namespace": namespace,
-                         "annotations": {"resource.kubernetes.io/pod-claim-name": pod_claim}},
-            "spec": spec.get("spec") or {}, "status": {}}
 
 
 # ---------------------------------------------------------------------------------------
@@ -486,57 +457,8 @@ def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fea
 
 def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
                  only_nodes: list[str] | None = None, device_names: bool = False) -> dict:
-    pod = None
-    target_reasons: list[Reason] = []
-    claims_info: list[dict] = []
-    to_allocate: list[dict] = []
-    allocated: list[PodClaim] = []
-    if kind == "Pod":
-        pod = snap.pods.get((namespace, name))
-        if pod is None:
-            raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}')
-        pod_claims = snap.pod_claims(pod)
-        if not pod_claims:
-            target_reasons.append(Reason(NO_CLAIMS, f"pod {namespace}/{name} has no resource claims: "
-                                                      "DRA is not what keeps it Pending"))
-    else:
-        claim = snap.resource_claims.get((namespace, name))
-        if claim is None:
-            raise NotFoundError(f'resourceclaims.resource.k8s.io "{name}" not found in namespace {namespace!r}')
-        pod_claims = [PodClaim(name, name, None, claim)]
-    for pc in pod_claims:
-        state = pc.state
-        entry = {"name": pc.claim_name, "namespace": namespace, "podClaimName": pc.pod_claim_name, "state": state}
-        if pc.template_name:
-            entry["template"] = pc.template_name
-        claims_info.append(entry)
-        if state == "missing":
-            target_reasons.append(Reason(CLAIM_NOT_FOUND, f"ResourceClaim {namespace}/{pc.claim_name} (pod claim "
-                                         f"{pc.pod_claim_name}) does not exist", claim=pc.claim_name,
-                                         fixes=[f"create ResourceClaim {pc.claim_name} in namespace {namespace}"]))
-        elif state == "not-generated":
-            tmpl = snap.resource_claim_templates.get((namespace, pc.template_name or ""))
-            if tmpl is None:
-                target_reasons.append(Reason(TEMPLATE_NOT_FOUND, f"ResourceClaimTemplate {namespace}/{pc.template_name} "
-                                             "does not exist, so no claim can be generated for pod claim "
-                                             f"{pc.pod_claim_name}", fixes=[f"create ResourceClaimTemplate {pc.template_name}"]))
-            else:
-                target_reasons.append(Reason(TEMPLATE_NOT_GENERATED,
-                                             f"the claim for pod claim {pc.pod_claim_name} (template {pc.template_name}) has "
-                                             "not been generated yet; the nodes below show where it would fit once it is",
-                                             fixes=["check that kube-controller-manager runs the resourceclaim controller"]))
-                synth = _synthesized_claim(tmpl, name, pc.pod_claim_name, namespace)
-                entry["name"] = name_of(synth)
-                entry["synthesized"] = True
-                to_allocate.append(synth)
-        elif state == "allocated":
-            allocated.append(pc)
-        else:
-            if (pc.claim.get("metadata") or {}).get("deletionTimestamp"):
-                target_reasons.append(Reason(CLAIM_DELETING, f"ResourceClaim {pc.claim_name} is being deleted",
-                                             claim=pc.claim_name))
-            to_allocate.append(dict(pc.claim))
-
+    target = resolve_target(snap, kind, name, namespace)
+    pod, target_reasons, to_allocate, allocated = target.pod, target.reasons, target.to_allocate, target.allocated
     claims_by_name = {name_of(c): c for c in to_allocate}
     alloc = Allocator(snap, gates)
     explainer = _Explainer(snap, claims_by_name, alloc, with_names=device_names)
@@ -546,8 +468,8 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
         if unknown:
             raise NotFoundError(f'nodes "{unknown[0]}" not found')
         node_names = [n for n in node_names if n in only_nodes]
-    blocking_target = any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, NO_CLAIMS) for r in target_reasons)
-    template_pending = any(r.code == TEMPLATE_NOT_GENERATED for r in target_reasons)
+    blocking_target = target.no_node_fits
+    template_pending = target.template_pending
 
     def check_node(n: str) -> dict:
         """One node's entry: ruled out before allocation, or the dry run and its explanation."""
@@ -580,7 +502,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     report = {
         "target": {"kind": kind, "namespace": namespace, "name": name},
         "fits": bool(fitting) and not target_reasons_block(target_reasons),
-        "claims": claims_info,
+        "claims": target.claims,
         "nodes": nodes_out,
         "reasons": [x.to_dict() for x in target_reasons],
         "summary": _summary(nodes_out),
@@ -592,11 +514,6 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
         report["pod"] = {"phase": ((pod.get("status") or {}).get("phase")), "nodeName": (pod.get("spec") or {}).get("nodeName")}
     report["fixes"] = [] if report["fits"] else _fixes(report)
     return report
-
-
-def target_reasons_block(reasons: list[Reason]) -> bool:
-    return any(r.code in (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, CLAIM_DELETING, NO_CLAIMS)
-               for r in reasons)
 
 
 def _result_dict(x) -> dict:
