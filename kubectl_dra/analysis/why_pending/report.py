@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, NamedTuple
 
-from kubectl_dra.allocator import Allocator, allocation_allows_node, gc_paused, tolerates
+from kubectl_dra.allocator import Allocator, gc_paused
 from kubectl_dra.parallel import ordered_map
 from kubectl_dra.process import keep_until_exit
 from kubectl_dra.analysis.why_pending.reasons import (
@@ -14,12 +14,12 @@ from kubectl_dra.analysis.why_pending.reasons import (
     CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
     NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
+from kubectl_dra.analysis.why_pending.nodes import node_exclusions, taint_text
 from kubectl_dra.analysis.why_pending.target import resolve_target, target_reasons_block
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.features import FeatureGates
-from kubectl_dra.nodeselector import node_matches_selector
-from kubectl_dra.snapshot import DeviceEntry, DeviceKey, PodClaim, Snapshot, name_of, namespace_of
+from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot, name_of, namespace_of
 
 CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, taints and cordons; "
                    "CPU, memory, ports and other scheduler plugins are not modelled.")
@@ -31,67 +31,6 @@ _ATTR_REF = re.compile(
 
 _ERROR_PREFIX = re.compile(r"^claim ([^/\s]+)/([^,:\s]+)(?:, request ([^:]+))?:")
 _CLASS_IN_ERROR = re.compile(r'device ?class(?:\.resource\.k8s\.io)? "?([^"\s:]+)"? not found')
-
-
-# ---------------------------------------------------------------------------------------
-# node pre-filtering (the pod's own constraints)
-def _pod_required_affinity(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    return ((((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {})
-            .get("requiredDuringSchedulingIgnoredDuringExecution"))
-
-
-def _node_taint_blocks(pod: Mapping[str, Any] | None, taint: Mapping[str, Any]) -> bool:
-    if taint.get("effect") not in ("NoSchedule", "NoExecute"):
-        return False
-    tolerations = ((pod or {}).get("spec") or {}).get("tolerations") or []
-    return not any(tolerates(t, taint) for t in tolerations)
-
-
-def node_exclusions(pod: Mapping[str, Any] | None, node_name: str, node: Mapping[str, Any] | None,
-                    allocated_claims: list[PodClaim]) -> list[Reason]:
-    """Why the pod itself (not its claims' devices) cannot go to this node."""
-    reasons: list[Reason] = []
-    spec = (pod or {}).get("spec") or {}
-    if pod is not None:
-        if spec.get("nodeName") and spec["nodeName"] != node_name:
-            reasons.append(Reason(NODE_AFFINITY, f"pod is bound to node {spec['nodeName']}",
-                                  details={"cause": "nodeName"}))
-        labels = ((node or {}).get("metadata") or {}).get("labels") or {}
-        ns = spec.get("nodeSelector") or {}
-        missing = {k: v for k, v in ns.items() if labels.get(k) != v}
-        if missing:
-            reasons.append(Reason(NODE_AFFINITY, "node does not match the pod's nodeSelector "
-                                  + ", ".join(f"{k}={v}" for k, v in missing.items()),
-                                  details={"cause": "nodeSelector", "unmatched": missing}))
-        required = _pod_required_affinity(pod)
-        if required and not node_matches_selector(node or {"metadata": {"name": node_name}}, required):
-            reasons.append(Reason(NODE_AFFINITY, "node does not match the pod's required node affinity",
-                                  details={"cause": "nodeAffinity"}))
-        if node is not None:
-            nspec = node.get("spec") or {}
-            taints = list(nspec.get("taints") or [])
-            if nspec.get("unschedulable") and not any(t.get("key") == "node.kubernetes.io/unschedulable" for t in taints):
-                taints.append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
-            for t in taints:
-                if _node_taint_blocks(pod, t):
-                    what = ("node is cordoned (spec.unschedulable)" if t.get("key") == "node.kubernetes.io/unschedulable"
-                            else f"node has taint {_taint_text(t)} that the pod does not tolerate")
-                    fix = (f"kubectl uncordon {node_name}" if t.get("key") == "node.kubernetes.io/unschedulable" else
-                           f"add a toleration for {_taint_text(t)} to the pod, or remove the taint from node {node_name}")
-                    reasons.append(Reason(NODE_AFFINITY, what, details={"cause": "taint", "taint": t}, fixes=[fix]))
-    for pc in allocated_claims:
-        if pc.claim is not None and not allocation_allows_node(pc.claim, node or {"metadata": {"name": node_name, "labels": {}}}):
-            from kubectl_dra.analysis.inventory import allocation_node
-
-            where = allocation_node(pc.claim)
-            reasons.append(Reason(NODE_AFFINITY, f"claim {pc.claim_name} is already allocated"
-                                  + (f" on node {where}" if where and where != "<selector>" else " for other nodes"),
-                                  claim=pc.claim_name, details={"cause": "allocated-claim", "allocatedOn": where}))
-    return reasons
-
-
-def _taint_text(t: Mapping[str, Any]) -> str:
-    return f"{t.get('key', '')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect', '')}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,7 +329,7 @@ class _Explainer:
             tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
                    **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
             devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
-            return r(TAINT, f"device(s) {', '.join(devs)} have taint {_taint_text(t)} that the request does not tolerate",
+            return r(TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)} that the request does not tolerate",
                      details={"taints": rt.rejected_taint, "toleration": tol},
                      fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"])
         if rt.rejected_counters:
@@ -532,7 +471,7 @@ def _group_key(reason: Mapping[str, Any]) -> tuple:
     cause = d.get("cause")
     if reason["code"] == NODE_AFFINITY:
         return (reason["code"], cause or "", reason["message"] if cause in ("nodeName", "allocated-claim", "taint") and cause != "taint"
-                else (_taint_text(d["taint"]) if cause == "taint" else ""))
+                else (taint_text(d["taint"]) if cause == "taint" else ""))
     return (reason["code"], reason.get("claim") or "", reason.get("request") or "")
 
 
