@@ -24,9 +24,10 @@ from kubectl_dra.analysis.why_pending.reasons import (  # noqa: F401  (the packa
     NO_CLAIMS, NO_CLASS, NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, REASON_CODES, SELECTOR_MATCHES_NOTHING,
     TAINT, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
 )
+from kubectl_dra.analysis.why_pending.explainer import SeenDevice  # noqa: F401
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions, taint_text  # noqa: F401
 from kubectl_dra.analysis.why_pending.report import (  # noqa: F401
-    CPU_MEMORY_NOTE, WHAT_IF_MAX_NODES, SeenDevice, scheduler_words, why_pending,
+    CPU_MEMORY_NOTE, WHAT_IF_MAX_NODES, scheduler_words, why_pending,
 )
 from kubectl_dra.analysis.why_pending.target import (  # noqa: F401
     TARGET_TYPES, ResolvedTarget, parse_target, resolve_target, synthesized_claim, target_reasons_block,
