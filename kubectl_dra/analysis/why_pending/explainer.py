@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
@@ -50,6 +51,50 @@ class SeenDevice(NamedTuple):
     @property
     def label(self) -> str:
         return f"{self.key[0]}/{self.key[1]}/{self.key[2]}"
+
+
+@dataclass(slots=True)
+class Funnel:
+    """One request on one node, stage by stage: the devices left after each filter.
+
+    :meth:`to_dict` is what the report carries (``details.funnel``: the counts, and with ``with_names``
+    the device names behind them); the device lists themselves are for the explanation only.
+    """
+
+    device_class: str
+    mode: str  # the request's allocationMode
+    needed: int
+    reachable: list[SeenDevice]  # the devices of the node's usable pools, in the allocator's order
+    matching_class: list[SeenDevice]  # ... that pass the class's selectors
+    matching_selectors: list[SeenDevice]  # ... and the request's selectors
+    free: list[SeenDevice]  # ... and no other claim holds (or the request asks for admin access)
+    held_by: dict[str, list[str]]  # "namespace/claim" holding matching devices -> their names
+    cel_errors: list[dict]  # the first few selector errors, {"device", "expression", "message"}
+    class_selectors: list[str]
+    request_selectors: list[str]
+    with_names: bool = False
+
+    @property
+    def summary(self) -> str:
+        return (f"{len(self.reachable)} reachable -> {len(self.matching_class)} match class {self.device_class} -> "
+                f"{len(self.matching_selectors)} match the request's selectors -> {len(self.free)} free")
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {
+            "reachable": len(self.reachable), "matchClass": len(self.matching_class),
+            "matchSelectors": len(self.matching_selectors), "free": len(self.free), "needed": self.needed,
+            "mode": self.mode, "class": self.device_class}
+        if self.with_names:
+            out["names"] = {"reachable": [d.name for d in self.reachable],
+                            "matchClass": [d.name for d in self.matching_class],
+                            "matchSelectors": [d.name for d in self.matching_selectors],
+                            "free": [d.name for d in self.free]}
+        out["heldBy"] = self.held_by
+        out["celErrors"] = self.cel_errors
+        out["classSelectors"] = self.class_selectors
+        out["requestSelectors"] = self.request_selectors
+        out["summary"] = self.summary
+        return out
 
 
 class _Explainer:
@@ -133,7 +178,7 @@ class _Explainer:
         found = (by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable)
         return [SeenDevice(e.key, e.device) for e in found if e is not None]
 
-    def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> dict:
+    def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> Funnel:
         spec, class_sels, req_sels = self._request_selectors(claim, rt.request, rt.device_class)
         reachable = self._reachable(rt)
         class_ok: list[SeenDevice] = []
@@ -167,14 +212,8 @@ class _Explainer:
                     held.setdefault(h, []).append(d.name)
             else:
                 free.append(d)
-        return {"reachable": len(reachable), "matchClass": len(class_ok), "matchSelectors": len(sel_ok),
-                "free": len(free), "needed": rt.count if rt.mode != "All" else len(sel_ok),
-                "mode": rt.mode, "class": rt.device_class,
-                **({"names": {"reachable": [d.name for d in reachable], "matchClass": [d.name for d in class_ok],
-                                "matchSelectors": [d.name for d in sel_ok], "free": [d.name for d in free]}}
-                   if self.with_names else {}),
-                "heldBy": held, "celErrors": errors[:5], "classSelectors": class_sels, "requestSelectors": req_sels,
-                "_class_ok": class_ok, "_sel_ok": sel_ok}
+        return Funnel(rt.device_class, rt.mode, rt.count if rt.mode != "All" else len(sel_ok),
+                      reachable, class_ok, sel_ok, free, held, errors[:5], class_sels, req_sels, self.with_names)
 
     def holder_facts(self, held: Mapping[str, list[str]]) -> list[dict]:
         out = []
@@ -264,25 +303,33 @@ class _Explainer:
         return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
 
     def classify(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> Reason:
+        """The failed request as one reason: the first stage of its funnel that leaves too few devices,
+        else what the allocator rejected the free matching devices for."""
         f = self.funnel(rt, claim, node_name)
-        class_ok, sel_ok = f.pop("_class_ok"), f.pop("_sel_ok")
-        need = rt.count
-        r = lambda code, msg, **kw: Reason(code, msg, claim=claim_name, request=rt.request,  # noqa: E731
-                                            details={"funnel": f, **kw.pop("details", {})}, **kw)
-        chain = (f"{f['reachable']} reachable -> {f['matchClass']} match class {rt.device_class} -> "
-                 f"{f['matchSelectors']} match the request's selectors -> {f['free']} free")
-        f["summary"] = chain
+        funnel_json = f.to_dict()
+
+        def r(code: str, msg: str, *, details: Mapping[str, Any] | None = None, fixes: list | None = None) -> Reason:
+            return Reason(code, msg, claim=claim_name, request=rt.request,
+                          details={"funnel": funnel_json, **(details or {})}, fixes=fixes or [])
+
+        return (self._device_stage_reason(rt, f, node_name, incomplete, r) or self._held_reason(rt, f, r)
+                or self._rejection_reason(rt, f, r))
+
+    def _device_stage_reason(self, rt, f: Funnel, node_name: str, incomplete: list, r) -> Reason | None:
+        """No class, a selector error, an incomplete pool, or too few devices pass the selectors."""
+        class_ok = f.matching_class
+        n_class, n_selectors, need = len(class_ok), len(f.matching_selectors), rt.count
         if rt.device_class not in self.snap.device_classes:
             return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist",
                      fixes=[f"create DeviceClass {rt.device_class} or fix deviceClassName in the claim"])
-        if f["celErrors"] or rt.cel_errors:
-            err = (f["celErrors"] or rt.cel_errors)[0]
+        if f.cel_errors or rt.cel_errors:
+            err = (f.cel_errors or rt.cel_errors)[0]
             return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}")
-        if incomplete and f["matchSelectors"] < need:
+        if incomplete and n_selectors < need:
             pools = ", ".join(f"{p['pool']} ({len(p.get('slices') or [])} of {p.get('expected', '?')} slices)" for p in incomplete)
             return r(INCOMPLETE_POOL, f"pool {pools} is incomplete (the driver is still publishing it)",
                      details={"pools": incomplete})
-        if f["matchClass"] == 0:
+        if n_class == 0:
             drivers = sorted(self.class_drivers(rt.device_class))
             node_drivers = sorted({e.driver for e in self.snap.devices_for_node(node_name)})
             if not set(drivers) & set(node_drivers):
@@ -291,36 +338,47 @@ class _Explainer:
                          f"no device of class {rt.device_class} is reachable from this node "
                          f"(class devices come from: {which}; node has: {', '.join(node_drivers) or 'no devices'})",
                          details={"classDrivers": drivers, "nodeDrivers": node_drivers})
-            seen = self.values_seen(f["classSelectors"], [e for e in self.snap.devices_for_node(node_name) if e.driver in drivers])
+            seen = self.values_seen(f.class_selectors, [e for e in self.snap.devices_for_node(node_name) if e.driver in drivers])
             return r(SELECTOR_MATCHES_NOTHING, f"no device on the node matches the selectors of class {rt.device_class}",
-                     details={"selectors": f["classSelectors"], "valuesSeen": seen})
-        if f["matchSelectors"] == 0:
-            seen = self.values_seen(f["requestSelectors"], class_ok)
+                     details={"selectors": f.class_selectors, "valuesSeen": seen})
+        if n_selectors == 0:
+            seen = self.values_seen(f.request_selectors, class_ok)
             shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in seen.items())
             return r(SELECTOR_MATCHES_NOTHING,
-                     f"{f['matchClass']} device(s) of class {rt.device_class} but none matches "
-                     + " && ".join(f["requestSelectors"]) + (f" (values here: {shown})" if shown else ""),
-                     details={"selectors": f["requestSelectors"], "valuesSeen": seen})
-        if rt.mode != "All" and f["matchSelectors"] < need:
-            return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {f['matchSelectors']} on this node match "
+                     f"{n_class} device(s) of class {rt.device_class} but none matches "
+                     + " && ".join(f.request_selectors) + (f" (values here: {shown})" if shown else ""),
+                     details={"selectors": f.request_selectors, "valuesSeen": seen})
+        if rt.mode != "All" and n_selectors < need:
+            return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
                                          f"(even if all were free)")
-        holders = self.holder_facts(f["heldBy"])
-        if f["free"] < need or (rt.mode == "All" and f["heldBy"]):
-            fixes = []
-            for h in holders:
-                for p in h["pods"]:
-                    if p["finished"]:
-                        fixes.append(f"pod {h['claim'].split('/')[0]}/{p['name']} has {p['phase']} but its claim "
-                                     f"{h['claim']} still holds {', '.join(h['devices'])}: delete the pod "
-                                     f"(or the claim) to free them")
-                    elif p["exists"] is False:
-                        fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
-            held_text = "; ".join(f"{h['claim']} holds {', '.join(h['devices'])}"
-                                  + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else '') for p in h['pods']) + ")" if h["pods"] else "")
-                                  for h in holders)
-            return r(ALL_MATCHING_ALLOCATED,
-                     f"{f['matchSelectors']} device(s) match, {f['free']} free, {need} needed; {held_text}",
-                     details={"holders": holders}, fixes=fixes)
+        return None
+
+    def _held_reason(self, rt, f: Funnel, r) -> Reason | None:
+        """Enough devices match, but other claims hold too many of them."""
+        n_selectors, n_free, need = len(f.matching_selectors), len(f.free), rt.count
+        if not (n_free < need or (rt.mode == "All" and f.held_by)):
+            return None
+        holders = self.holder_facts(f.held_by)
+        fixes = []
+        for h in holders:
+            for p in h["pods"]:
+                if p["finished"]:
+                    fixes.append(f"pod {h['claim'].split('/')[0]}/{p['name']} has {p['phase']} but its claim "
+                                 f"{h['claim']} still holds {', '.join(h['devices'])}: delete the pod "
+                                 f"(or the claim) to free them")
+                elif p["exists"] is False:
+                    fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
+        held_text = "; ".join(f"{h['claim']} holds {', '.join(h['devices'])}"
+                              + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else '') for p in h['pods']) + ")" if h["pods"] else "")
+                              for h in holders)
+        return r(ALL_MATCHING_ALLOCATED,
+                 f"{n_selectors} device(s) match, {n_free} free, {need} needed; {held_text}",
+                 details={"holders": holders}, fixes=fixes)
+
+    def _rejection_reason(self, rt, f: Funnel, r) -> Reason:
+        """Free matching devices exist: what the allocator rejected them for (taints, counters, capacity,
+        constraints, binding conditions), or no combination of them fits."""
+        sel_ok, n_free, need = f.matching_selectors, len(f.free), rt.count
         if rt.rejected_taint:
             t = rt.rejected_taint[0]
             tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
@@ -357,7 +415,7 @@ class _Explainer:
         if rt.rejected_binding:
             return r(BINDING_CONDITIONS, "matching devices need binding conditions, which are disabled",
                      details={"devices": rt.rejected_binding})
-        return r(NOT_FITTING, f"{f['free']} free matching device(s) but no combination satisfies every request "
+        return r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
                               f"and constraint of the pod's claims together")
 
     def counter_consumers(self, c: Mapping[str, Any]) -> list[str]:
