@@ -26,9 +26,9 @@ from kubectl_dra.analysis.why_pending.reasons import (  # noqa: F401  (the packa
 )
 from kubectl_dra.analysis.why_pending.explainer import SeenDevice  # noqa: F401
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions, taint_text  # noqa: F401
-from kubectl_dra.analysis.why_pending.report import (  # noqa: F401
-    CPU_MEMORY_NOTE, WHAT_IF_MAX_NODES, scheduler_words, why_pending,
-)
+from kubectl_dra.analysis.why_pending.report import CPU_MEMORY_NOTE, why_pending  # noqa: F401
+from kubectl_dra.analysis.why_pending.summary import collect_fixes, scheduler_words, summarize  # noqa: F401
 from kubectl_dra.analysis.why_pending.target import (  # noqa: F401
     TARGET_TYPES, ResolvedTarget, parse_target, resolve_target, synthesized_claim, target_reasons_block,
 )
+from kubectl_dra.analysis.why_pending.whatif import WHAT_IF_MAX_NODES  # noqa: F401
