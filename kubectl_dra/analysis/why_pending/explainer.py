@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
+from kubectl_dra.analysis.why_pending.contract import CelErrorJSON, FunnelJSON
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
@@ -69,7 +70,7 @@ class Funnel:
     matching_selectors: list[SeenDevice]  # ... and the request's selectors
     free: list[SeenDevice]  # ... and no other claim holds (or the request asks for admin access)
     held_by: dict[str, list[str]]  # "namespace/claim" holding matching devices -> their names
-    cel_errors: list[dict]  # the first few selector errors, {"device", "expression", "message"}
+    cel_errors: list[CelErrorJSON]  # the first few selector errors
     class_selectors: list[str]
     request_selectors: list[str]
     with_names: bool = False
@@ -79,8 +80,8 @@ class Funnel:
         return (f"{len(self.reachable)} reachable -> {len(self.matching_class)} match class {self.device_class} -> "
                 f"{len(self.matching_selectors)} match the request's selectors -> {len(self.free)} free")
 
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {
+    def to_dict(self) -> FunnelJSON:
+        out: FunnelJSON = {
             "reachable": len(self.reachable), "matchClass": len(self.matching_class),
             "matchSelectors": len(self.matching_selectors), "free": len(self.free), "needed": self.needed,
             "mode": self.mode, "class": self.device_class}
@@ -183,7 +184,7 @@ class _Explainer:
         reachable = self._reachable(rt)
         class_ok: list[SeenDevice] = []
         sel_ok: list[SeenDevice] = []
-        errors: list[dict] = []
+        errors: list[CelErrorJSON] = []
         flags = self.alloc.selector_flags(class_sels, req_sels, reachable) if self.alloc is not None else None
         if flags is not None:  # every selector evaluated without error: one pass
             class_ok = [d for d, f in zip(reachable, flags) if f]

@@ -9,7 +9,7 @@ README's reason-code table (a test keeps the two equal).  A new code: add its co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from kubectl_dra.analysis.why_pending.contract import ReasonJSON
 
 # Target-level (the pod or claim itself, before any node is looked at).
 NO_CLAIMS = "no-claims"
@@ -55,8 +55,8 @@ class Reason:
     details: dict = field(default_factory=dict)
     fixes: list = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {"code": self.code, "claim": self.claim, "request": self.request, "message": self.message}
+    def to_dict(self) -> ReasonJSON:
+        out: ReasonJSON = {"code": self.code, "claim": self.claim, "request": self.request, "message": self.message}
         if self.details:
             out["details"] = self.details
         if self.fixes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubectl_dra.allocator import Allocator, gc_paused
+from kubectl_dra.analysis.why_pending.contract import AllocatedDevice, NodeEntry, Report
 from kubectl_dra.analysis.why_pending.explainer import _Explainer
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, scheduler_words, summarize
@@ -19,7 +20,7 @@ CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, 
 
 
 def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
-                only_nodes: list[str] | None = None, *, device_names: bool = False) -> dict:
+                only_nodes: list[str] | None = None, *, device_names: bool = False) -> Report:
     """The why-pending report.  ``device_names``: list the devices behind every funnel number
     (``-o wide`` / ``--verbose``); without it the funnel carries the counts only."""
     # Thousands of dry runs and reports of small acyclic objects: the cyclic GC only costs time here.
@@ -28,7 +29,7 @@ def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fea
 
 
 def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
-                 only_nodes: list[str] | None = None, device_names: bool = False) -> dict:
+                 only_nodes: list[str] | None = None, device_names: bool = False) -> Report:
     target = resolve_target(snap, kind, name, namespace)
     pod, target_reasons, to_allocate, allocated = target.pod, target.reasons, target.to_allocate, target.allocated
     claims_by_name = {name_of(c): c for c in to_allocate}
@@ -43,7 +44,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     blocking_target = target.no_node_fits
     template_pending = target.template_pending
 
-    def check_node(n: str) -> dict:
+    def check_node(n: str) -> NodeEntry:
         """One node's entry: ruled out before allocation, or the dry run and its explanation."""
         node = snap.nodes.get(n)
         excl = node_exclusions(pod, n, node, allocated)
@@ -71,7 +72,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     if not any(x["fits"] for x in nodes_out) and to_allocate:
         check_freeing_finished(snap, gates, to_allocate, nodes_out)
     fitting = [x["name"] for x in nodes_out if x["fits"]]
-    report = {
+    report: Report = {
         "target": {"kind": kind, "namespace": namespace, "name": name},
         "fits": bool(fitting) and not target_reasons_block(target_reasons),
         "claims": target.claims,
@@ -88,8 +89,8 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     return report
 
 
-def _result_dict(x) -> dict:
-    out = {"request": x.request, "driver": x.driver, "pool": x.pool, "device": x.device}
+def _result_dict(x) -> AllocatedDevice:
+    out: AllocatedDevice = {"request": x.request, "driver": x.driver, "pool": x.pool, "device": x.device}
     if x.admin_access:
         out["adminAccess"] = True
     if x.share_id:

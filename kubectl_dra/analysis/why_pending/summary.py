@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from kubectl_dra.analysis.why_pending.contract import NodeEntry, Report, SchedulerWords, SummaryGroup
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import NODE_AFFINITY
 from kubectl_dra.snapshot import Snapshot, name_of, namespace_of
@@ -20,9 +21,9 @@ def group_key(reason: Mapping[str, Any]) -> tuple:
     return (reason["code"], reason.get("claim") or "", reason.get("request") or "")
 
 
-def summarize(nodes_out: list[dict]) -> list[dict]:
+def summarize(nodes_out: list[NodeEntry]) -> list[SummaryGroup]:
     """Nodes grouped by their first reason, biggest group first."""
-    groups: dict[tuple, dict] = {}
+    groups: dict[tuple, SummaryGroup] = {}
     for n in nodes_out:
         if n["fits"] or not n["reasons"]:
             continue
@@ -34,7 +35,7 @@ def summarize(nodes_out: list[dict]) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (-len(g["nodes"]), g["code"], g["nodes"][0]))
 
 
-def collect_fixes(report: dict) -> list[str]:
+def collect_fixes(report: Report) -> list[str]:
     """The fixes of the target-level reasons, then of every summary group's example, each once."""
     seen: list[str] = []
     for r in report["reasons"]:
@@ -48,9 +49,9 @@ def collect_fixes(report: dict) -> list[str]:
     return seen
 
 
-def scheduler_words(snap: Snapshot, pod: Mapping[str, Any]) -> dict:
+def scheduler_words(snap: Snapshot, pod: Mapping[str, Any]) -> SchedulerWords:
     """The scheduler's own message: PodScheduled condition and the newest FailedScheduling event."""
-    out: dict[str, Any] = {}
+    out: SchedulerWords = {}
     cond = next((c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"), None)
     if cond and cond.get("status") != "True":
         out["condition"] = {"reason": cond.get("reason"), "message": cond.get("message")}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from kubectl_dra.analysis.why_pending.contract import ClaimEntry
 from kubectl_dra.analysis.why_pending.reasons import (
     CLAIM_DELETING, CLAIM_NOT_FOUND, NO_CLAIMS, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
 )
@@ -54,7 +55,7 @@ class ResolvedTarget:
     """The target and what its claims mean for the dry run."""
 
     pod: Mapping[str, Any] | None
-    claims: list[dict] = field(default_factory=list)  # the report's "claims" entries
+    claims: list[ClaimEntry] = field(default_factory=list)  # the report's "claims" entries
     reasons: list[Reason] = field(default_factory=list)  # target-level reasons
     to_allocate: list[dict] = field(default_factory=list)  # claims the dry run allocates (synthesized ones included)
     allocated: list[PodClaim] = field(default_factory=list)  # claims already allocated (they pin nodes)
@@ -96,7 +97,7 @@ def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> Reso
 
 def _resolve_claim(snap: Snapshot, pc: PodClaim, pod_name: str, namespace: str, out: ResolvedTarget) -> None:
     state = pc.state
-    entry = {"name": pc.claim_name, "namespace": namespace, "podClaimName": pc.pod_claim_name, "state": state}
+    entry: ClaimEntry = {"name": pc.claim_name, "namespace": namespace, "podClaimName": pc.pod_claim_name, "state": state}
     if pc.template_name:
         entry["template"] = pc.template_name
     out.claims.append(entry)

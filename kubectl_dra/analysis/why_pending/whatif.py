@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any, Mapping
 
 from kubectl_dra.allocator import Allocator
+from kubectl_dra.analysis.why_pending.contract import NodeEntry
 from kubectl_dra.analysis.why_pending.reasons import NODE_AFFINITY
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.snapshot import Snapshot
@@ -19,7 +20,7 @@ from kubectl_dra.snapshot import Snapshot
 WHAT_IF_MAX_NODES = 50
 
 
-def check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: list[dict]) -> None:
+def check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: list[NodeEntry]) -> None:
     """Would lifting a cordon or taint be enough?  For the first WHAT_IF_MAX_NODES nodes ruled out
     by taints alone, run the dry run as if they were not there and record the answer."""
     budget = WHAT_IF_MAX_NODES
@@ -37,14 +38,15 @@ def check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: l
                 r["fixes"] = [f + f" (then it fits on {entry['name']})" for f in r.get("fixes") or []]
 
 
-def check_freeing_finished(snap: Snapshot, gates: FeatureGates, to_allocate: list[dict], nodes_out: list[dict]) -> None:
+def check_freeing_finished(snap: Snapshot, gates: FeatureGates, to_allocate: list[dict],
+                           nodes_out: list[NodeEntry]) -> None:
     """What if the claims held by finished pods were released? Re-run those nodes and record the answer.
 
     Only claims whose every reserving pod has finished (Succeeded/Failed) count: deleting those pods
     (or the claims) is a safe, concrete fix.  At most WHAT_IF_MAX_NODES nodes are re-checked.
     """
     finished: set[tuple[str, str]] = set()
-    candidates: list[dict] = []
+    candidates: list[NodeEntry] = []
     for n in nodes_out:
         for r in n["reasons"]:
             holders = (r.get("details") or {}).get("holders") or []
