@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from kubectl_dra.allocator import Allocator, gc_paused
 from kubectl_dra.analysis.why_pending.contract import AllocatedDevice, NodeEntry, Report
 from kubectl_dra.analysis.why_pending.explainer import _Explainer
@@ -12,7 +14,6 @@ from kubectl_dra.analysis.why_pending.whatif import check_freeing_finished, chec
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.parallel import ordered_map
-from kubectl_dra.process import keep_until_exit
 from kubectl_dra.snapshot import Snapshot, name_of
 
 CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, taints and cordons; "
@@ -20,16 +21,21 @@ CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, 
 
 
 def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
-                only_nodes: list[str] | None = None, *, device_names: bool = False) -> Report:
+                only_nodes: list[str] | None = None, *, device_names: bool = False,
+                keep_alive: Callable[..., Any] | None = None) -> Report:
     """The why-pending report.  ``device_names``: list the devices behind every funnel number
-    (``-o wide`` / ``--verbose``); without it the funnel carries the counts only."""
+    (``-o wide`` / ``--verbose``); without it the funnel carries the counts only.  ``keep_alive``
+    is handed the big objects the analysis is done with (the allocator and the explainer, with
+    their caches), for a caller that would rather not free them (the command: see
+    kubectl_dra.process); without it they are freed as usual."""
     # Thousands of dry runs and reports of small acyclic objects: the cyclic GC only costs time here.
     with gc_paused():
-        return _why_pending(snap, kind, name, namespace, gates, only_nodes, device_names)
+        return _why_pending(snap, kind, name, namespace, gates, only_nodes, device_names, keep_alive)
 
 
 def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
-                 only_nodes: list[str] | None = None, device_names: bool = False) -> Report:
+                 only_nodes: list[str] | None = None, device_names: bool = False,
+                 keep_alive: Callable[..., Any] | None = None) -> Report:
     target = resolve_target(snap, kind, name, namespace)
     pod, target_reasons, to_allocate, allocated = target.pod, target.reasons, target.to_allocate, target.allocated
     claims_by_name = {name_of(c): c for c in to_allocate}
@@ -66,7 +72,8 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     # Nodes are independent: the first one warms every lazy index and cache, then the rest run on
     # all CPUs (same entries, same order as one loop; see kubectl_dra.parallel).
     nodes_out = [check_node(n) for n in node_names[:1]] + ordered_map(check_node, node_names[1:])
-    keep_until_exit(alloc, explainer)  # their caches are big; a command does not free them (see kubectl_dra.process)
+    if keep_alive is not None:
+        keep_alive(alloc, explainer)  # their caches are big: the command does not free them
     if to_allocate:
         check_lifting_taints(alloc, to_allocate, nodes_out)
     if not any(x["fits"] for x in nodes_out) and to_allocate:
