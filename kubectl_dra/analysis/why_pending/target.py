@@ -9,6 +9,7 @@ the resourceclaim controller would create from the template, so the report shows
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 from kubectl_dra.analysis.why_pending.contract import ClaimEntry
@@ -52,7 +53,7 @@ def synthesized_claim(template: Mapping[str, Any], pod_name: str, pod_claim: str
 
 @dataclass
 class ResolvedTarget:
-    """The target and what its claims mean for the dry run."""
+    """The target and what its claims mean for the dry run (complete once resolve_target returns)."""
 
     pod: Mapping[str, Any] | None
     claims: list[ClaimEntry] = field(default_factory=list)  # the report's "claims" entries
@@ -60,11 +61,11 @@ class ResolvedTarget:
     to_allocate: list[dict] = field(default_factory=list)  # claims the dry run allocates (synthesized ones included)
     allocated: list[PodClaim] = field(default_factory=list)  # claims already allocated (they pin nodes)
 
-    @property
+    @cached_property  # read on every node
     def no_node_fits(self) -> bool:
         return any(r.code in NO_NODE_FITS for r in self.reasons)
 
-    @property
+    @cached_property
     def template_pending(self) -> bool:
         return any(r.code == TEMPLATE_NOT_GENERATED for r in self.reasons)
 
