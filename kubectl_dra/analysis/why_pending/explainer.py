@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
-from kubectl_dra.analysis.why_pending.contract import CelErrorJSON, FunnelJSON
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
@@ -24,6 +22,10 @@ from kubectl_dra.analysis.why_pending.reasons import (
     NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import CelErrorJSON, FunnelJSON
+
 
 _ATTR_REF = re.compile(
     r"device\.(attributes|capacity)\s*\[\s*[\"']([^\"']+)[\"']\s*\]\s*"
@@ -54,8 +56,7 @@ class SeenDevice(NamedTuple):
         return f"{self.key[0]}/{self.key[1]}/{self.key[2]}"
 
 
-@dataclass(slots=True)
-class Funnel:
+class Funnel(NamedTuple):
     """One request on one node, stage by stage: the devices left after each filter.
 
     :meth:`to_dict` is what the report carries (``details.funnel``: the counts, and with ``with_names``

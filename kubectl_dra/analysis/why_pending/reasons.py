@@ -9,7 +9,10 @@ README's reason-code table (a test keeps the two equal).  A new code: add its co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from kubectl_dra.analysis.why_pending.contract import ReasonJSON
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import ReasonJSON
 
 # Target-level (the pod or claim itself, before any node is looked at).
 NO_CLAIMS = "no-claims"

@@ -8,10 +8,9 @@ that confirm a fix), summary.py (groups, fixes, the scheduler's words), contract
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kubectl_dra.allocator import Allocator, gc_paused
-from kubectl_dra.analysis.why_pending.contract import AllocatedDevice, NodeEntry, Report
 from kubectl_dra.analysis.why_pending.explainer import _Explainer
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, scheduler_words, summarize
@@ -21,6 +20,10 @@ from kubectl_dra.errors import NotFoundError
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.parallel import ordered_map
 from kubectl_dra.snapshot import Snapshot, name_of
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import AllocatedDevice, NodeEntry, Report
+
 
 CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, taints and cordons; "
                    "CPU, memory, ports and other scheduler plugins are not modelled.")

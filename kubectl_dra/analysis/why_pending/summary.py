@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from kubectl_dra.analysis.why_pending.contract import NodeEntry, Report, SchedulerWords, SummaryGroup
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import NODE_AFFINITY
 from kubectl_dra.snapshot import Snapshot, name_of, namespace_of
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import NodeEntry, Report, SchedulerWords, SummaryGroup
 
 
 def group_key(reason: Mapping[str, Any]) -> tuple:

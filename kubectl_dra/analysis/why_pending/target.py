@@ -8,16 +8,17 @@ the resourceclaim controller would create from the template, so the report shows
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
-from kubectl_dra.analysis.why_pending.contract import ClaimEntry
 from kubectl_dra.analysis.why_pending.reasons import (
     CLAIM_DELETING, CLAIM_NOT_FOUND, NO_CLAIMS, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
 )
 from kubectl_dra.errors import NotFoundError, UsageError
 from kubectl_dra.snapshot import PodClaim, Snapshot, name_of
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import ClaimEntry
+
 
 TARGET_TYPES = {"pod": "Pod", "pods": "Pod", "po": "Pod",
                 "resourceclaim": "ResourceClaim", "resourceclaims": "ResourceClaim", "claim": "ResourceClaim",
@@ -51,23 +52,16 @@ def synthesized_claim(template: Mapping[str, Any], pod_name: str, pod_claim: str
             "spec": spec.get("spec") or {}, "status": {}}
 
 
-@dataclass
-class ResolvedTarget:
-    """The target and what its claims mean for the dry run (complete once resolve_target returns)."""
+class ResolvedTarget(NamedTuple):
+    """The target and what its claims mean for the dry run."""
 
     pod: Mapping[str, Any] | None
-    claims: list[ClaimEntry] = field(default_factory=list)  # the report's "claims" entries
-    reasons: list[Reason] = field(default_factory=list)  # target-level reasons
-    to_allocate: list[dict] = field(default_factory=list)  # claims the dry run allocates (synthesized ones included)
-    allocated: list[PodClaim] = field(default_factory=list)  # claims already allocated (they pin nodes)
-
-    @cached_property  # read on every node
-    def no_node_fits(self) -> bool:
-        return any(r.code in NO_NODE_FITS for r in self.reasons)
-
-    @cached_property
-    def template_pending(self) -> bool:
-        return any(r.code == TEMPLATE_NOT_GENERATED for r in self.reasons)
+    claims: list[ClaimEntry]  # the report's "claims" entries
+    reasons: list[Reason]  # target-level reasons
+    to_allocate: list[dict]  # claims the dry run allocates (synthesized ones included)
+    allocated: list[PodClaim]  # claims already allocated (they pin nodes)
+    no_node_fits: bool = False  # a reason in NO_NODE_FITS
+    template_pending: bool = False  # a template claim not generated yet
 
 
 def target_reasons_block(reasons: list[Reason]) -> bool:
@@ -80,7 +74,7 @@ def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> Reso
         pod = snap.pods.get((namespace, name))
         if pod is None:
             raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}')
-        out = ResolvedTarget(pod)
+        out = ResolvedTarget(pod, [], [], [], [])
         pod_claims = snap.pod_claims(pod)
         if not pod_claims:
             out.reasons.append(Reason(NO_CLAIMS, f"pod {namespace}/{name} has no resource claims: "
@@ -89,11 +83,12 @@ def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> Reso
         claim = snap.resource_claims.get((namespace, name))
         if claim is None:
             raise NotFoundError(f'resourceclaims.resource.k8s.io "{name}" not found in namespace {namespace!r}')
-        out = ResolvedTarget(None)
+        out = ResolvedTarget(None, [], [], [], [])
         pod_claims = [PodClaim(name, name, None, claim)]
     for pc in pod_claims:
         _resolve_claim(snap, pc, name, namespace, out)
-    return out
+    return out._replace(no_node_fits=any(r.code in NO_NODE_FITS for r in out.reasons),
+                        template_pending=any(r.code == TEMPLATE_NOT_GENERATED for r in out.reasons))
 
 
 def _resolve_claim(snap: Snapshot, pc: PodClaim, pod_name: str, namespace: str, out: ResolvedTarget) -> None:

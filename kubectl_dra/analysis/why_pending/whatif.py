@@ -9,13 +9,16 @@ was confirmed gets "(then it fits on NODE)".  At most WHAT_IF_MAX_NODES nodes ar
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from kubectl_dra.allocator import Allocator
-from kubectl_dra.analysis.why_pending.contract import NodeEntry
 from kubectl_dra.analysis.why_pending.reasons import NODE_AFFINITY
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.snapshot import Snapshot
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import NodeEntry
+
 
 WHAT_IF_MAX_NODES = 50
 

@@ -78,9 +78,7 @@ def test_funnel_stages_are_device_lists(funnel_on_gpu_node_1):
 
 
 def test_without_names_the_funnel_carries_counts_only(funnel_on_gpu_node_1):
-    import dataclasses
-
-    data = dataclasses.replace(funnel_on_gpu_node_1, with_names=False).to_dict()
+    data = funnel_on_gpu_node_1._replace(with_names=False).to_dict()
     assert "names" not in data and data["free"] == 1
 
 
