@@ -47,6 +47,7 @@ def why_pending(
 ) -> None:
     from kubectl_dra.analysis.why_pending import parse_target, why_pending as build
     from kubectl_dra.features import defaults_for_version, parse_feature_gates
+    from kubectl_dra.process import keep_until_exit
     from kubectl_dra.render.output import check_output, emit_data
 
     fmt = check_output(output, ("", "text", "wide", "json", "yaml"))
@@ -59,7 +60,8 @@ def why_pending(
     snap = src.snapshot(include_events_for=events_for)
     ns = src.effective_namespace(snap)
     gates = parse_feature_gates(gates_override, base=defaults_for_version(snap.source.server_version))
-    report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide")
+    report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide",
+                   keep_alive=keep_until_exit)
     if fmt in ("json", "yaml"):
         emit_data(report, fmt)
     else:

@@ -1,10 +1,15 @@
-"""Text for `why-pending` reports (the facts come from analysis.why_pending)."""
+"""Text for `why-pending` reports (the facts come from analysis.why_pending, shaped as its contract.Report)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 from kubectl_dra.render.output import make_console
+
+if TYPE_CHECKING:
+    from kubectl_dra.analysis.why_pending.contract import Report
 
 MAX_NODES_SHOWN = 8
 
@@ -19,7 +24,7 @@ def _node_list(nodes: list[str], verbose: bool) -> str:
     return ", ".join(nodes[:MAX_NODES_SHOWN]) + f", ... (+{len(nodes) - MAX_NODES_SHOWN} more)"
 
 
-def verdict_line(report: dict) -> str:
+def verdict_line(report: Report) -> str:
     t = report["target"]
     what = f"{'Pod' if t['kind'] == 'Pod' else 'ResourceClaim'} {t['namespace']}/{t['name']}"
     total = len(report["nodes"])
@@ -33,7 +38,7 @@ def verdict_line(report: dict) -> str:
     return f"{what}: fits nowhere (0 of {total} node{'s' if total != 1 else ''})"
 
 
-def render_text(report: dict, *, verbose: bool = False) -> None:
+def render_text(report: Report, *, verbose: bool = False) -> None:
     con = make_console()
     p = con.print
     style = "bold green" if report["fits"] else "bold red"

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
+from tests.analysis.why_pending.builders import claim, fixture_objects, pod, request
 from tests.apiserver import ApiServer
-from tests.live.conftest import _loopback_only, example_objects, kubectl_env  # noqa: F401 (fixtures)
-from tests.why_pending.builders import claim, fixture_objects, pod, request
+from tests.live.conftest import example_objects
 
 pytestmark = pytest.mark.live
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kubectl_dra.sources.files import load_files
 from kubectl_dra.snapshot import Snapshot
+from tests.conftest import FIXTURES as TEST_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "drivers"
+FIXTURES = TEST_FIXTURES / "drivers"
 
 
 def fixture_objects(*names: str) -> list[dict]:

@@ -1,7 +1,7 @@
 """Golden files for why-pending's text output, so wording changes are deliberate.
 
-After an intended change: `UPDATE_GOLDEN=1 python -m pytest tests/why_pending/test_golden_text.py`
-and review the diff of tests/why_pending/golden/.
+After an intended change: `UPDATE_GOLDEN=1 python -m pytest tests/render/why_pending/test_golden_text.py`
+and review the diff of tests/render/why_pending/golden/.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 from kubectl_dra.analysis.why_pending import why_pending
 from kubectl_dra.features import defaults_for_version, parse_feature_gates
 from tests.conftest import EXAMPLE
-from tests.why_pending.builders import (
+from tests.analysis.why_pending.builders import (
     claim, device_class, fixture_objects, gpu, node, pod, request, resource_slice, snapshot,
 )
 

@@ -1,0 +1,441 @@
+"""Explaining one node where the dry run failed: the allocator's outcome and trace become reasons.
+
+Each failed request gets a device funnel (:class:`Funnel`): the devices of the node's usable pools ->
+those passing the class's selectors -> those passing the request's selectors -> those free, then
+constraints / counters / capacity / taints; the first stage that leaves too few devices names the
+reason.  An error that aborts allocation is worded as upstream returns it (``cel-error``, ``no-class``,
+``allocation-error``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
+
+from kubectl_dra.allocator import Allocator
+from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
+from kubectl_dra.analysis.why_pending.nodes import taint_text
+from kubectl_dra.analysis.why_pending.reasons import (
+    ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
+    CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
+    NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
+)
+from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import CelErrorJSON, FunnelJSON
+
+
+_ATTR_REF = re.compile(
+    r"device\.(attributes|capacity)\s*\[\s*[\"']([^\"']+)[\"']\s*\]\s*"
+    r"(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*[\"']([^\"']+)[\"']\s*\])")
+
+
+_ERROR_PREFIX = re.compile(r"^claim ([^/\s]+)/([^,:\s]+)(?:, request ([^:]+))?:")
+_CLASS_IN_ERROR = re.compile(r'device ?class(?:\.resource\.k8s\.io)? "?([^"\s:]+)"? not found')
+
+
+class SeenDevice(NamedTuple):
+    """A device as the funnel sees it: its (driver, pool, device) key and raw dict (duck-types the
+    parts of :class:`DeviceEntry` that explanations read)."""
+
+    key: tuple
+    device: Mapping[str, Any]
+
+    @property
+    def driver(self) -> str:
+        return self.key[0]
+
+    @property
+    def name(self) -> str:
+        return self.key[2]
+
+    @property
+    def label(self) -> str:
+        return f"{self.key[0]}/{self.key[1]}/{self.key[2]}"
+
+
+class Funnel(NamedTuple):
+    """One request on one node, stage by stage: the devices left after each filter.
+
+    :meth:`to_dict` is what the report carries (``details.funnel``: the counts, and with ``with_names``
+    the device names behind them); the device lists themselves are for the explanation only.
+    """
+
+    device_class: str
+    mode: str  # the request's allocationMode
+    needed: int
+    reachable: list[SeenDevice]  # the devices of the node's usable pools, in the allocator's order
+    matching_class: list[SeenDevice]  # ... that pass the class's selectors
+    matching_selectors: list[SeenDevice]  # ... and the request's selectors
+    free: list[SeenDevice]  # ... and no other claim holds (or the request asks for admin access)
+    held_by: dict[str, list[str]]  # "namespace/claim" holding matching devices -> their names
+    cel_errors: list[CelErrorJSON]  # the first few selector errors
+    class_selectors: list[str]
+    request_selectors: list[str]
+    with_names: bool = False
+
+    @property
+    def summary(self) -> str:
+        return (f"{len(self.reachable)} reachable -> {len(self.matching_class)} match class {self.device_class} -> "
+                f"{len(self.matching_selectors)} match the request's selectors -> {len(self.free)} free")
+
+    def to_dict(self) -> FunnelJSON:
+        out: FunnelJSON = {
+            "reachable": len(self.reachable), "matchClass": len(self.matching_class),
+            "matchSelectors": len(self.matching_selectors), "free": len(self.free), "needed": self.needed,
+            "mode": self.mode, "class": self.device_class}
+        if self.with_names:
+            out["names"] = {"reachable": [d.name for d in self.reachable],
+                            "matchClass": [d.name for d in self.matching_class],
+                            "matchSelectors": [d.name for d in self.matching_selectors],
+                            "free": [d.name for d in self.free]}
+        out["heldBy"] = self.held_by
+        out["celErrors"] = self.cel_errors
+        out["classSelectors"] = self.class_selectors
+        out["requestSelectors"] = self.request_selectors
+        out["summary"] = self.summary
+        return out
+
+
+class _Explainer:
+    """Turns an allocator outcome on one node into reasons with a device funnel."""
+
+    def __init__(self, snap: Snapshot, claims_by_name: Mapping[str, Mapping[str, Any]], alloc: Allocator | None = None,
+                 with_names: bool = True):
+        self.snap = snap
+        self.with_names = with_names
+        self.claims = claims_by_name
+        self.matcher = ClassMatcher(snap)
+        self._class_drivers: dict[str, set[str]] = {}
+        self.alloc = alloc  # shares its per-device selector results and holder index
+        self._selectors: dict = {}
+
+    def _passes(self, exprs: Iterable[str], d: DeviceEntry | SeenDevice) -> tuple[bool, str | None]:
+        """(every selector matches, the error message if one failed) for one device."""
+        alloc = self.alloc
+        if alloc is not None:
+            try:
+                return alloc.selectors_pass(exprs, d.driver, d.device), None
+            except Exception:  # compile / runtime error: let the matcher word it as always (below)
+                pass
+        entry = d if isinstance(d, DeviceEntry) else self.snap.devices_by_key.get(DeviceKey(*d.key))
+        if entry is None:
+            return False, None
+        return self.matcher.passes(exprs, entry)
+
+    def _holder_labels(self, key) -> list[str]:
+        """"ns/name" of the claims (not admin access) holding a device."""
+        if self.alloc is not None:
+            return self.alloc.holder_names(key)
+        return [f"{h.namespace}/{h.claim}" for h in self.snap.holders.get(key, ()) if not h.admin_access]
+
+    def class_selectors(self, class_name: str) -> list[str]:
+        return self.matcher.class_selectors(class_name)
+
+    def class_drivers(self, class_name: str) -> set[str]:
+        """Drivers of the devices, anywhere in the cluster, that match the class."""
+        if class_name not in self._class_drivers:
+            sels = self.class_selectors(class_name)
+            drivers: set[str] = set()
+            seen_drivers: set[str] = set()
+            for e in self.snap.devices:
+                if e.driver in drivers:
+                    continue
+                seen_drivers.add(e.driver)
+                if self._passes(sels, e)[0]:
+                    drivers.add(e.driver)
+            self._class_drivers[class_name] = drivers
+        return self._class_drivers[class_name]
+
+    # -- the request spec --------------------------------------------------------
+    def request_spec(self, claim: Mapping[str, Any], request: str) -> Mapping[str, Any]:
+        base, _, sub = request.partition("/")
+        for r in ((claim.get("spec") or {}).get("devices") or {}).get("requests") or []:
+            if r.get("name") != base:
+                continue
+            if sub:
+                return next((s for s in r.get("firstAvailable") or [] if s.get("name") == sub), {})
+            return r.get("exactly") or {}
+        return {}
+
+    # -- funnel ---------------------------------------------------------------------
+    def _request_selectors(self, claim: Mapping[str, Any], request: str, device_class: str) -> tuple:
+        """(request spec, class selector texts, request selector texts); the same on every node."""
+        key = (id(claim), request, device_class)
+        hit = self._selectors.get(key)
+        if hit is None:
+            spec = self.request_spec(claim, request)
+            hit = self._selectors[key] = (spec, self.class_selectors(device_class),
+                                          selector_expressions(spec.get("selectors")))
+        return hit
+
+    def _reachable(self, rt) -> list[SeenDevice]:
+        """The devices of the node's usable pools, in the allocator's order."""
+        entries = getattr(rt, "reachable_entries", None)
+        if entries is not None:
+            return [SeenDevice(key, dev) for key, dev, _ in entries]
+        by_key = self.snap.devices_by_key  # a trace made elsewhere: look its device names up
+        found = (by_key.get(DeviceKey(*k.split("/", 2))) for k in rt.reachable)
+        return [SeenDevice(e.key, e.device) for e in found if e is not None]
+
+    def funnel(self, rt, claim: Mapping[str, Any], node_name: str) -> Funnel:
+        spec, class_sels, req_sels = self._request_selectors(claim, rt.request, rt.device_class)
+        reachable = self._reachable(rt)
+        class_ok: list[SeenDevice] = []
+        sel_ok: list[SeenDevice] = []
+        errors: list[CelErrorJSON] = []
+        flags = self.alloc.selector_flags(class_sels, req_sels, reachable) if self.alloc is not None else None
+        if flags is not None:  # every selector evaluated without error: one pass
+            class_ok = [d for d, f in zip(reachable, flags) if f]
+            sel_ok = [d for d, f in zip(reachable, flags) if f == 2]
+        else:  # device by device, wording the errors
+            passes = self._passes
+            for d in reachable:
+                ok, err = passes(class_sels, d)
+                if err:
+                    errors.append({"device": d.label, "expression": "class " + rt.device_class, "message": err})
+                if not ok:
+                    continue
+                class_ok.append(d)
+                ok, err = passes(req_sels, d)
+                if err:
+                    errors.append({"device": d.label, "expression": "request selector", "message": err})
+                if ok:
+                    sel_ok.append(d)
+        admin = bool(spec.get("adminAccess"))
+        held: dict[str, list[str]] = {}
+        free = []
+        for d in sel_ok:
+            holders = self._holder_labels(d.key)
+            if holders and not admin:
+                for h in holders:
+                    held.setdefault(h, []).append(d.name)
+            else:
+                free.append(d)
+        return Funnel(rt.device_class, rt.mode, rt.count if rt.mode != "All" else len(sel_ok),
+                      reachable, class_ok, sel_ok, free, held, errors[:5], class_sels, req_sels, self.with_names)
+
+    def holder_facts(self, held: Mapping[str, list[str]]) -> list[dict]:
+        out = []
+        for key, devices in held.items():
+            ns, name = key.split("/", 1)
+            claim = self.snap.resource_claims.get((ns, name)) or {}
+            pods = []
+            for r in (claim.get("status") or {}).get("reservedFor") or []:
+                pod = self.snap.pods.get((ns, r.get("name")))
+                phase = ((pod or {}).get("status") or {}).get("phase")
+                known = self.snap.source.knows_all_pods_in(ns) and bool(self.snap.pods)
+                pods.append({"name": r.get("name"), "phase": phase, "finished": phase in ("Succeeded", "Failed"),
+                             "exists": True if pod is not None else (False if known else None)})
+            out.append({"claim": key, "devices": sorted(devices), "pods": pods})
+        return out
+
+    def values_seen(self, exprs: list[str], entries: list[DeviceEntry]) -> dict[str, list[str]]:
+        """For the attributes/capacities the expressions read: the values that exist on these devices."""
+        refs = []
+        for text in exprs:
+            for m in _ATTR_REF.finditer(text):
+                refs.append((m.group(1), m.group(2), m.group(3) or m.group(4)))
+        out: dict[str, list[str]] = {}
+        for kind, domain, name in refs:
+            vals = Counter()
+            for e in entries:
+                src = e.device.get(kind) or {}
+                v = src.get(f"{domain}/{name}")
+                if v is None and domain == e.driver:
+                    v = src.get(name)
+                if v is None:
+                    vals["<not set>"] += 1
+                else:
+                    vals[attribute_text(v) if kind == "attributes" else str(v.get("value"))] += 1
+            label = f"{domain}/{name}" if kind == "attributes" else f"capacity {domain}/{name}"
+            out[label] = [f"{v} ({n})" for v, n in vals.most_common(8)]
+        return out
+
+    # -- classification ------------------------------------------------------------
+    def explain_failure(self, outcome, node_name: str) -> list[Reason]:
+        trace = outcome.trace
+        reasons: list[Reason] = []
+        if outcome.error:
+            return [self.explain_error(outcome.error, trace)]
+        if outcome.unschedulable_reason:
+            reasons.append(Reason(INVALID_POOL, outcome.unschedulable_reason))
+        incomplete = [p for p in (trace.pools if trace else []) if p.get("state") == "incomplete"]
+        failed = [rt for rt in (trace.requests if trace else []) if rt.failed]
+        if not failed and not reasons:
+            return [Reason(NOT_FITTING, "the claims cannot be allocated together on this node")]
+        # A prioritized list fails only when every subrequest failed: explain each alternative.
+        for rt in failed:
+            claim_name = rt.claim.split("/", 1)[1]
+            claim = self.claims.get(claim_name) or {}
+            reasons.append(self.classify(rt, claim, claim_name, node_name, incomplete))
+        return reasons
+
+    def explain_error(self, error: str, trace) -> Reason:
+        """An error that aborts allocation (upstream returns it to the scheduler as is)."""
+        m = _ERROR_PREFIX.match(error)
+        claim_name = m.group(2) if m else None
+        request = m.group(3) if m else None
+        lowered = error.lower()
+        if "cel" in lowered:
+            code = CEL_ERROR
+        elif "device class" in lowered and "not found" in lowered:
+            code = NO_CLASS
+        else:
+            code = ALLOCATION_ERROR
+        details: dict = {"error": error}
+        message = error
+        errs = [e for rt in (trace.requests if trace else []) for e in rt.cel_errors
+                if claim_name is None or rt.claim.endswith("/" + claim_name)]
+        if code == CEL_ERROR and errs:
+            details["celErrors"] = errs[:5]
+            if request is None:
+                request = next((rt.request for rt in trace.requests if rt.cel_errors), None)
+            message = f"{error} (first failing device: {errs[0].get('device')})"
+        fixes = []
+        if code == NO_CLASS:
+            cls = _CLASS_IN_ERROR.search(error)
+            fixes.append(f"create DeviceClass {cls.group(1)} or fix deviceClassName in the claim" if cls
+                         else "fix deviceClassName in the claim")
+        elif code == CEL_ERROR:
+            fixes.append("guard the selector with has() or check the attribute names this driver publishes "
+                         "(`kubectl dra match` shows which devices error and why)")
+        return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
+
+    def classify(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> Reason:
+        """The failed request as one reason: the first stage of its funnel that leaves too few devices,
+        else what the allocator rejected the free matching devices for."""
+        f = self.funnel(rt, claim, node_name)
+        funnel_json = f.to_dict()
+
+        def r(code: str, msg: str, *, details: Mapping[str, Any] | None = None, fixes: list | None = None) -> Reason:
+            return Reason(code, msg, claim=claim_name, request=rt.request,
+                          details={"funnel": funnel_json, **(details or {})}, fixes=fixes or [])
+
+        return (self._device_stage_reason(rt, f, node_name, incomplete, r) or self._held_reason(rt, f, r)
+                or self._rejection_reason(rt, f, r))
+
+    def _device_stage_reason(self, rt, f: Funnel, node_name: str, incomplete: list, r) -> Reason | None:
+        """No class, a selector error, an incomplete pool, or too few devices pass the selectors."""
+        class_ok = f.matching_class
+        n_class, n_selectors, need = len(class_ok), len(f.matching_selectors), rt.count
+        if rt.device_class not in self.snap.device_classes:
+            return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist",
+                     fixes=[f"create DeviceClass {rt.device_class} or fix deviceClassName in the claim"])
+        if f.cel_errors or rt.cel_errors:
+            err = (f.cel_errors or rt.cel_errors)[0]
+            return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}")
+        if incomplete and n_selectors < need:
+            pools = ", ".join(f"{p['pool']} ({len(p.get('slices') or [])} of {p.get('expected', '?')} slices)" for p in incomplete)
+            return r(INCOMPLETE_POOL, f"pool {pools} is incomplete (the driver is still publishing it)",
+                     details={"pools": incomplete})
+        if n_class == 0:
+            drivers = sorted(self.class_drivers(rt.device_class))
+            node_drivers = sorted({e.driver for e in self.snap.devices_for_node(node_name)})
+            if not set(drivers) & set(node_drivers):
+                which = ", ".join(drivers) if drivers else "no driver (the class matches no device anywhere)"
+                return r(NO_DEVICES_FOR_DRIVER,
+                         f"no device of class {rt.device_class} is reachable from this node "
+                         f"(class devices come from: {which}; node has: {', '.join(node_drivers) or 'no devices'})",
+                         details={"classDrivers": drivers, "nodeDrivers": node_drivers})
+            seen = self.values_seen(f.class_selectors, [e for e in self.snap.devices_for_node(node_name) if e.driver in drivers])
+            return r(SELECTOR_MATCHES_NOTHING, f"no device on the node matches the selectors of class {rt.device_class}",
+                     details={"selectors": f.class_selectors, "valuesSeen": seen})
+        if n_selectors == 0:
+            seen = self.values_seen(f.request_selectors, class_ok)
+            shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in seen.items())
+            return r(SELECTOR_MATCHES_NOTHING,
+                     f"{n_class} device(s) of class {rt.device_class} but none matches "
+                     + " && ".join(f.request_selectors) + (f" (values here: {shown})" if shown else ""),
+                     details={"selectors": f.request_selectors, "valuesSeen": seen})
+        if rt.mode != "All" and n_selectors < need:
+            return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
+                                         f"(even if all were free)")
+        return None
+
+    def _held_reason(self, rt, f: Funnel, r) -> Reason | None:
+        """Enough devices match, but other claims hold too many of them."""
+        n_selectors, n_free, need = len(f.matching_selectors), len(f.free), rt.count
+        if not (n_free < need or (rt.mode == "All" and f.held_by)):
+            return None
+        holders = self.holder_facts(f.held_by)
+        fixes = []
+        for h in holders:
+            for p in h["pods"]:
+                if p["finished"]:
+                    fixes.append(f"pod {h['claim'].split('/')[0]}/{p['name']} has {p['phase']} but its claim "
+                                 f"{h['claim']} still holds {', '.join(h['devices'])}: delete the pod "
+                                 f"(or the claim) to free them")
+                elif p["exists"] is False:
+                    fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
+        held_text = "; ".join(f"{h['claim']} holds {', '.join(h['devices'])}"
+                              + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else '') for p in h['pods']) + ")" if h["pods"] else "")
+                              for h in holders)
+        return r(ALL_MATCHING_ALLOCATED,
+                 f"{n_selectors} device(s) match, {n_free} free, {need} needed; {held_text}",
+                 details={"holders": holders}, fixes=fixes)
+
+    def _rejection_reason(self, rt, f: Funnel, r) -> Reason:
+        """Free matching devices exist: what the allocator rejected them for (taints, counters, capacity,
+        constraints, binding conditions), or no combination of them fits."""
+        sel_ok, n_free, need = f.matching_selectors, len(f.free), rt.count
+        if rt.rejected_taint:
+            t = rt.rejected_taint[0]
+            tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
+                   **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
+            devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
+            return r(TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)} that the request does not tolerate",
+                     details={"taints": rt.rejected_taint, "toleration": tol},
+                     fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"])
+        if rt.rejected_counters:
+            c = rt.rejected_counters[0]
+            consumers = self.counter_consumers(c)
+            return r(COUNTERS_EXHAUSTED,
+                     f"counter {c.get('counter')} of counter set {c.get('counter_set')} is exhausted "
+                     f"(device {c.get('device', '').rsplit('/', 1)[-1]} needs {c.get('needed')}, {c.get('left')} left)"
+                     + (f"; consumed by {', '.join(consumers)}" if consumers else ""),
+                     details={"counters": rt.rejected_counters, "consumers": consumers})
+        if rt.rejected_capacity:
+            c = rt.rejected_capacity[0]
+            return r(CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: {c.get('reason')}",
+                     details={"capacity": rt.rejected_capacity})
+        if rt.rejected_constraint:
+            c = rt.rejected_constraint[0]
+            attr = c.get("attribute")
+            values = Counter()
+            for e in sel_ok:
+                attrs = e.device.get("attributes") or {}
+                v = attrs.get(attr) or (attrs.get(bare(attr)) if attr and attr.startswith(e.driver + "/") else None)
+                values["<not set>" if v is None else attribute_text(v)] += 1
+            kind = "the same" if c.get("kind") != "distinct" else "distinct values of"
+            return r(CONSTRAINT_UNSATISFIABLE,
+                     f"no {need} free matching device(s) share {kind} {attr}"
+                     f" (values among matching devices: {', '.join(f'{v} x{n}' for v, n in values.most_common())})",
+                     details={"constraint": c, "values": dict(values)})
+        if rt.rejected_binding:
+            return r(BINDING_CONDITIONS, "matching devices need binding conditions, which are disabled",
+                     details={"devices": rt.rejected_binding})
+        return r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
+                              f"and constraint of the pod's claims together")
+
+    def counter_consumers(self, c: Mapping[str, Any]) -> list[str]:
+        """Claims whose allocated devices consume the exhausted counter."""
+        dev = c.get("device", "")
+        driver, pool = dev.split("/", 2)[:2] if dev.count("/") >= 2 else ("", "")
+        out = []
+        for key, holders in self.snap.holders.items():
+            if key.driver != driver or key.pool != pool:
+                continue
+            e = self.snap.devices_by_key.get(key)
+            if e is None:
+                continue
+            for cc in e.device.get("consumesCounters") or []:
+                if cc.get("counterSet") == c.get("counter_set") and c.get("counter") in (cc.get("counters") or {}):
+                    out += [f"{h.namespace}/{h.claim} ({key.device})" for h in holders]
+        return sorted(set(out))
+
+
+def _toleration_text(t: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in t.items()) + "}"

@@ -1,0 +1,125 @@
+"""The target of why-pending (a pod, or a claim checked as if a pod used it) and its claims.
+
+A pod's ``spec.resourceClaims`` are resolved through ``status.resourceClaimStatuses``; a missing claim,
+a template claim not generated yet, a missing template or a claim being deleted are answers in their
+own right (target-level reasons).  A template claim not generated yet is checked anyway, as the claim
+the resourceclaim controller would create from the template, so the report shows where it would fit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
+
+from kubectl_dra.analysis.why_pending.reasons import (
+    CLAIM_DELETING, CLAIM_NOT_FOUND, NO_CLAIMS, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
+)
+from kubectl_dra.errors import NotFoundError, UsageError
+from kubectl_dra.snapshot import PodClaim, Snapshot, name_of
+
+if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
+    from kubectl_dra.analysis.why_pending.contract import ClaimEntry
+
+
+TARGET_TYPES = {"pod": "Pod", "pods": "Pod", "po": "Pod",
+                "resourceclaim": "ResourceClaim", "resourceclaims": "ResourceClaim", "claim": "ResourceClaim",
+                "rc": "ResourceClaim"}
+
+# Target-level reasons after which no node can fit (nothing could be allocated, or nothing needs to be) ...
+NO_NODE_FITS = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, NO_CLAIMS)
+# ... and those that keep the target from fitting even where its claims could be allocated.
+TARGET_BLOCKING = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, CLAIM_DELETING, NO_CLAIMS)
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    if "/" in target:
+        t, name = target.split("/", 1)
+        kind = TARGET_TYPES.get(t.lower().split(".", 1)[0])
+        if kind is None:
+            raise UsageError(f"unknown target type {t!r} (use pod/NAME or resourceclaim/NAME; short names po, claim, rc)")
+    else:
+        kind, name = "Pod", target
+    if not name:
+        raise UsageError(f"missing name in {target!r}")
+    return kind, name
+
+
+def synthesized_claim(template: Mapping[str, Any], pod_name: str, pod_claim: str, namespace: str) -> dict:
+    """What the resourceclaim controller would create from a template (for a what-if run)."""
+    spec = (template.get("spec") or {})
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+            "metadata": {"name": f"{pod_name}-{pod_claim}", "namespace": namespace,
+                         "annotations": {"resource.kubernetes.io/pod-claim-name": pod_claim}},
+            "spec": spec.get("spec") or {}, "status": {}}
+
+
+class ResolvedTarget(NamedTuple):
+    """The target and what its claims mean for the dry run."""
+
+    pod: Mapping[str, Any] | None
+    claims: list[ClaimEntry]  # the report's "claims" entries
+    reasons: list[Reason]  # target-level reasons
+    to_allocate: list[dict]  # claims the dry run allocates (synthesized ones included)
+    allocated: list[PodClaim]  # claims already allocated (they pin nodes)
+    no_node_fits: bool = False  # a reason in NO_NODE_FITS
+    template_pending: bool = False  # a template claim not generated yet
+
+
+def target_reasons_block(reasons: list[Reason]) -> bool:
+    return any(r.code in TARGET_BLOCKING for r in reasons)
+
+
+def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> ResolvedTarget:
+    """The pod (or claim) and its claims; NotFoundError when the target itself does not exist."""
+    if kind == "Pod":
+        pod = snap.pods.get((namespace, name))
+        if pod is None:
+            raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}')
+        out = ResolvedTarget(pod, [], [], [], [])
+        pod_claims = snap.pod_claims(pod)
+        if not pod_claims:
+            out.reasons.append(Reason(NO_CLAIMS, f"pod {namespace}/{name} has no resource claims: "
+                                                 "DRA is not what keeps it Pending"))
+    else:
+        claim = snap.resource_claims.get((namespace, name))
+        if claim is None:
+            raise NotFoundError(f'resourceclaims.resource.k8s.io "{name}" not found in namespace {namespace!r}')
+        out = ResolvedTarget(None, [], [], [], [])
+        pod_claims = [PodClaim(name, name, None, claim)]
+    for pc in pod_claims:
+        _resolve_claim(snap, pc, name, namespace, out)
+    return out._replace(no_node_fits=any(r.code in NO_NODE_FITS for r in out.reasons),
+                        template_pending=any(r.code == TEMPLATE_NOT_GENERATED for r in out.reasons))
+
+
+def _resolve_claim(snap: Snapshot, pc: PodClaim, pod_name: str, namespace: str, out: ResolvedTarget) -> None:
+    state = pc.state
+    entry: ClaimEntry = {"name": pc.claim_name, "namespace": namespace, "podClaimName": pc.pod_claim_name, "state": state}
+    if pc.template_name:
+        entry["template"] = pc.template_name
+    out.claims.append(entry)
+    if state == "missing":
+        out.reasons.append(Reason(CLAIM_NOT_FOUND, f"ResourceClaim {namespace}/{pc.claim_name} (pod claim "
+                                  f"{pc.pod_claim_name}) does not exist", claim=pc.claim_name,
+                                  fixes=[f"create ResourceClaim {pc.claim_name} in namespace {namespace}"]))
+    elif state == "not-generated":
+        tmpl = snap.resource_claim_templates.get((namespace, pc.template_name or ""))
+        if tmpl is None:
+            out.reasons.append(Reason(TEMPLATE_NOT_FOUND, f"ResourceClaimTemplate {namespace}/{pc.template_name} "
+                                      "does not exist, so no claim can be generated for pod claim "
+                                      f"{pc.pod_claim_name}", fixes=[f"create ResourceClaimTemplate {pc.template_name}"]))
+        else:
+            out.reasons.append(Reason(TEMPLATE_NOT_GENERATED,
+                                      f"the claim for pod claim {pc.pod_claim_name} (template {pc.template_name}) has "
+                                      "not been generated yet; the nodes below show where it would fit once it is",
+                                      fixes=["check that kube-controller-manager runs the resourceclaim controller"]))
+            synth = synthesized_claim(tmpl, pod_name, pc.pod_claim_name, namespace)
+            entry["name"] = name_of(synth)
+            entry["synthesized"] = True
+            out.to_allocate.append(synth)
+    elif state == "allocated":
+        out.allocated.append(pc)
+    else:
+        if (pc.claim.get("metadata") or {}).get("deletionTimestamp"):
+            out.reasons.append(Reason(CLAIM_DELETING, f"ResourceClaim {pc.claim_name} is being deleted",
+                                      claim=pc.claim_name))
+        out.to_allocate.append(dict(pc.claim))
