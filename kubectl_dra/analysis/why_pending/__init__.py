@@ -33,13 +33,13 @@ from kubectl_dra.analysis.why_pending.reasons import (
 from kubectl_dra.analysis.why_pending.report import CPU_MEMORY_NOTE, check_node, why_pending
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, group_key, scheduler_words, summarize
 from kubectl_dra.analysis.why_pending.target import (
-    TARGET_TYPES, ResolvedTarget, parse_target, resolve_target, synthesized_claim, target_reasons_block,
+    ResolvedTarget, parse_target, resolve_target, synthesized_claim, target_reasons_block,
 )
 from kubectl_dra.analysis.why_pending.whatif import WHAT_IF_MAX_NODES, check_freeing_finished, check_lifting_taints
 
 __all__ = [
     # the entry point and target parsing
-    "why_pending", "parse_target", "TARGET_TYPES", "CPU_MEMORY_NOTE",
+    "why_pending", "parse_target", "CPU_MEMORY_NOTE",
     # reason codes
     "REASON_CODES", "Reason", "NO_CLAIMS", "CLAIM_NOT_FOUND", "TEMPLATE_NOT_GENERATED", "TEMPLATE_NOT_FOUND",
     "CLAIM_DELETING", "NO_CLASS", "NO_DEVICES_FOR_DRIVER", "SELECTOR_MATCHES_NOTHING", "CEL_ERROR",

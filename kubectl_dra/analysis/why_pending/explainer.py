@@ -14,13 +14,14 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
-from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, bare, selector_expressions
+from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, selector_expressions
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
     CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
     NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
+from kubectl_dra.selection import MATCH, NO_MATCH, lookup_attribute
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
 
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
@@ -115,11 +116,13 @@ class _Explainer:
     def _passes(self, exprs: Iterable[str], d: DeviceEntry | SeenDevice) -> tuple[bool, str | None]:
         """(every selector matches, the error message if one failed) for one device."""
         alloc = self.alloc
-        if alloc is not None:
-            try:
-                return alloc.selectors_pass(exprs, d.driver, d.device), None
-            except Exception:  # compile / runtime error: let the matcher word it as always (below)
-                pass
+        if alloc is not None:  # the search's own verdicts (upstream's input conversion included)
+            verdict = alloc.selection.evaluate_all(exprs, d.driver, d.device, strict_inputs=True)
+            if verdict is MATCH:
+                return True, None
+            if verdict is NO_MATCH:
+                return False, None
+            # an error: the lenient matcher below words it, as for a trace made without an allocator
         entry = d if isinstance(d, DeviceEntry) else self.snap.devices_by_key.get(DeviceKey(*d.key))
         if entry is None:
             return False, None
@@ -406,8 +409,7 @@ class _Explainer:
             attr = c.get("attribute")
             values = Counter()
             for e in sel_ok:
-                attrs = e.device.get("attributes") or {}
-                v = attrs.get(attr) or (attrs.get(bare(attr)) if attr and attr.startswith(e.driver + "/") else None)
+                v = lookup_attribute(e.device, e.driver, attr) if attr else None
                 values["<not set>" if v is None else attribute_text(v)] += 1
             kind = "the same" if c.get("kind") != "distinct" else "distinct values of"
             return r(CONSTRAINT_UNSATISFIABLE,

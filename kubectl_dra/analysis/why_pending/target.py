@@ -13,16 +13,13 @@ from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 from kubectl_dra.analysis.why_pending.reasons import (
     CLAIM_DELETING, CLAIM_NOT_FOUND, NO_CLAIMS, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
 )
-from kubectl_dra.errors import NotFoundError, UsageError
+from kubectl_dra import kinds
+from kubectl_dra.errors import NotFoundError
 from kubectl_dra.snapshot import PodClaim, Snapshot, name_of
 
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
     from kubectl_dra.analysis.why_pending.contract import ClaimEntry
 
-
-TARGET_TYPES = {"pod": "Pod", "pods": "Pod", "po": "Pod",
-                "resourceclaim": "ResourceClaim", "resourceclaims": "ResourceClaim", "claim": "ResourceClaim",
-                "rc": "ResourceClaim"}
 
 # Target-level reasons after which no node can fit (nothing could be allocated, or nothing needs to be) ...
 NO_NODE_FITS = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, NO_CLAIMS)
@@ -31,16 +28,10 @@ TARGET_BLOCKING = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, 
 
 
 def parse_target(target: str) -> tuple[str, str]:
-    if "/" in target:
-        t, name = target.split("/", 1)
-        kind = TARGET_TYPES.get(t.lower().split(".", 1)[0])
-        if kind is None:
-            raise UsageError(f"unknown target type {t!r} (use pod/NAME or resourceclaim/NAME; short names po, claim, rc)")
-    else:
-        kind, name = "Pod", target
-    if not name:
-        raise UsageError(f"missing name in {target!r}")
-    return kind, name
+    """``pod/NAME``, ``resourceclaim/NAME`` (any alias of the kinds table) or a bare pod ``NAME`` ->
+    (kind name, object name)."""
+    kind, name = kinds.parse_target(target, kinds.WHY_PENDING, bare=kinds.POD)
+    return kind.kind, name
 
 
 def synthesized_claim(template: Mapping[str, Any], pod_name: str, pod_claim: str, namespace: str) -> dict:
