@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "cluster.yaml"
 FIXTURES = ROOT / "tests" / "fixtures"
+DRIVERS = FIXTURES / "drivers"
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +34,19 @@ def cli():
         return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def driver_snapshot():
+    """The realistic driver fixtures (NVIDIA, Intel, example driver, dranet) as one snapshot."""
+    import yaml
+
+    from kubectl_dra.snapshot import Snapshot
+
+    objs = [d for f in sorted(DRIVERS.glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+    return Snapshot.from_objects(objs)
+
+
+@pytest.fixture(scope="session")
+def drivers_dir():
+    return str(DRIVERS)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.apiserver import ApiServer
+from tests.live.apiserver import ApiServer
 from tests.completion.conftest import EXAMPLE, ROOT, example_objects
 
 pytestmark = pytest.mark.live

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repo root on sys.path
     sys.path.insert(0, str(ROOT))
 
-from tests.apiserver import ApiServer  # noqa: E402
+from tests.live.apiserver import ApiServer  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "cluster.yaml"
 

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from kubectl_dra.normalize import normalize_object
-from tests.apiserver import DEFAULT_TOKEN, convert
+from tests.live.apiserver import DEFAULT_TOKEN, convert
 from tests.live.conftest import small_cluster
 
 

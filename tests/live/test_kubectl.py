@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.apiserver import ApiServer
+from tests.live.apiserver import ApiServer
 from tests.live.conftest import example_objects
 
 pytestmark = pytest.mark.live

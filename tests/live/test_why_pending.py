@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from tests.analysis.why_pending.builders import claim, fixture_objects, pod, request
-from tests.apiserver import ApiServer
+from tests.live.apiserver import ApiServer
 from tests.live.conftest import example_objects
 
 pytestmark = pytest.mark.live

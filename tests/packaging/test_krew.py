@@ -283,7 +283,7 @@ def test_a_broken_schema_file_is_reported_the_same(installed, tmp_path):
 
 def test_live_cluster_through_the_archive(installed, tmp_path):
     """The archive's kubernetes client (36.x) against the test API server: same answers as the venv's."""
-    from tests.apiserver import ApiServer
+    from tests.live.apiserver import ApiServer
     from tests.live.conftest import example_objects
 
     with ApiServer(example_objects()) as srv:

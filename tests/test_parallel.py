@@ -10,7 +10,7 @@ import pytest
 
 from kubectl_dra.parallel import available_workers, ordered_map
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.synth import make_cluster  # noqa: E402
