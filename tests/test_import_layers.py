@@ -126,3 +126,43 @@ text = cobra.cobra_output(app, {words!r})
 print(json.dumps({{"text": text, "kubernetes": sorted(m for m in sys.modules if m.split(".")[0] == "kubernetes")}}))
 """)
     assert got["text"].endswith("\n") and got["kubernetes"] == []
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Like :func:`imported_modules`, without the imports under ``if TYPE_CHECKING:`` (annotations only)."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            node.body = []
+    out: set[str] = set()
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            out.add(base)
+    return out
+
+
+# ARCHITECTURE.md's table: what each layer must never import at run time.
+FORBIDDEN = {
+    "sources": ("analysis", "allocator", "cel", "render", "commands", "completion", "cli"),
+    "allocator": ("sources", "analysis", "render", "commands", "completion", "cli", "process"),
+    "cel": ("sources", "snapshot", "allocator", "analysis", "render", "commands", "completion", "cli"),
+    "analysis": ("sources", "render", "commands", "completion", "cli", "process"),
+    "render": ("sources", "snapshot", "allocator", "analysis", "commands", "completion", "cli"),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layers_import_only_downwards(layer):
+    forbidden = tuple(f"kubectl_dra.{n}" for n in FORBIDDEN[layer])
+    files = sorted((PACKAGE / layer).rglob("*.py"))
+    assert files
+    for f in files:
+        bad = sorted(m for m in _runtime_imports(f) if _is(m, *forbidden))
+        assert bad == [], f"{f.relative_to(ROOT)} imports {bad} (see ARCHITECTURE.md)"
