@@ -14,6 +14,10 @@ DRADeviceTaints                -      off    off    off    on
 DRAPartitionableDevices        -      off    off    off    on
 DRAConsumableCapacity          -      -      off    off    on
 DRADeviceBindingConditions     -      -      off    off    on
+DRAListTypeAttributes          -      -      -      -      off
+DRADeviceTaintRules            -      -      -      off    off
+DRAExtendedResource            -      -      off    off    on
+DRASchedulerFilterTimeout      -      -      on     on     on
 =============================  =====  =====  =====  =====  =====
 
 ``-`` means the gate does not exist in that release (treated as off).
@@ -42,6 +46,10 @@ _SPECS: dict[str, list[tuple[int, bool]]] = {
     "DRAPartitionableDevices": [(33, False), (36, True)],
     "DRAConsumableCapacity": [(34, False), (36, True)],
     "DRADeviceBindingConditions": [(34, False), (36, True)],
+    "DRAListTypeAttributes": [(36, False)],
+    "DRADeviceTaintRules": [(35, False)],
+    "DRAExtendedResource": [(34, False), (36, True)],
+    "DRASchedulerFilterTimeout": [(34, True)],
 }
 
 #: Releases we know defaults for; the last one is used when the version is unknown.
@@ -56,7 +64,14 @@ _ATTR = {
     "DRAPartitionableDevices": "partitionable_devices",
     "DRAConsumableCapacity": "consumable_capacity",
     "DRADeviceBindingConditions": "device_binding_conditions",
+    "DRAListTypeAttributes": "list_type_attributes",
+    "DRADeviceTaintRules": "device_taint_rules",
+    "DRAExtendedResource": "extended_resource",
+    "DRASchedulerFilterTimeout": "scheduler_filter_timeout",
 }
+# Gates that are not features of the allocator itself (the scheduler plugin, its slice tracker or the
+# API server read them): they never change which upstream implementation is picked.
+_NOT_ALLOCATOR_FEATURES = frozenset({"DRADeviceTaintRules", "DRAExtendedResource", "DRASchedulerFilterTimeout"})
 GATE_NAMES = tuple(_ATTR)
 
 # Features supported by upstream's "stable" allocator implementation.
@@ -72,6 +87,10 @@ class FeatureGates:
     partitionable_devices: bool = False
     consumable_capacity: bool = False
     device_binding_conditions: bool = False
+    list_type_attributes: bool = False
+    device_taint_rules: bool = False
+    extended_resource: bool = False
+    scheduler_filter_timeout: bool = False
     version: str | None = None  # release the defaults came from, e.g. "1.34"
 
     # -- allocator view ---------------------------------------------------
@@ -84,7 +103,7 @@ class FeatureGates:
         """Enabled features as upstream's allocator sees them (names as the gates)."""
         out = set()
         for gate, attr in _ATTR.items():
-            if gate in ("DRADeviceBindingConditions", "DRAResourceClaimDeviceStatus"):
+            if gate in ("DRADeviceBindingConditions", "DRAResourceClaimDeviceStatus") or gate in _NOT_ALLOCATOR_FEATURES:
                 continue
             if getattr(self, attr):
                 out.add(gate)
