@@ -14,15 +14,13 @@ from kubectl_dra.selection import (
     MATCH, NO_MATCH, Kind, SelectorEvaluator, Verdict, attribute_key, attribute_plain, compile_selector, for_snapshot,
     lookup_attribute, unsupported_attribute,
 )
-from kubectl_dra.snapshot import Snapshot
+from tests.builders import device, device_class, resource_slice, snapshot
 
 DRIVER = "gpu.example.com"
-A100 = {"name": "gpu-0", "attributes": {"model": {"string": "a100"}, "index": {"int": 0}},
-        "capacity": {"memory": {"value": "40Gi"}}}
-H100 = {"name": "gpu-1", "attributes": {"model": {"string": "h100"}, "index": {"int": 1}},
-        "capacity": {"memory": {"value": "80Gi"}}}
-NO_MODEL = {"name": "gpu-2", "attributes": {"index": {"int": 2}}}
-LISTY = {"name": "gpu-3", "attributes": {"model": {"string": "a100"}, "tags": {"stringValues": ["x", "y"]}}}
+A100 = device("gpu-0", attrs={"model": "a100", "index": 0}, capacity={"memory": "40Gi"})
+H100 = device("gpu-1", attrs={"model": "h100", "index": 1}, capacity={"memory": "80Gi"})
+NO_MODEL = device("gpu-2", attrs={"index": 2})
+LISTY = device("gpu-3", attrs={"model": "a100", "tags": {"stringValues": ["x", "y"]}})
 
 IS_A100 = f'device.attributes["{DRIVER}"].model == "a100"'
 BIG = (f'has(device.capacity["{DRIVER}"].memory) && '
@@ -133,13 +131,7 @@ def test_selector_flags_step_aside_on_any_error():
 
 
 def _snapshot(*devices):
-    return Snapshot.from_objects([
-        {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": "gpu"},
-         "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{DRIVER}"'}}]}},
-        {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": "s"},
-         "spec": {"driver": DRIVER, "nodeName": "node-a", "pool": {"name": "p", "generation": 1, "resourceSliceCount": 1},
-                  "devices": [dict(d) for d in devices]}},
-    ])
+    return snapshot(device_class("gpu", driver=DRIVER), resource_slice("s", "node-a", "p", DRIVER, *[dict(d) for d in devices]))
 
 
 def test_one_evaluator_per_snapshot_and_rule_shared_by_the_commands():

@@ -7,8 +7,9 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.allocator.builders import (
-    ALL, DRIVER_A, NODE1, POOL1, allocated, claim, device, device_class, req, rslice, run, sel_attr_eq,
+from tests.builders import (
+    ALL, DRIVER_A, NODE1, POOL1, allocated_claim, claim, device, device_class, request, resource_slice, run,
+    sel_attr_eq,
 )
 
 MODELS = ["a", "b"]
@@ -42,12 +43,12 @@ def build(devs, total, reqs, constrained):
         if d["mem"]:
             kw["consumes"] = {"gpu": {"memory": f"{d['mem']}Gi"}}
         slice_devs.append(device(d["name"], **kw))
-    objs = [device_class("class-a", DRIVER_A),
-            rslice("slice-1", NODE1, POOL1, DRIVER_A, *slice_devs, counters={"gpu": {"memory": f"{total}Gi"}})]
+    objs = [device_class("class-a", driver=DRIVER_A),
+            resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *slice_devs, counters={"gpu": {"memory": f"{total}Gi"}})]
     for d in devs:
         if d["held"]:
-            objs.append(allocated(f"holder-{d['name']}", (DRIVER_A, POOL1, d["name"])))
-    requests = [req(r["name"], count=r["count"],
+            objs.append(allocated_claim(f"holder-{d['name']}", (DRIVER_A, POOL1, d["name"])))
+    requests = [request(r["name"], count=r["count"],
                     selectors=[sel_attr_eq("model", r["model"])] if r["model"] else ()) for r in reqs]
     constraints = [{"matchAttribute": f"{DRIVER_A}/numa"}] if constrained else []
     return objs, claim("claim-0", *requests, constraints=constraints)

@@ -11,11 +11,12 @@ import os
 from kubectl_dra.allocator import Allocator
 from kubectl_dra.features import defaults_for_version
 from kubectl_dra.snapshot import Snapshot
-from tests.allocator.builders import (
-    DRIVER_A, NODE1, NODE2, POOL1, POOL2, allocated, claim, device, device_class, node, req, rslice, run, table_cel,
+from tests.builders import (
+    DRIVER_A, NODE1, NODE2, POOL1, POOL2, allocated_claim, claim, device, device_class, node, request,
+    resource_slice, run, table_cel,
 )
 
-CA = device_class("class-a", DRIVER_A)
+CA = device_class("class-a", driver=DRIVER_A)
 
 
 def _tr(out, request):
@@ -27,9 +28,9 @@ def _numa(name, numa):
 
 
 def test_success_lists_chosen_devices_and_is_not_failed():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", "device-2", "device-3"),
-            allocated("holder", (DRIVER_A, POOL1, "device-1"))]
-    out = run(objs, [claim("claim-0", req("req-0", count=2))])
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", "device-2", "device-3"),
+            allocated_claim("holder", (DRIVER_A, POOL1, "device-1"))]
+    out = run(objs, [claim("claim-0", request("req-0", count=2))])
     assert out.fits
     t = _tr(out, "req-0")
     assert t.chosen == ["driver-a/pool-1/device-2", "driver-a/pool-1/device-3"]
@@ -44,8 +45,8 @@ def test_success_lists_chosen_devices_and_is_not_failed():
 
 
 def test_success_with_two_requests_each_lists_its_own_devices():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", "device-2", "device-3")]
-    out = run(objs, [claim("claim-0", req("req-0"), req("req-1", count=2))])
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", "device-2", "device-3")]
+    out = run(objs, [claim("claim-0", request("req-0"), request("req-1", count=2))])
     assert out.fits
     assert _tr(out, "req-0").chosen == ["driver-a/pool-1/device-1"]
     assert _tr(out, "req-1").chosen == ["driver-a/pool-1/device-2", "driver-a/pool-1/device-3"]
@@ -57,10 +58,10 @@ def test_success_with_two_requests_each_lists_its_own_devices():
 def test_failure_marks_devices_the_claim_took_itself():
     # Two free devices with different numa values, a matchAttribute constraint over both: slot 1 takes
     # device-1, slot 2 finds device-1 taken (by the claim itself) and device-2 on another numa node.
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, _numa("device-1", 0), _numa("device-2", 1),
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, _numa("device-1", 0), _numa("device-2", 1),
                        _numa("device-3", 0)),
-            allocated("holder", (DRIVER_A, POOL1, "device-3"))]
-    c = claim("claim-0", req("req-0", count=2), constraints=[{"requests": ["req-0"], "matchAttribute": f"{DRIVER_A}/numa"}])
+            allocated_claim("holder", (DRIVER_A, POOL1, "device-3"))]
+    c = claim("claim-0", request("req-0", count=2), constraints=[{"requests": ["req-0"], "matchAttribute": f"{DRIVER_A}/numa"}])
     out = run(objs, [c])
     assert not out.fits and out.error is None
     t = _tr(out, "req-0")
@@ -72,8 +73,8 @@ def test_failure_marks_devices_the_claim_took_itself():
 
 
 def test_device_taken_by_another_claim_of_the_pod_is_not_self():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")]
-    out = run(objs, [claim("claim-0", req("req-0")), claim("claim-1", req("req-0"))])
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")]
+    out = run(objs, [claim("claim-0", request("req-0")), claim("claim-1", request("req-0"))])
     assert not out.fits
     reqs = [t for t in out.trace.requests if t.claim == "default/claim-1"]
     assert reqs[0].rejected_allocated == [{"device": "driver-a/pool-1/device-1", "holders": []}]
@@ -83,10 +84,10 @@ def test_device_taken_by_another_claim_of_the_pod_is_not_self():
 def test_reused_allocator_gives_the_same_outcome_per_node_in_any_order():
     # One Allocator over many nodes (as why-pending uses it) must answer each node exactly as a fresh one.
     objs = [CA, node(NODE1), node(NODE2),
-            rslice("slice-1", NODE1, POOL1, DRIVER_A, _numa("device-1", 0), _numa("device-2", 1)),
-            rslice("slice-2", NODE2, POOL2, DRIVER_A, _numa("device-1", 0), _numa("device-2", 0), _numa("device-3", 1)),
-            allocated("holder", (DRIVER_A, POOL2, "device-1"))]
-    c = claim("claim-0", req("req-0", count=2), constraints=[{"requests": ["req-0"], "matchAttribute": f"{DRIVER_A}/numa"}])
+            resource_slice("slice-1", NODE1, POOL1, DRIVER_A, _numa("device-1", 0), _numa("device-2", 1)),
+            resource_slice("slice-2", NODE2, POOL2, DRIVER_A, _numa("device-1", 0), _numa("device-2", 0), _numa("device-3", 1)),
+            allocated_claim("holder", (DRIVER_A, POOL2, "device-1"))]
+    c = claim("claim-0", request("req-0", count=2), constraints=[{"requests": ["req-0"], "matchAttribute": f"{DRIVER_A}/numa"}])
     snap = Snapshot.from_objects(objs)
     compile_fn = None if os.environ.get("REAL_CEL") else table_cel
 
@@ -110,10 +111,10 @@ def test_selector_flags_agree_with_selectors_pass_and_step_aside_on_errors():
     """The funnel's one-pass view: 0 fails the class, 1 fails the request, 2 passes both; None when
     a selector errors on some device (the caller then words the error device by device)."""
     objs = [CA, node(NODE1),
-            rslice("slice-1", NODE1, POOL1, DRIVER_A, _numa("d0", 0), _numa("d1", 1), device("d2"),
+            resource_slice("slice-1", NODE1, POOL1, DRIVER_A, _numa("d0", 0), _numa("d1", 1), device("d2"),
                    device("d3", attrs={"numa": 1, "kind": "other"}))]
     alloc = Allocator(Snapshot.from_objects(objs), defaults_for_version(None))
-    out = alloc.allocate(NODE1, [claim("c", req("r", count=9))])  # too many: the trace lists every device
+    out = alloc.allocate(NODE1, [claim("c", request("r", count=9))])  # too many: the trace lists every device
     entries = _tr(out, "r").reachable_entries
     assert [e[0][2] for e in entries] == ["d0", "d1", "d2", "d3"]
     cls = ['device.driver == "driver-a"']

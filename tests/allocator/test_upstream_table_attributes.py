@@ -9,11 +9,11 @@ upstream also gives). The list-semantics cases are listed as left out in PORTED.
 
 from __future__ import annotations
 
-from tests.allocator.builders import (
-    DRIVER_A, NODE1, POOL1, claim, class_expr, device, feats, no_fit, picked, req, rslice, run_cel,
+from tests.builders import (
+    DRIVER_A, NODE1, POOL1, claim, device, device_class, feats, no_fit, picked, request, resource_slice, run_cel,
 )
 
-CA = class_expr("class-a", f'device.driver == "{DRIVER_A}"')
+CA = device_class("class-a", driver=DRIVER_A)
 CC = feats(consumable=True)
 
 
@@ -24,11 +24,11 @@ def dev(name, **raw_attrs):
 
 
 def objs(*devs):
-    return [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, *devs)]
+    return [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *devs)]
 
 
 def two_of(constraint_kind, attr, count=2):
-    return claim("claim-0", req("req-0", count=count), constraints=[{constraint_kind: f"{DRIVER_A}/{attr}"}])
+    return claim("claim-0", request("req-0", count=count), constraints=[{constraint_kind: f"{DRIVER_A}/{attr}"}])
 
 
 def unsupported(out):
@@ -36,7 +36,7 @@ def unsupported(out):
 
 
 def test_with_distinct_constraints_unknown_type_attribute():
-    c = claim("claim-0", req("req-0"), constraints=[{"distinctAttribute": f"{DRIVER_A}/boolAttribute", "requests": ["req-0"]}])
+    c = claim("claim-0", request("req-0"), constraints=[{"distinctAttribute": f"{DRIVER_A}/boolAttribute", "requests": ["req-0"]}])
     d = dev("device-1", boolAttribute={})
     d["allowMultipleAllocations"] = True
     assert unsupported(run_cel(objs(d), [c], gates=CC))

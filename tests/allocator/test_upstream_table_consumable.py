@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from tests.allocator.builders import (
-    CAP0, CAP1, CS1, CS2, DRIVER_A, NODE1, POOL1, claim, class_expr, class_multi, consumed, counter_slice, device,
-    feats, first_available, in_use, local_selector, no_fit, range_policy, req, rslice, run_cel,
-    shared_use, sub, values_policy,
+from tests.builders import (
+    CAP0, CAP1, CS1, CS2, DRIVER_A, NODE1, POOL1, claim, consumed, device, device_class, feats, first_available,
+    in_use, local_selector, no_fit, range_policy, request, resource_slice, run_cel,
+    sel_driver_and_multi_allocations, shared_use, subrequest, values_policy,
 )
 
-CA = class_expr("class-a", f'device.driver == "{DRIVER_A}"')
-MULTI = class_multi("class-a", DRIVER_A, True)
-SINGLE = class_multi("class-a", DRIVER_A, False)
+CA = device_class("class-a", driver=DRIVER_A)
+MULTI = device_class("class-a", sel_driver_and_multi_allocations(DRIVER_A, True))
+SINGLE = device_class("class-a", sel_driver_and_multi_allocations(DRIVER_A, False))
 CC = feats(consumable=True)
 D1 = (DRIVER_A, POOL1, "device-1")
 
@@ -32,11 +32,11 @@ def mdev(name, capacity=None, **kw):
 
 
 def one_slice(*devs):
-    return rslice("slice-1", NODE1, POOL1, DRIVER_A, *devs)
+    return resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *devs)
 
 
 def creq(name="req-0", amount=None, **kw):
-    return req(name, capacity={CAP0: str(amount)} if amount is not None else None, **kw)
+    return request(name, capacity={CAP0: str(amount)} if amount is not None else None, **kw)
 
 
 def test_consumable_capacity_disabled_feature():
@@ -45,7 +45,7 @@ def test_consumable_capacity_disabled_feature():
 
 
 def test_consumable_capacity_disabled_feature_with_prioritized_list():
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", capacity={CAP0: "1"}), sub("subReq-1", capacity={CAP0: "1"})))
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", capacity={CAP0: "1"}), subrequest("subReq-1", capacity={CAP0: "1"})))
     out = run_cel([CA, one_slice("device-1")], [c], gates=feats(binding=True, prioritized=True))
     assert "claim default/claim-0, subrequest subReq-0: has capacity requests, but the DRAConsumableCapacity feature is disabled" in out.error
 
@@ -62,7 +62,7 @@ def test_multi_allocatable_device_allocation_mode_all_with_missing_capacity_requ
 
 
 def test_multi_allocatable_device_without_capacity_without_capacity_request():
-    out = run_cel([MULTI, one_slice(mdev("device-1"))], [claim("claim-0", req("req-0")), claim("claim-1", req("req-0"))], gates=CC)
+    out = run_cel([MULTI, one_slice(mdev("device-1"))], [claim("claim-0", request("req-0")), claim("claim-1", request("req-0"))], gates=CC)
     assert consumed(out) == [("claim-0", [("req-0", "device-1", None, True)]), ("claim-1", [("req-0", "device-1", None, True)])]
     assert out.allocations[("default", "claim-1")]["nodeSelector"] == local_selector(NODE1)
 
@@ -70,14 +70,14 @@ def test_multi_allocatable_device_without_capacity_without_capacity_request():
 def test_multi_allocatable_device_without_policy_without_capacity_request():
     # No policy, no request: each allocation takes the whole capacity, so the claims get different devices.
     objs = [MULTI, one_slice(mdev("device-1", {CAP0: "1"}), mdev("device-2", {CAP0: "1"}))]
-    out = run_cel(objs, [claim("claim-0", req("req-0")), claim("claim-1", req("req-0"))], gates=CC)
+    out = run_cel(objs, [claim("claim-0", request("req-0")), claim("claim-1", request("req-0"))], gates=CC)
     assert consumed(out) == [("claim-0", [("req-0", "device-1", {CAP0: q(1)}, True)]),
                              ("claim-1", [("req-0", "device-2", {CAP0: q(1)}, True)])]
 
 
 def test_multi_allocatable_device_without_policy_without_capacity_request_block():
     objs = [MULTI, one_slice(mdev("device-1", {CAP0: "2"}))]
-    assert no_fit(run_cel(objs, [claim("claim-0", req("req-0")), claim("claim-1", req("req-0"))], gates=CC))
+    assert no_fit(run_cel(objs, [claim("claim-0", request("req-0")), claim("claim-1", request("req-0"))], gates=CC))
 
 
 def test_multi_allocatable_device_without_policy_with_capacity_request():
@@ -89,14 +89,14 @@ def test_multi_allocatable_device_without_policy_with_capacity_request():
 
 def test_multi_allocatable_device_with_policy_without_capacity_request():
     objs = [MULTI, one_slice(mdev("device-1", {CAP0: range_policy(4)}))]
-    out = run_cel(objs, [claim("claim-0", req("req-0")), claim("claim-1", req("req-0"))], gates=CC)
+    out = run_cel(objs, [claim("claim-0", request("req-0")), claim("claim-1", request("req-0"))], gates=CC)
     assert consumed(out) == [("claim-0", [("req-0", "device-1", {CAP0: q(2)}, True)]),
                              ("claim-1", [("req-0", "device-1", {CAP0: q(2)}, True)])]
 
 
 def test_multi_allocatable_device_with_zero_request_policy():
     objs = [MULTI, one_slice(mdev("device-1", {CAP0: values_policy(1, 0)}))]
-    out = run_cel(objs, [claim("claim-0", req("req-0")), claim("claim-1", req("req-0"))], gates=CC)
+    out = run_cel(objs, [claim("claim-0", request("req-0")), claim("claim-1", request("req-0"))], gates=CC)
     assert consumed(out) == [("claim-0", [("req-0", "device-1", {CAP0: q(0)}, True)]),
                              ("claim-1", [("req-0", "device-1", {CAP0: q(0)}, True)])]
 
@@ -167,8 +167,8 @@ def test_consumable_capacity_with_multi_allocatable_device_backtrack():
 
 def test_multi_allocatable_device_with_subrequest():
     # Upstream lists two subrequests named subReq-1; the first one that fits wins.
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", capacity={CAP0: "4"}), sub("subReq-1", capacity={CAP0: "2"}),
-                                         sub("subReq-1")))
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", capacity={CAP0: "4"}), subrequest("subReq-1", capacity={CAP0: "2"}),
+                                         subrequest("subReq-1")))
     out = run_cel([MULTI, one_slice(mdev("device-1", {CAP0: range_policy(2)}))], [c], gates=feats(consumable=True, prioritized=True))
     assert consumed(out) == [("claim-0", [("req-0/subReq-1", "device-1", {CAP0: q(2)}, True)])]
 
@@ -249,10 +249,10 @@ def mem(n):
 def test_allow_multiple_allocations_with_partitionable_device():
     def d(name, m):
         return device(name, capacity={"memory": m}, consumes={CS1: {"memory": m}}, multi=True)
-    objs = [MULTI, rslice("slice-1", NODE1, POOL1, DRIVER_A, d("device-1", "4Gi"), d("device-2", "6Gi"), d("device-3", "4Gi"), count=2),
-            counter_slice("slice-2", NODE1, POOL1, DRIVER_A, {CS1: {"memory": "8Gi"}}, count=2)]
-    c = claim("claim-0", req("req-0"),
-              first_available("req-1", sub("subReq-0", selectors=[mem("6Gi")]), sub("subReq-1", selectors=[mem("4Gi")])))
+    objs = [MULTI, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, d("device-1", "4Gi"), d("device-2", "6Gi"), d("device-3", "4Gi"), count=2),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, counters={CS1: {"memory": "8Gi"}}, count=2)]
+    c = claim("claim-0", request("req-0"),
+              first_available("req-1", subrequest("subReq-0", selectors=[mem("6Gi")]), subrequest("subReq-1", selectors=[mem("4Gi")])))
     out = run_cel(objs, [c], gates=feats(prioritized=True, partitionable=True, consumable=True))
     gi4 = q(4 * 1024 ** 3)
     assert consumed(out) == [("claim-0", [("req-0", "device-1", {"memory": gi4}, True), ("req-1/subReq-1", "device-3", {"memory": gi4}, True)])]
@@ -261,14 +261,14 @@ def test_allow_multiple_allocations_with_partitionable_device():
 def test_consumable_capacity_with_partitionable_device_multiple_capacity_pools():
     def d(name, c0):
         return device(name, capacity={CAP0: c0, CAP1: range_policy(4)}, consumes={CS1: {CAP0: c0}, CS2: {CAP1: "4"}}, multi=True)
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, d("device-1", "2"), d("device-2", "4"), d("device-3", "2"), count=2),
-            counter_slice("slice-2", NODE1, POOL1, DRIVER_A, {CS1: {CAP0: "4"}, CS2: {CAP1: "8"}}, count=2)]
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, d("device-1", "2"), d("device-2", "4"), d("device-3", "2"), count=2),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, counters={CS1: {CAP0: "4"}, CS2: {CAP1: "8"}}, count=2)]
 
     def cap_at_least(n):
         return f'device.capacity["{DRIVER_A}"]["{CAP0}"].compareTo(quantity("{n}")) >= 0'
     c = claim("claim-0", creq("req-0", 1), creq("req-2", 2),
-              first_available("req-1", sub("subReq-0", selectors=[cap_at_least(4)], capacity={CAP0: "1"}),
-                              sub("subReq-1", selectors=[cap_at_least(2)], capacity={CAP0: "1"})))
+              first_available("req-1", subrequest("subReq-0", selectors=[cap_at_least(4)], capacity={CAP0: "1"}),
+                              subrequest("subReq-1", selectors=[cap_at_least(2)], capacity={CAP0: "1"})))
     out = run_cel(objs, [c], gates=feats(prioritized=True, partitionable=True, consumable=True))
     assert consumed(out) == [("claim-0", [("req-0", "device-1", {CAP0: q(1), CAP1: q(2)}, True),
                                           ("req-2", "device-3", {CAP0: q(2), CAP1: q(2)}, True),
@@ -299,7 +299,7 @@ def test_with_distinct_constraints():
             adev("device-2", driverVersion="1.0.1", numa=1, boolAttribute=False),
             adev("device-3", driverVersion="1.0.2", numa=2, boolAttribute=True),
             adev("device-4", driverVersion="1.0.0", numa=3, boolAttribute=True)]
-    c = claim("claim-0", req("req-0"), req("req-1"), req("req-2"), req("req-3"),
+    c = claim("claim-0", request("req-0"), request("req-1"), request("req-2"), request("req-3"),
               constraints=[distinct("boolAttribute", "req-0", "req-1"), distinct("driverVersion", "req-0", "req-1", "req-2"),
                            distinct("numa", "req-0", "req-1", "req-2", "req-3")])
     out = run_cel([CA, one_slice(*devs)], [c], gates=CC)
@@ -307,7 +307,7 @@ def test_with_distinct_constraints():
 
 
 def test_with_distinct_constraints_attribute_not_set():
-    c = claim("claim-0", req("req-0"), constraints=[distinct("boolAttribute", "req-0")])
+    c = claim("claim-0", request("req-0"), constraints=[distinct("boolAttribute", "req-0")])
     assert no_fit(run_cel([CA, one_slice(mdev("device-1"))], [c], gates=CC))
 
 
@@ -315,7 +315,7 @@ def test_with_distinct_constraints_with_subrequests():
     bool_sel = f'device.attributes["{DRIVER_A}"].boolAttribute'
 
     def pl(name):
-        return first_available(name, sub("subReq-0", selectors=[bool_sel]), sub("subReq-1"))
+        return first_available(name, subrequest("subReq-0", selectors=[bool_sel]), subrequest("subReq-1"))
     c = claim("claim-0", pl("req-0"), pl("req-1"), pl("req-2"), constraints=[distinct("boolAttribute", "req-0", "req-1")])
     devs = [adev("device-1", boolAttribute=True), adev("device-2", boolAttribute=False)]
     out = run_cel([CA, one_slice(*devs)], [c], gates=feats(consumable=True, prioritized=True))
@@ -333,7 +333,7 @@ def test_distinct_constraint_two_multi_allocatable_devices_with_distinct_constra
     # Upstream puts the two devices in two slices of one name; ours are named apart.
     d1 = mdev("device-1", {CAP0: range_policy(4)}, attrs={"stringAttribute": "stringAttributeValue1"})
     d2 = mdev("device-2", {CAP0: range_policy(4)}, attrs={"stringAttribute": "stringAttributeValue2"})
-    objs = [MULTI, rslice("slice-1a", NODE1, POOL1, DRIVER_A, d1, count=2), rslice("slice-1b", NODE1, POOL1, DRIVER_A, d2, count=2)]
+    objs = [MULTI, resource_slice("slice-1a", NODE1, POOL1, DRIVER_A, d1, count=2), resource_slice("slice-1b", NODE1, POOL1, DRIVER_A, d2, count=2)]
     c = claim("claim-0", creq("req-0", 2), creq("req-1", 2), constraints=[distinct("stringAttribute")])
     out = run_cel(objs, [c], gates=CC)
     assert consumed(out) == [("claim-0", [("req-0", "device-1", {CAP0: q(2)}, True), ("req-1", "device-2", {CAP0: q(2)}, True)])]

@@ -6,13 +6,14 @@ Upstream's "fromCounters" devices publish their consumed counters as capacity; `
 
 from __future__ import annotations
 
-from tests.allocator.builders import (
-    CS1, CS2, DRIVER_A, DRIVER_B, NODE1, NODE2, POOL1, POOL2, REGION1, claim, class_expr, counter_slice, device,
-    feats, first_available, in_use, label_selector, local_selector, no_fit, picked, req, rslice, run_cel, sub,
+from tests.builders import (
+    CS1, CS2, DRIVER_A, DRIVER_B, NODE1, NODE2, POOL1, POOL2, REGION1, claim, device, device_class, feats,
+    first_available, in_use, label_selector, local_selector, no_fit, picked, request, resource_slice, run_cel,
+    subrequest, upstream_node,
 )
 
-CA = class_expr("class-a", f'device.driver == "{DRIVER_A}"')
-CB = class_expr("class-b", f'device.driver == "{DRIVER_B}"')
+CA = device_class("class-a", driver=DRIVER_A)
+CB = device_class("class-b", driver=DRIVER_B)
 PART = feats(partitionable=True)
 PART_PL = feats(partitionable=True, prioritized=True)
 
@@ -28,13 +29,13 @@ def cdev(name, consumes, *, capacity=True, **kw):
 
 
 def pool_of(devs, counters, *, pool=POOL1, driver=DRIVER_A, names=("slice-1", "slice-2"), node=NODE1):
-    return [rslice(names[0], node, pool, driver, *devs, count=2),
-            counter_slice(names[1], node, pool, driver, counters, count=2)]
+    return [resource_slice(names[0], node, pool, driver, *devs, count=2),
+            resource_slice(names[1], node, pool, driver, counters=counters, count=2)]
 
 
 def test_partitionable_devices_single_device():
     objs = [CA, *pool_of([cdev("device-1", {CS1: {"memory": "4Gi"}}, capacity=False)], {CS1: {"memory": "8Gi"}})]
-    out = run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART)
+    out = run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-1")])]
     assert out.allocations[("default", "claim-0")]["nodeSelector"] == local_selector(NODE1)
 
@@ -45,8 +46,8 @@ def _4_6_4():
 
 
 def _pl_claim():
-    return claim("claim-0", req("req-0"),
-                 first_available("req-1", sub("subReq-0", selectors=[mem("6Gi")]), sub("subReq-1", selectors=[mem("4Gi")])))
+    return claim("claim-0", request("req-0"),
+                 first_available("req-1", subrequest("subReq-0", selectors=[mem("6Gi")]), subrequest("subReq-1", selectors=[mem("4Gi")])))
 
 
 def test_partitionable_devices_prioritized_list():
@@ -57,7 +58,7 @@ def test_partitionable_devices_prioritized_list():
 
 def test_partitionable_devices_multiple_devices():
     objs = [CA, *pool_of(_4_6_4(), {CS1: {"memory": "8Gi"}})]
-    out = run_cel(objs, [claim("claim-0", req("req-0"), req("req-1"))], gates=PART)
+    out = run_cel(objs, [claim("claim-0", request("req-0"), request("req-1"))], gates=PART)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-1"), ("req-1", DRIVER_A, POOL1, "device-3")])]
 
 
@@ -76,7 +77,7 @@ def test_partitionable_devices_multiple_counters():
             cdev("device-3", {CS1: {"memory": "4Gi", "cpus": "4"}, CS2: {"cpus": "4", "memory": "4Gi"}})]
     # Capacity from counters: the later counter set wins on equal names, like upstream's map fill.
     objs = [CA, *pool_of(devs, {CS1: {"cpus": "8", "memory": "18Gi"}, CS2: {"cpus": "12", "memory": "18Gi"}})]
-    out = run_cel(objs, [claim("claim-0", req("req-0"), req("req-1"))], gates=PART)
+    out = run_cel(objs, [claim("claim-0", request("req-0"), request("req-1"))], gates=PART)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-2"), ("req-1", DRIVER_A, POOL1, "device-3")])]
 
 
@@ -88,7 +89,7 @@ def test_partitionable_devices_multiple_pools():
     counters = {CS1: {"cpus": "8", "memory": "18Gi"}}
     objs = [CA, *pool_of(p1, counters), *pool_of(p2, counters, pool=POOL2, names=("slice-3", "slice-4")),
             in_use((DRIVER_A, POOL1, "device-2"), (DRIVER_A, POOL1, "device-3"), (DRIVER_A, POOL2, "device-1"))]
-    out = run_cel(objs, [claim("claim-0", req("req-0"), req("req-1"))], gates=PART)
+    out = run_cel(objs, [claim("claim-0", request("req-0"), request("req-1"))], gates=PART)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL2, "device-2"), ("req-1", DRIVER_A, POOL2, "device-3")])]
 
 
@@ -96,56 +97,56 @@ def test_partitionable_devices_unused_counters_in_counter_set():
     devs = [cdev("device-1", {CS1: {"memory": "5Gi"}}, capacity=False), cdev("device-2", {CS1: {"memory": "4Gi"}}, capacity=False),
             cdev("device-3", {CS1: {"memory": "4Gi"}}, capacity=False)]
     objs = [CA, *pool_of(devs, {CS1: {"memory": "8Gi", "unused": "1Gi"}})]
-    out = run_cel(objs, [claim("claim-0", req("req-0", count=2))], gates=PART)
+    out = run_cel(objs, [claim("claim-0", request("req-0", count=2))], gates=PART)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-2"), ("req-0", DRIVER_A, POOL1, "device-3")])]
 
 
 def _one_slice_pool(devs, counters):
     # Upstream's slices here each claim a pool of one slice (generation 1) while the pool has two.
-    return [rslice("slice-1", NODE1, POOL1, DRIVER_A, *devs),
-            counter_slice("slice-2", NODE1, POOL1, DRIVER_A, counters)]
+    return [resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *devs),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, counters=counters)]
 
 
 def test_partitionable_devices_no_capacity_available():
     devs = [cdev("device-1", {CS1: {"memory": "4Gi"}}), cdev("device-2", {CS1: {"memory": "16Gi"}})]
     objs = [CA, *_one_slice_pool(devs, {CS1: {"memory": "18Gi"}}), in_use((DRIVER_A, POOL1, "device-2"))]
-    assert no_fit(run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART))
+    assert no_fit(run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART))
 
 
 def test_partitionable_devices_overallocated_capacity_pool():
     devs = [cdev("device-1", {CS1: {"memory": "4Gi"}}), cdev("device-2", {CS1: {"memory": "20Gi"}})]
     objs = [CA, *_one_slice_pool(devs, {CS1: {"memory": "18Gi"}}), in_use((DRIVER_A, POOL1, "device-2"))]
-    assert no_fit(run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART))
+    assert no_fit(run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART))
 
 
 def test_partitionable_devices_disabled_device_consumes_counters():
     devs = [cdev("device-1", {CS1: {"memory": "4Gi"}}, capacity=False)]
     objs = [CA, *_one_slice_pool(devs, {CS1: {"memory": "18Gi"}})]
-    assert no_fit(run_cel(objs, [claim("claim-0", req("req-0"))], gates=feats(partitionable=False)))
+    assert no_fit(run_cel(objs, [claim("claim-0", request("req-0"))], gates=feats(partitionable=False)))
 
 
 def test_partitionable_devices_disabled_other_device_do_not_consume_counters():
     devs = [cdev("device-1", {CS1: {"memory": "4Gi"}}, capacity=False), device("device-2")]
     objs = [CA, *pool_of(devs, {CS1: {"memory": "18Gi"}})]
-    out = run_cel(objs, [claim("claim-0", req("req-0"))], gates=feats(partitionable=False))
+    out = run_cel(objs, [claim("claim-0", request("req-0"))], gates=feats(partitionable=False))
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-2")])]
 
 
 def test_partitionable_devices_disabled_per_device_node_selection():
-    objs = [CA, rslice("slice-1", None, POOL1, DRIVER_A, device("device-2", node_name=NODE1), per_device=True)]
-    assert no_fit(run_cel(objs, [claim("claim-0", req("req-0"))], gates=feats(partitionable=False)))
+    objs = [CA, resource_slice("slice-1", None, POOL1, DRIVER_A, device("device-2", node_name=NODE1), per_device=True)]
+    assert no_fit(run_cel(objs, [claim("claim-0", request("req-0"))], gates=feats(partitionable=False)))
 
 
 def _per_device_pool(devs, counters):
-    return [rslice("slice-1", None, POOL1, DRIVER_A, *devs, count=2, per_device=True),
-            counter_slice("slice-2", None, POOL1, DRIVER_A, counters, count=2, per_device=True)]
+    return [resource_slice("slice-1", None, POOL1, DRIVER_A, *devs, count=2, per_device=True),
+            resource_slice("slice-2", None, POOL1, DRIVER_A, counters=counters, count=2, per_device=True)]
 
 
 def test_partitionable_devices_per_device_node_selection_nodename():
     devs = [cdev("device-1", {CS1: {"memory": "4Gi"}}, node_name=NODE1),
             cdev("device-2", {CS1: {"memory": "6Gi"}}, node_name=NODE2)]
     objs = [CA, *_per_device_pool(devs, {CS1: {"memory": "18Gi"}})]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", selectors=[mem("6Gi")]), sub("subReq-1", selectors=[mem("4Gi")])))
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", selectors=[mem("6Gi")]), subrequest("subReq-1", selectors=[mem("4Gi")])))
     out = run_cel(objs, [c], gates=PART_PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-1")])]
     assert out.allocations[("default", "claim-0")]["nodeSelector"] == local_selector(NODE1)
@@ -154,7 +155,7 @@ def test_partitionable_devices_per_device_node_selection_nodename():
 def test_partitionable_devices_per_device_node_selection_node_selector():
     sel = label_selector("region", REGION1)
     objs = [CA, *_per_device_pool([cdev("device-1", {CS1: {"memory": "4Gi"}}, node_selector=sel)], {CS1: {"memory": "18Gi"}})]
-    out = run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART_PL)
+    out = run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART_PL)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-1")])]
     assert out.allocations[("default", "claim-0")]["nodeSelector"] == sel
 
@@ -166,7 +167,7 @@ def test_partitionable_devices_per_device_node_selection_node_selector_multiple_
     b = [cdev(f"device-{i}", {CS2: {"memory": "4Gi"}}) for i in (1, 2, 3)]
     objs = [CA, CB, *_per_device_pool(a, {CS1: {"memory": "18Gi"}}),
             *pool_of(b, {CS2: {"memory": "12Gi"}}, pool=POOL2, driver=DRIVER_B, names=("slice-3", "slice-4"))]
-    out = run_cel(objs, [claim("claim-0", req("req-0", count=3), req("req-1", "class-b", count=3))], gates=PART_PL)
+    out = run_cel(objs, [claim("claim-0", request("req-0", count=3), request("req-1", "class-b", count=3))], gates=PART_PL)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, f"device-{i}") for i in (1, 2, 3)] +
                             [("req-1", DRIVER_B, POOL2, f"device-{i}") for i in (1, 2, 3)])]
     # A node-local device pins the whole allocation to the node.
@@ -179,7 +180,7 @@ def test_partitionable_devices_with_attribute_selector():
         return x
     devs = [d("device-1", True, "cpu1"), d("device-2", False, "cpu2"), d("device-3", False, "cpu3")]
     objs = [CA, *pool_of(devs, {CS1: {"cpu1": "1", "cpu2": "1", "cpu3": "1"}, CS2: {"mem": "30Gi"}})]
-    c = claim("claim-0", req("req-0", count=2), req("req-1", selectors=[f'device.attributes["{DRIVER_A}"].special']))
+    c = claim("claim-0", request("req-0", count=2), request("req-1", selectors=[f'device.attributes["{DRIVER_A}"].special']))
     out = run_cel(objs, [c], gates=PART)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-2"), ("req-0", DRIVER_A, POOL1, "device-3"),
                                         ("req-1", DRIVER_A, POOL1, "device-1")])]
@@ -192,42 +193,42 @@ def _invalid(out):
 
 
 def test_partitionable_devices_same_counter_set_name_in_different_resource_slices():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", count=4),
-            counter_slice("slice-2", NODE1, POOL1, DRIVER_A, {CS1: {}}, count=4),
-            rslice("slice-3", NODE1, POOL1, DRIVER_A, "device-2", count=4),
-            counter_slice("slice-4", NODE1, POOL1, DRIVER_A, {CS1: {}}, count=4)]
-    assert _invalid(run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART))
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", count=4),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, counters={CS1: {}}, count=4),
+            resource_slice("slice-3", NODE1, POOL1, DRIVER_A, "device-2", count=4),
+            resource_slice("slice-4", NODE1, POOL1, DRIVER_A, counters={CS1: {}}, count=4)]
+    assert _invalid(run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART))
 
 
 def test_partitionable_devices_device_counter_consumption_references_unknown_counter_set():
     d = device("device-1")
     d["consumesCounters"] = [{"counterSet": CS2, "counters": {}}]
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, d, count=2),
-            counter_slice("slice-2", NODE1, POOL1, DRIVER_A, {CS1: {}}, count=2)]
-    assert _invalid(run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART))
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, d, count=2),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, counters={CS1: {}}, count=2)]
+    assert _invalid(run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART))
 
 
 def test_partitionable_devices_device_counter_consumption_references_unknown_counter_in_counter_set():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, device("device-1", consumes={CS1: {"memory": "8Gi"}}), count=2),
-            counter_slice("slice-2", NODE1, POOL1, DRIVER_A, {CS1: {"other-memory": "8Gi"}}, count=2)]
-    assert _invalid(run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART))
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, device("device-1", consumes={CS1: {"memory": "8Gi"}}), count=2),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, counters={CS1: {"other-memory": "8Gi"}}, count=2)]
+    assert _invalid(run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART))
 
 
 def test_partitionable_devices_device_counter_consumption_references_counter_set_in_other_pool():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, device("device-1", consumes={CS1: {"memory": "8Gi"}})),
-            counter_slice("slice-2", NODE1, POOL2, DRIVER_A, {CS1: {"memory": "8Gi"}})]
-    assert _invalid(run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART))
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, device("device-1", consumes={CS1: {"memory": "8Gi"}})),
+            resource_slice("slice-2", NODE1, POOL2, DRIVER_A, counters={CS1: {"memory": "8Gi"}})]
+    assert _invalid(run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART))
 
 
 def test_partitionable_devices_devices_on_different_nodes_consume_same_counter_set():
     # device-3 lives on node-2 but its (in-use) consumption still counts against the shared counter set.
     objs = [CA, node_obj(NODE1), node_obj(NODE2),
-            counter_slice("slice-1", NODE1, POOL1, DRIVER_A, {CS1: {"memory": "8Gi"}}, count=3),
-            rslice("slice-2", NODE1, POOL1, DRIVER_A, cdev("device-1", {CS1: {"memory": "6Gi"}}),
+            resource_slice("slice-1", NODE1, POOL1, DRIVER_A, counters={CS1: {"memory": "8Gi"}}, count=3),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, cdev("device-1", {CS1: {"memory": "6Gi"}}),
                    cdev("device-2", {CS1: {"memory": "2Gi"}}), count=3),
-            rslice("slice-3", NODE2, POOL1, DRIVER_A, cdev("device-3", {CS1: {"memory": "6Gi"}}, capacity=False), count=3),
+            resource_slice("slice-3", NODE2, POOL1, DRIVER_A, cdev("device-3", {CS1: {"memory": "6Gi"}}, capacity=False), count=3),
             in_use((DRIVER_A, POOL1, "device-3"))]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", selectors=[mem("6Gi")]), sub("subReq-1", selectors=[mem("2Gi")])))
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", selectors=[mem("6Gi")]), subrequest("subReq-1", selectors=[mem("2Gi")])))
     out = run_cel(objs, [c], gates=PART_PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-2")])]
 
@@ -235,12 +236,11 @@ def test_partitionable_devices_devices_on_different_nodes_consume_same_counter_s
 def test_partitionable_devices_validation_error_on_non_targeting_slice():
     # The broken device is in a slice for node-2, but the pool as a whole is invalid.
     objs = [CA, node_obj(NODE1), node_obj(NODE2),
-            counter_slice("slice-1", NODE1, POOL1, DRIVER_A, {CS1: {"memory": "8Gi"}}, count=3),
-            rslice("slice-2", NODE1, POOL1, DRIVER_A, cdev("device-1", {CS1: {"memory": "6Gi"}}), count=3),
-            rslice("slice-3", NODE2, POOL1, DRIVER_A, cdev("device-3", {CS2: {"memory": "6Gi"}}, capacity=False), count=3)]
-    assert _invalid(run_cel(objs, [claim("claim-0", req("req-0"))], gates=PART))
+            resource_slice("slice-1", NODE1, POOL1, DRIVER_A, counters={CS1: {"memory": "8Gi"}}, count=3),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, cdev("device-1", {CS1: {"memory": "6Gi"}}), count=3),
+            resource_slice("slice-3", NODE2, POOL1, DRIVER_A, cdev("device-3", {CS2: {"memory": "6Gi"}}, capacity=False), count=3)]
+    assert _invalid(run_cel(objs, [claim("claim-0", request("req-0"))], gates=PART))
 
 
 def node_obj(name):
-    from tests.allocator.builders import unode
-    return unode(name, "region-1" if name == NODE1 else "region-2")
+    return upstream_node(name, "region-1" if name == NODE1 else "region-2")

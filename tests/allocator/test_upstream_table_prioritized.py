@@ -5,13 +5,13 @@ Each test names the upstream case it ports; the features are exactly those the u
 
 from __future__ import annotations
 
-from tests.allocator.builders import (
-    DRIVER_A, DRIVER_B, NODE1, NODE2, POOL1, POOL2, claim, class_expr, device, feats, first_available, in_use,
-    local_selector, no_fit, picked, req, rslice, run_cel, sub,
+from tests.builders import (
+    DRIVER_A, DRIVER_B, NODE1, NODE2, POOL1, POOL2, claim, device, device_class, feats, first_available, in_use,
+    local_selector, no_fit, picked, request, resource_slice, run_cel, subrequest,
 )
 
-CA = class_expr("class-a", f'device.driver == "{DRIVER_A}"')
-CB = class_expr("class-b", f'device.driver == "{DRIVER_B}"')
+CA = device_class("class-a", driver=DRIVER_A)
+CB = device_class("class-b", driver=DRIVER_B)
 ADMIN = feats(admin=True)
 PL = feats(prioritized=True)
 
@@ -32,11 +32,11 @@ def mdev(name, memory, **attrs):
 
 
 def two():
-    return rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", "device-2")
+    return resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1", "device-2")
 
 
 def admin_req(name="req-0", **kw):
-    return req(name, admin=True, **kw)
+    return request(name, admin_access=True, **kw)
 
 
 # ---- admin access ------------------------------------------------------------------------------
@@ -68,20 +68,20 @@ def test_separate_claims_share_device_admin_access():
 
 
 def test_admin_access_claims_device_allocating_for_non_admin_access():
-    out = run_cel([CA, two()], [claim("claim-0", req("req-0")), claim("claim-1", admin_req())], gates=ADMIN)
+    out = run_cel([CA, two()], [claim("claim-0", request("req-0")), claim("claim-1", admin_req())], gates=ADMIN)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-1")]),
                            ("claim-1", [("req-0", DRIVER_A, POOL1, "device-1")])]
     assert [r.admin_access for c in out.results.values() for r in c] == [None, True]
 
 
 def test_admin_access_disabled():
-    out = run_cel([CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")], [claim("claim-0", admin_req())],
+    out = run_cel([CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")], [claim("claim-0", admin_req())],
                   gates=feats(admin=False))
     assert "claim default/claim-0, request req-0: admin access is requested, but the feature is disabled" in out.error
 
 
 def test_admin_access_enabled():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1"),
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1"),
             in_use((DRIVER_A, POOL1, "device-1"), (DRIVER_A, POOL1, "device-2"))]
     out = run_cel(objs, [claim("claim-0", admin_req())], gates=ADMIN)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-1")])]
@@ -92,38 +92,38 @@ def test_admin_access_enabled():
 # ---- prioritized list ----------------------------------------------------------------------------
 
 def all_first(*rest, cls="class-a"):
-    return first_available("req-0", sub("subReq-0", cls, mode="All"), *rest)
+    return first_available("req-0", subrequest("subReq-0", cls, mode="All"), *rest)
 
 
 def test_all_devices_slice_without_devices_prioritized_list():
-    objs = [CA, CB, rslice("slice-1", NODE1, POOL1, DRIVER_A), rslice("slice-2", NODE1, POOL2, DRIVER_B, "device-1")]
-    out = run_cel(objs, [claim("claim-0", all_first(sub("subReq-1", "class-b")))], gates=PL)
+    objs = [CA, CB, resource_slice("slice-1", NODE1, POOL1, DRIVER_A), resource_slice("slice-2", NODE1, POOL2, DRIVER_B, "device-1")]
+    out = run_cel(objs, [claim("claim-0", all_first(subrequest("subReq-1", "class-b")))], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_B, POOL2, "device-1")])]
 
 
 def test_all_devices_no_slices_prioritized_list():
-    objs = [CA, CB, rslice("slice-2", NODE1, POOL2, DRIVER_B, "device-1")]
-    out = run_cel(objs, [claim("claim-0", all_first(sub("subReq-1", "class-b")))], gates=PL)
+    objs = [CA, CB, resource_slice("slice-2", NODE1, POOL2, DRIVER_B, "device-1")]
+    out = run_cel(objs, [claim("claim-0", all_first(subrequest("subReq-1", "class-b")))], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_B, POOL2, "device-1")])]
 
 
 def test_all_devices_some_allocated_prioritized_list():
-    objs = [CA, CB, two(), rslice("slice-2", NODE1, POOL2, DRIVER_B, "device-1"), in_use((DRIVER_A, POOL1, "device-1"))]
-    out = run_cel(objs, [claim("claim-0", all_first(sub("subReq-1", "class-b")))], gates=PL)
+    objs = [CA, CB, two(), resource_slice("slice-2", NODE1, POOL2, DRIVER_B, "device-1"), in_use((DRIVER_A, POOL1, "device-1"))]
+    out = run_cel(objs, [claim("claim-0", all_first(subrequest("subReq-1", "class-b")))], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_B, POOL2, "device-1")])]
 
 
 def test_prioritized_list_first_unavailable():
-    objs = [CA, CB, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", "class-b"), sub("subReq-1", "class-a")))
+    objs = [CA, CB, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")]
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", "class-b"), subrequest("subReq-1", "class-a")))
     out = run_cel(objs, [c], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-1")])]
 
 
 def test_prioritized_list_non_available():
-    objs = [CA, CB, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1"),
-            rslice("slice-2", NODE1, POOL2, DRIVER_B, "device-1")]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", "class-b", 2), sub("subReq-1", "class-a", 2)))
+    objs = [CA, CB, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1"),
+            resource_slice("slice-2", NODE1, POOL2, DRIVER_B, "device-1")]
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", "class-b", 2), subrequest("subReq-1", "class-a", 2)))
     assert no_fit(run_cel(objs, [c], gates=PL))
 
 
@@ -132,8 +132,8 @@ def opaque(driver, attribute):
 
 
 def test_prioritized_list_device_config():
-    objs = [CA, CB, rslice("slice-1", NODE1, POOL1, DRIVER_B, "device-1", "device-2")]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", "class-a"), sub("subReq-1", "class-b", 2)),
+    objs = [CA, CB, resource_slice("slice-1", NODE1, POOL1, DRIVER_B, "device-1", "device-2")]
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", "class-a"), subrequest("subReq-1", "class-b", 2)),
               config=[{"requests": ["req-0/subReq-0"], **opaque(DRIVER_A, "foo")},
                       {"requests": ["req-0/subReq-1"], **opaque(DRIVER_B, "bar")}])
     out = run_cel(objs, [c], gates=PL)
@@ -144,13 +144,13 @@ def test_prioritized_list_device_config():
 
 
 def test_prioritized_list_class_config():
-    ca = class_expr("class-a", f'device.driver == "{DRIVER_A}"')
+    ca = device_class("class-a", driver=DRIVER_A)
     ca["spec"]["config"] = [opaque(DRIVER_A, "foo")]
-    cb = class_expr("class-b", f'device.driver == "{DRIVER_B}"')
+    cb = device_class("class-b", driver=DRIVER_B)
     cb["spec"]["config"] = [opaque(DRIVER_B, "bar")]
-    objs = [ca, cb, rslice("slice-1", NODE1, POOL1, DRIVER_B, "device-1", "device-2"),
-            rslice("slice-2", NODE1, POOL2, DRIVER_A, "device-3")]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", "class-a", 2), sub("subReq-1", "class-b", 2)))
+    objs = [ca, cb, resource_slice("slice-1", NODE1, POOL1, DRIVER_B, "device-1", "device-2"),
+            resource_slice("slice-2", NODE1, POOL2, DRIVER_A, "device-3")]
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", "class-a", 2), subrequest("subReq-1", "class-b", 2)))
     out = run_cel(objs, [c], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_B, POOL1, "device-1"),
                                         ("req-0/subReq-1", DRIVER_B, POOL1, "device-2")])]
@@ -159,10 +159,10 @@ def test_prioritized_list_class_config():
 
 
 def test_prioritized_list_subrequests_with_expressions():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, mdev("device-1", "2Gi"), mdev("device-2", "2Gi"),
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, mdev("device-1", "2Gi"), mdev("device-2", "2Gi"),
                        mdev("device-3", "1Gi"))]
-    c = claim("claim-0", req("req-0", selectors=[mem("1Gi")]),
-              first_available("req-1", sub("subReq-0", selectors=[mem("4Gi")]), sub("subReq-1", count=2, selectors=[mem("2Gi")])))
+    c = claim("claim-0", request("req-0", selectors=[mem("1Gi")]),
+              first_available("req-1", subrequest("subReq-0", selectors=[mem("4Gi")]), subrequest("subReq-1", count=2, selectors=[mem("2Gi")])))
     out = run_cel(objs, [c], gates=PL)
     # Found by backtracking: req-0 first takes device-1, which leaves only one 2Gi device for subReq-1.
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-3"), ("req-1/subReq-1", DRIVER_A, POOL1, "device-1"),
@@ -173,13 +173,13 @@ def _ref_slices(with_device3=True):
     s2 = [mdev("device-2", "2Gi", driverVersion="2.0.0")]
     if with_device3:
         s2.append(mdev("device-3", "1Gi", driverVersion="1.0.0"))
-    return [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, mdev("device-1", "8Gi", driverVersion="1.0.0")),
-            rslice("slice-2", NODE1, POOL2, DRIVER_A, *s2)]
+    return [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, mdev("device-1", "8Gi", driverVersion="1.0.0")),
+            resource_slice("slice-2", NODE1, POOL2, DRIVER_A, *s2)]
 
 
 def _ref_claim(constraint_requests):
-    return claim("claim-0", req("req-0", selectors=[mem("8Gi")]),
-                 first_available("req-1", sub("subReq-0", selectors=[mem("2Gi")]), sub("subReq-1", selectors=[mem("1Gi")])),
+    return claim("claim-0", request("req-0", selectors=[mem("8Gi")]),
+                 first_available("req-1", subrequest("subReq-0", selectors=[mem("2Gi")]), subrequest("subReq-1", selectors=[mem("1Gi")])),
                  constraints=[{"requests": constraint_requests, "matchAttribute": f"{DRIVER_A}/driverVersion"}])
 
 
@@ -196,51 +196,51 @@ def test_prioritized_list_subrequests_with_constraints_ref_sub_request():
 
 def test_prioritized_list_subrequests_with_allocation_mode_all():
     objs = [CA, two(), in_use((DRIVER_A, POOL1, "device-1"))]
-    out = run_cel(objs, [claim("claim-0", all_first(sub("subReq-1")))], gates=PL)
+    out = run_cel(objs, [claim("claim-0", all_first(subrequest("subReq-1")))], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-2")])]
 
 
 def test_prioritized_list_allocation_mode_all_multiple_requests():
-    c = claim("claim-0", req("req-0"), first_available("req-1", sub("subReq-0", mode="All"), sub("subReq-1")))
+    c = claim("claim-0", request("req-0"), first_available("req-1", subrequest("subReq-0", mode="All"), subrequest("subReq-1")))
     out = run_cel([CA, two()], [c], gates=PL)
     assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-1"), ("req-1/subReq-1", DRIVER_A, POOL1, "device-2")])]
 
 
 def test_prioritized_list_disabled():
-    c = claim("claim-0", first_available("req-0", sub("subReq-0")))
-    out = run_cel([CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")], [c], gates=feats(prioritized=False))
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0")))
+    out = run_cel([CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")], [c], gates=feats(prioritized=False))
     assert "claim default/claim-0, request req-0: has subrequests, but the DRAPrioritizedList feature is disabled" in out.error
 
 
 def _two_pools_8_4():
-    return [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, mdev("device-1", "8Gi")),
-            rslice("slice-2", NODE1, POOL2, DRIVER_A, mdev("device-2", "4Gi"))]
+    return [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, mdev("device-1", "8Gi")),
+            resource_slice("slice-2", NODE1, POOL2, DRIVER_A, mdev("device-2", "4Gi"))]
 
 
 def test_prioritized_list_multi_request():
-    c = claim("claim-0", req("req-1", selectors=[mem("8Gi")]),
-              first_available("req-0", sub("subReq-0", selectors=[mem("8Gi")]), sub("subReq-1", selectors=[mem("4Gi")])))
+    c = claim("claim-0", request("req-1", selectors=[mem("8Gi")]),
+              first_available("req-0", subrequest("subReq-0", selectors=[mem("8Gi")]), subrequest("subReq-1", selectors=[mem("4Gi")])))
     out = run_cel(_two_pools_8_4(), [c], gates=PL)
     assert picked(out) == [("claim-0", [("req-1", DRIVER_A, POOL1, "device-1"), ("req-0/subReq-1", DRIVER_A, POOL2, "device-2")])]
 
 
 def test_prioritized_list_with_backtracking():
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", selectors=[mem("8Gi")]), sub("subReq-1", selectors=[mem("4Gi")])),
-              req("req-1", selectors=[mem("8Gi")]))
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", selectors=[mem("8Gi")]), subrequest("subReq-1", selectors=[mem("4Gi")])),
+              request("req-1", selectors=[mem("8Gi")]))
     out = run_cel(_two_pools_8_4(), [c], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL2, "device-2"), ("req-1", DRIVER_A, POOL1, "device-1")])]
 
 
 def test_prioritized_list_too_many_in_first_subrequest():
-    objs = [CA, CB, rslice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", "class-b", 500), sub("subReq-1", "class-a")))
+    objs = [CA, CB, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, "device-1")]
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", "class-b", 500), subrequest("subReq-1", "class-a")))
     out = run_cel(objs, [c], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-1")])]
 
 
 def test_prioritized_list_allocation_mode_all():
     objs = [CA, two(), in_use((DRIVER_A, POOL1, "device-2"))]
-    out = run_cel(objs, [claim("claim-0", all_first(sub("subReq-1")))], gates=PL)
+    out = run_cel(objs, [claim("claim-0", all_first(subrequest("subReq-1")))], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-1")])]
 
 
@@ -251,35 +251,35 @@ def gdev(name, generation, **more):
 
 
 def _v6_then_v5():
-    return claim("claim-0", first_available("req-0", sub("subReq-0", mode="All", selectors=[gen("v6")]),
-                                            sub("subReq-1", mode="All", selectors=[gen("v5")])))
+    return claim("claim-0", first_available("req-0", subrequest("subReq-0", mode="All", selectors=[gen("v6")]),
+                                            subrequest("subReq-1", mode="All", selectors=[gen("v5")])))
 
 
 def test_prioritized_list_allocation_mode_all_with_selectors():
     # "All" must yield at least one device, else the next subrequest is tried.
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v5"))]
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v5"))]
     out = run_cel(objs, [_v6_then_v5()], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-1")])]
 
 
 def test_prioritized_list_allocation_mode_all_with_selectors_multiple_pools():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v5")),
-            rslice("slice-2", NODE1, POOL2, DRIVER_A, gdev("device-1", "v5"))]
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v5")),
+            resource_slice("slice-2", NODE1, POOL2, DRIVER_A, gdev("device-1", "v5"))]
     out = run_cel(objs, [_v6_then_v5()], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-1"),
                                         ("req-0/subReq-1", DRIVER_A, POOL2, "device-1")])]
 
 
 def test_prioritized_list_allocation_mode_all_with_selectors_multiple_pools_across_nodes():
-    objs = [CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v5")),
-            rslice("slice-2", NODE2, POOL2, DRIVER_A, gdev("device-1", "v5"), gdev("device-2", "v6"))]
+    objs = [CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v5")),
+            resource_slice("slice-2", NODE2, POOL2, DRIVER_A, gdev("device-1", "v5"), gdev("device-2", "v6"))]
     out = run_cel(objs, [_v6_then_v5()], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-1")])]
 
 
 def test_prioritized_list_allocation_mode_all_with_selectors_deviceclass_subset():
-    cls = class_expr("class-a", f'device.driver == "{DRIVER_A}" && device.attributes["{DRIVER_A}"].selected')
-    objs = [cls, rslice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v6", selected=False),
+    cls = device_class("class-a", f'device.driver == "{DRIVER_A}" && device.attributes["{DRIVER_A}"].selected')
+    objs = [cls, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, gdev("device-1", "v6", selected=False),
                         gdev("device-2", "v5", selected=False), gdev("device-3", "v5", selected=True))]
     out = run_cel(objs, [_v6_then_v5()], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-3")])]
@@ -288,19 +288,19 @@ def test_prioritized_list_allocation_mode_all_with_selectors_deviceclass_subset(
 def test_prioritized_list_max_allocation_limit_request():
     # Upstream also counts allocateOne invocations here (75); that statistic is Go-internal.
     devs = [f"device-{i}" for i in range(64)]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", count=32), sub("subReq-1", count=16)),
-              first_available("req-1", sub("subReq-0", count=32), sub("subReq-1", count=16)))
-    out = run_cel([CA, rslice("slice-1", NODE1, POOL1, DRIVER_A, *devs)], [c], gates=PL)
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", count=32), subrequest("subReq-1", count=16)),
+              first_available("req-1", subrequest("subReq-0", count=32), subrequest("subReq-1", count=16)))
+    out = run_cel([CA, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *devs)], [c], gates=PL)
     want = [("req-0/subReq-1", DRIVER_A, POOL1, d) for d in devs[:16]] + \
            [("req-1/subReq-1", DRIVER_A, POOL1, d) for d in devs[16:32]]
     assert picked(out) == [("claim-0", want)]
 
 
 def test_prioritized_list_max_allocation_allocation_mode_all():
-    objs = [CA, CB, rslice("slice-1", NODE1, POOL1, DRIVER_A, *[f"device-{i}" for i in range(31)]),
-            rslice("slice-2", NODE1, POOL2, DRIVER_B, "device-0", "device-1")]
-    c = claim("claim-0", first_available("req-0", sub("subReq-0", mode="All"), sub("subReq-1", count=2)),
-              req("req-1", "class-b", count=2))
+    objs = [CA, CB, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *[f"device-{i}" for i in range(31)]),
+            resource_slice("slice-2", NODE1, POOL2, DRIVER_B, "device-0", "device-1")]
+    c = claim("claim-0", first_available("req-0", subrequest("subReq-0", mode="All"), subrequest("subReq-1", count=2)),
+              request("req-1", "class-b", count=2))
     out = run_cel(objs, [c], gates=PL)
     assert picked(out) == [("claim-0", [("req-0/subReq-1", DRIVER_A, POOL1, "device-0"),
                                         ("req-0/subReq-1", DRIVER_A, POOL1, "device-1"),

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.analysis.why_pending.builders import claim, fixture_objects, pod, request
+from tests.builders import claim, fixture_objects, pod, request
 from tests.live.apiserver import ApiServer
 from tests.live.conftest import example_objects
 

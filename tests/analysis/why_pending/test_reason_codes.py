@@ -10,7 +10,7 @@ import kubectl_dra.analysis.why_pending as package
 from kubectl_dra.analysis.why_pending import reasons, why_pending
 from kubectl_dra.features import defaults_for_version
 from tests.conftest import ROOT
-from tests.analysis.why_pending.builders import fixture_objects, pod, snapshot
+from tests.builders import fixture_objects, pod, snapshot
 
 PACKAGE_DIR = Path(package.__file__).parent
 

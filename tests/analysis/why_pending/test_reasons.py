@@ -9,8 +9,8 @@ import pytest
 from kubectl_dra.analysis.why_pending import why_pending
 from kubectl_dra.features import defaults_for_version, parse_feature_gates
 from tests.conftest import EXAMPLE
-from tests.analysis.why_pending.builders import (
-    claim, device_class, fixture_objects, gpu, node, pod, request, resource_slice, snapshot,
+from tests.builders import (
+    allocation, claim, device, device_class, fixture_objects, node, pod, request, resource_slice, snapshot,
 )
 
 GATES = defaults_for_version(None)
@@ -61,7 +61,7 @@ def test_template_not_generated_still_shows_where_it_would_fit(nvidia):
     tmpl = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
             "metadata": {"name": "one-h100", "namespace": "default"},
             "spec": {"spec": {"devices": {"requests": [request(
-                "gpu", NVIDIA, 1, "device.attributes['gpu.nvidia.com'].productName.startsWith('NVIDIA H100')")]}}}}
+                "gpu", NVIDIA, 1, selectors=["device.attributes['gpu.nvidia.com'].productName.startsWith('NVIDIA H100')"])]}}}}
     snap = snapshot(nvidia, tmpl, pod("p", ("gpu", "template", "one-h100")))
     r = run(snap)
     assert r["fits"] is False
@@ -99,7 +99,7 @@ def test_no_devices_for_driver_on_a_node_of_another_vendor(nvidia):
 
 def test_selector_matches_nothing_shows_the_values_that_exist(nvidia):
     sel = "device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('80Gi')) >= 0"
-    snap = snapshot(nvidia, claim("c", request("gpu", NVIDIA, 1, sel)), pod("p", ("gpu", "claim", "c")))
+    snap = snapshot(nvidia, claim("c", request("gpu", NVIDIA, 1, selectors=[sel])), pod("p", ("gpu", "claim", "c")))
     r = run(snap)
     assert r["fits"] is True
     reason = first_reason(r, A100)
@@ -110,7 +110,7 @@ def test_selector_matches_nothing_shows_the_values_that_exist(nvidia):
 
 def test_cel_error_names_the_device(nvidia):
     sel = "device.attributes['gpu.nvidia.com'].memory >= 40"  # memory is a capacity, not an attribute
-    snap = snapshot(nvidia, claim("c", request("gpu", NVIDIA, 1, sel)), pod("p", ("gpu", "claim", "c")))
+    snap = snapshot(nvidia, claim("c", request("gpu", NVIDIA, 1, selectors=[sel])), pod("p", ("gpu", "claim", "c")))
     r = run(snap)
     reason = first_reason(r, A100)
     assert reason["code"] == "cel-error"
@@ -152,13 +152,14 @@ def test_all_matching_devices_allocated_names_holders_and_finished_pods():
 
 def test_freeing_finished_pods_is_not_claimed_to_help_when_it_does_not(nvidia):
     # 4 H100s: 3 held by a running pod, 1 by a finished one; the pod wants 3: freeing the finished one is not enough.
-    held = [claim("busy", request("g", NVIDIA, 3), namespace="t", allocated_on=H100,
-                  results=[("g", NVIDIA, H100, f"gpu-{i}") for i in range(3)], reserved_for=["runner"]),
-            claim("old", request("g", NVIDIA), namespace="t", allocated_on=H100,
-                  results=[("g", NVIDIA, H100, "gpu-3")], reserved_for=["done"]),
+    held = [claim("busy", request("g", NVIDIA, 3), namespace="t",
+                  allocation=allocation(*[("g", NVIDIA, H100, f"gpu-{i}") for i in range(3)], node_name=H100),
+                  reserved_for=["runner"]),
+            claim("old", request("g", NVIDIA), namespace="t",
+                  allocation=allocation(("g", NVIDIA, H100, "gpu-3"), node_name=H100), reserved_for=["done"]),
             pod("runner", namespace="t", phase="Running"), pod("done", namespace="t", phase="Succeeded")]
     sel = "device.attributes['gpu.nvidia.com'].architecture == 'Hopper'"
-    snap = snapshot(nvidia, held, claim("c", request("gpus", NVIDIA, 3, sel)), pod("p", ("gpus", "claim", "c")))
+    snap = snapshot(nvidia, held, claim("c", request("gpus", NVIDIA, 3, selectors=[sel])), pod("p", ("gpus", "claim", "c")))
     r = run(snap)
     node = next(n for n in r["nodes"] if n["name"] == H100)
     assert node["ifFinishedPodsReleased"] == {"claims": ["t/old"], "fits": False}
@@ -166,9 +167,9 @@ def test_freeing_finished_pods_is_not_claimed_to_help_when_it_does_not(nvidia):
 
 
 def test_constraint_unsatisfiable_shows_attribute_values():
-    devs = [gpu(f"gpu-{i}", type="gpu", **{"resource.kubernetes.io/pcieRoot": f"pci000{i}"}) for i in range(4)]
-    objs = [node("n1"), device_class("gpu", "device.driver == 'gpu.example.com'"),
-            resource_slice("n1-gpus", "gpu.example.com", "n1", devs),
+    devs = [device(f"gpu-{i}", attrs={"type": "gpu", "resource.kubernetes.io/pcieRoot": f"pci000{i}"}, capacity={"memory": "80Gi"}) for i in range(4)]
+    objs = [node("n1", hostname_label=True), device_class("gpu", "device.driver == 'gpu.example.com'"),
+            resource_slice("n1-gpus", "n1", "n1", "gpu.example.com", *devs),
             claim("c", request("gpus", "gpu", 2),
                   constraints=[{"requests": ["gpus"], "matchAttribute": "resource.kubernetes.io/pcieRoot"}]),
             pod("p", ("gpus", "claim", "c"))]
@@ -180,15 +181,16 @@ def test_constraint_unsatisfiable_shows_attribute_values():
 
 
 def test_counters_exhausted_names_the_consumer():
-    counters = [{"name": "gpu-0-counters", "counters": {"memory": {"value": "40Gi"}, "slices": {"value": "7"}}}]
-    whole = {"name": "gpu-0", "attributes": {"type": {"string": "gpu"}}, "capacity": {"memory": {"value": "40Gi"}},
-             "consumesCounters": [{"counterSet": "gpu-0-counters", "counters": {"memory": {"value": "40Gi"}, "slices": {"value": "7"}}}]}
-    mig = {"name": "gpu-0-mig-3g.20gb-0", "attributes": {"type": {"string": "mig"}}, "capacity": {"memory": {"value": "20Gi"}},
-           "consumesCounters": [{"counterSet": "gpu-0-counters", "counters": {"memory": {"value": "20Gi"}, "slices": {"value": "3"}}}]}
-    objs = [node("n1"), device_class("gpu", "device.attributes['gpu.example.com'].type == 'gpu'"),
-            resource_slice("n1-gpus", "gpu.example.com", "n1", [whole, mig], shared_counters=counters),
-            claim("mig-user", request("mig", "gpu"), namespace="team-x", allocated_on="n1",
-                  results=[("mig", "gpu.example.com", "n1", "gpu-0-mig-3g.20gb-0")], reserved_for=["inference"]),
+    counters = {"gpu-0-counters": {"memory": "40Gi", "slices": "7"}}
+    whole = device("gpu-0", attrs={"type": "gpu"}, capacity={"memory": "40Gi"},
+                   consumes={"gpu-0-counters": {"memory": "40Gi", "slices": "7"}})
+    mig = device("gpu-0-mig-3g.20gb-0", attrs={"type": "mig"}, capacity={"memory": "20Gi"},
+                 consumes={"gpu-0-counters": {"memory": "20Gi", "slices": "3"}})
+    objs = [node("n1", hostname_label=True), device_class("gpu", "device.attributes['gpu.example.com'].type == 'gpu'"),
+            resource_slice("n1-gpus", "n1", "n1", "gpu.example.com", whole, mig, counters=counters),
+            claim("mig-user", request("mig", "gpu"), namespace="team-x",
+                  allocation=allocation(("mig", "gpu.example.com", "n1", "gpu-0-mig-3g.20gb-0"), node_name="n1"),
+                  reserved_for=["inference"]),
             claim("c", request("gpu", "gpu")), pod("p", ("gpu", "claim", "c"))]
     gates = parse_feature_gates("DRAPartitionableDevices=true", base=GATES)
     r = run(snapshot(objs), gates=gates)
@@ -199,9 +201,10 @@ def test_counters_exhausted_names_the_consumer():
 
 
 def test_taint_suggests_the_toleration():
-    devs = [dict(gpu("gpu-0", type="gpu"), taints=[{"key": "example.com/unhealthy", "value": "ecc", "effect": "NoSchedule"}])]
-    objs = [node("n1"), device_class("gpu", "device.driver == 'gpu.example.com'"),
-            resource_slice("n1-gpus", "gpu.example.com", "n1", devs),
+    devs = [device("gpu-0", attrs={"type": "gpu"}, capacity={"memory": "80Gi"},
+                   taints=[{"key": "example.com/unhealthy", "value": "ecc", "effect": "NoSchedule"}])]
+    objs = [node("n1", hostname_label=True), device_class("gpu", "device.driver == 'gpu.example.com'"),
+            resource_slice("n1-gpus", "n1", "n1", "gpu.example.com", *devs),
             claim("c", request("gpu", "gpu")), pod("p", ("gpu", "claim", "c"))]
     gates = parse_feature_gates("DRADeviceTaints=true", base=GATES)
     r = run(snapshot(objs), gates=gates)
@@ -216,9 +219,9 @@ def test_taint_suggests_the_toleration():
 
 
 def test_incomplete_pool():
-    devs = [gpu("gpu-0", type="gpu")]
-    objs = [node("n1"), device_class("gpu", "device.driver == 'gpu.example.com'"),
-            resource_slice("n1-gpus-a", "gpu.example.com", "n1", devs, count=2),
+    devs = [device("gpu-0", attrs={"type": "gpu"}, capacity={"memory": "80Gi"})]
+    objs = [node("n1", hostname_label=True), device_class("gpu", "device.driver == 'gpu.example.com'"),
+            resource_slice("n1-gpus-a", "n1", "n1", "gpu.example.com", *devs, count=2),
             claim("c", request("gpus", "gpu", 2)), pod("p", ("gpus", "claim", "c"))]
     r = run(snapshot(objs))
     reason = first_reason(r, "n1")
@@ -234,7 +237,8 @@ def test_node_affinity_reasons(nvidia):
     assert all(codes == ["node-affinity"] for codes in node_reasons(r).values())
     assert first_reason(r, H100)["message"] == "node does not match the pod's nodeSelector pool=h100"
     # An already-allocated claim of the pod pins it to its node.
-    done = claim("done", request("gpu", NVIDIA), allocated_on=A100, results=[("gpu", NVIDIA, A100, "gpu-0")])
+    done = claim("done", request("gpu", NVIDIA), allocation=allocation(("gpu", NVIDIA, A100, "gpu-0"), node_name=A100),
+                 reserved_for=[])
     snap = snapshot(nvidia, c, done, pod("p", ("gpu", "claim", "c"), ("other", "claim", "done")))
     r = run(snap)
     assert [n["name"] for n in r["nodes"] if n["fits"]] == [A100]
