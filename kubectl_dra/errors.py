@@ -20,6 +20,7 @@ class ExitCode(enum.IntEnum):
     INPUT = 3            # unreadable input: broken YAML/JSON, unknown API version, bad CEL
     CLUSTER = 4          # cluster unreachable, authentication or authorization failure
     NOT_FOUND = 5        # the named object does not exist
+    INCOMPLETE = 6       # the answer is printed, but depends on objects that could not be read (forbidden, ...)
 
 
 class DraError(Exception):

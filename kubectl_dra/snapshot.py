@@ -143,6 +143,89 @@ class PodClaim:
         return "pending"
 
 
+#: Why a list could not be read (``Gap.reason``).
+GAP_REASONS = ("forbidden", "not-served")
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Objects the source could not read: one list (a resource, in one scope) it was refused or not served.
+
+    Answers that depend on them are incomplete, and say so (``"incomplete"`` in JSON, one line per gap
+    in text, exit code 6).  ``namespace`` None is the cluster-wide list (every namespace of a namespaced
+    resource); ``read_namespaces`` are the namespaces read in full instead (a forbidden cluster-wide
+    list of claims falls back to the current namespace)."""
+
+    resource: str                            # plural, e.g. "resourceclaims"
+    group: str = ""                          # API group ("" for core)
+    namespace: str | None = None             # None: the cluster-wide list
+    reason: str = "forbidden"                # one of GAP_REASONS
+    read_namespaces: tuple[str, ...] = ()    # read in full instead
+    effect: str = ""                         # what answers lose, for people
+    message: str = ""                        # the server's own words
+
+    def covers(self, resource: str, namespace: str | None = None) -> bool:
+        """Whether objects of ``resource`` in ``namespace`` (None: in any namespace) may be missing."""
+        if resource != self.resource:
+            return False
+        if namespace is None:
+            return True
+        if self.namespace is None:
+            return namespace not in self.read_namespaces
+        return namespace == self.namespace
+
+    @property
+    def scope(self) -> str:
+        return "cluster" if self.namespace is None else "namespace"
+
+    def qualified(self) -> str:
+        return f"{self.resource}.{self.group}" if self.group else self.resource
+
+    def to_dict(self) -> dict:
+        out: dict = {"resource": self.resource, "group": self.group, "scope": self.scope}
+        if self.namespace is not None:
+            out["namespace"] = self.namespace
+        out["reason"] = self.reason
+        if self.read_namespaces:
+            out["readNamespaces"] = list(self.read_namespaces)
+        out["effect"] = self.effect
+        if self.message:
+            out["message"] = self.message
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Gap":
+        """The inverse of :meth:`to_dict` (a dump's ``incomplete`` list); ValueError if it is not one."""
+        if not isinstance(d, Mapping):
+            raise ValueError("an entry is not an object")
+
+        def text(key: str, default: str | None = "") -> str | None:
+            v = d.get(key, default)
+            if v is None and default is None:
+                return None
+            if not isinstance(v, str):
+                raise ValueError(f"{key} is not a string")
+            return v
+
+        resource = text("resource")
+        if not resource:
+            raise ValueError("resource is missing")
+        scope = d.get("scope", "cluster")
+        if scope not in ("cluster", "namespace"):
+            raise ValueError(f"scope {scope!r} is neither cluster nor namespace")
+        namespace = text("namespace", None)
+        if (scope == "namespace") != (namespace is not None):
+            raise ValueError("namespace goes with scope namespace, and only with it")
+        read = d.get("readNamespaces") or []
+        if not isinstance(read, list) or not all(isinstance(x, str) for x in read):
+            raise ValueError("readNamespaces is not a list of strings")
+        reason = text("reason")
+        if reason not in GAP_REASONS:
+            raise ValueError(f"reason {reason!r} is not one of {', '.join(GAP_REASONS)}")
+        return cls(resource=resource, group=text("group") or "", namespace=namespace, reason=reason,
+                   read_namespaces=tuple(read), effect=text("effect") or "", message=text("message") or "")
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     kind: str = "files"                      # "files" or "cluster"
@@ -154,9 +237,15 @@ class SourceInfo:
     # Namespaces whose pods were all read (None: every namespace).  Outside them only some pods
     # (e.g. finished ones) are known, so a pod missing from the snapshot may still exist.
     pod_namespaces: tuple[str, ...] | None = None
+    # What could not be read (forbidden, not served): answers that depend on it say so.
+    incomplete: tuple[Gap, ...] = ()
 
     def knows_all_pods_in(self, namespace: str) -> bool:
         return self.pod_namespaces is None or namespace in self.pod_namespaces
+
+    def gaps(self, resource: str, namespace: str | None = None) -> tuple[Gap, ...]:
+        """The gaps that may hide objects of ``resource`` in ``namespace`` (None: in any namespace)."""
+        return tuple(g for g in self.incomplete if g.covers(resource, namespace))
 
 
 def _freeze(d: dict) -> Mapping:

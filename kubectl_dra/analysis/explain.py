@@ -45,7 +45,9 @@ def _holder_dict(snap: Snapshot, h) -> dict:
     for p in h.reserved_for:
         pod = snap.pods.get((h.namespace, p))
         phase = ((pod or {}).get("status") or {}).get("phase")
-        pods.append({"name": p, "phase": phase, "finished": phase in ("Succeeded", "Failed")})
+        # not read, and the namespace's pods could not be listed: finished or not is unknown
+        unknown = pod is None and not snap.source.knows_all_pods_in(h.namespace) and bool(snap.source.gaps("pods", h.namespace))
+        pods.append({"name": p, "phase": phase, "finished": None if unknown else phase in ("Succeeded", "Failed")})
     return {"namespace": h.namespace, "claim": h.claim, "request": h.request, "adminAccess": h.admin_access,
             "pods": pods}
 

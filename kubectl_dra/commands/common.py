@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Optional, Sequence
+from typing import TYPE_CHECKING, Annotated, Optional, Sequence
 
 import typer
 
@@ -11,7 +11,10 @@ from kubectl_dra.completion.callbacks import complete_context, complete_namespac
 from kubectl_dra.process import keep_until_exit
 from kubectl_dra.snapshot import Snapshot
 from kubectl_dra.sources import SourceOptions, load_snapshot
-from kubectl_dra.render.output import warn
+from kubectl_dra.render.output import gap_line, warn
+
+if TYPE_CHECKING:
+    from kubectl_dra.snapshot import Gap
 
 SOURCE_PANEL = "Source (cluster or files)"
 
@@ -65,3 +68,25 @@ class SourceFlags:
     def effective_namespace(self, snap: Snapshot) -> str:
         """-n, else the source's default namespace (the context's; files: default)."""
         return self.namespace or snap.source.namespace or "default"
+
+
+def with_incomplete(data: dict, gaps: "Sequence[Gap]") -> dict:
+    """A JSON/YAML answer with its ``"incomplete"`` list, when it depends on objects that could not be read."""
+    if gaps:
+        from kubectl_dra.analysis.incomplete import entries
+
+        data = {**data, "incomplete": entries(gaps)}
+    return data
+
+
+def finish_incomplete(gaps: "Sequence[Gap]", *, say: bool = True) -> None:
+    """After the answer: one ``warning: incomplete: ...`` line per gap on stderr (``say``; why-pending's
+    text says it in the report instead), then exit with ExitCode.INCOMPLETE.  No gaps: nothing."""
+    if not gaps:
+        return
+    from kubectl_dra.errors import ExitCode
+
+    if say:
+        for g in gaps:
+            warn(f"incomplete: {gap_line(g.to_dict())}")
+    raise typer.Exit(int(ExitCode.INCOMPLETE))

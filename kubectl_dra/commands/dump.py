@@ -8,7 +8,7 @@ import typer
 
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags,
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
 )
 
 DUMP_HELP = """Write the DRA state (nodes, DeviceClasses, ResourceSlices, claims, templates, pods) as one
@@ -35,6 +35,7 @@ def dump(
     all_namespaces: AllNamespaces = False,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
+    from kubectl_dra.analysis import incomplete
     from kubectl_dra.render.output import check_output, emit_data
     from kubectl_dra.sources.files import dump_list
 
@@ -43,4 +44,5 @@ def dump(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     snap = src.snapshot(include_events_for=(namespace, None))
-    emit_data(dump_list(snap), fmt)
+    emit_data(dump_list(snap), fmt)  # (a List that could not read everything carries its "incomplete" list)
+    finish_incomplete(incomplete.for_dump(snap))

@@ -8,7 +8,9 @@ import typer
 
 from kubectl_dra import kinds
 from kubectl_dra.completion import callbacks as comp
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
+from kubectl_dra.commands.common import (
+    Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
+)
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
 
@@ -38,6 +40,7 @@ def explain(
     namespace: Namespace = None,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
+    from kubectl_dra.analysis import incomplete
     from kubectl_dra.analysis.explain import explain as build
     from kubectl_dra.render.explain import render_text
     from kubectl_dra.render.output import check_output, emit_data
@@ -47,8 +50,11 @@ def explain(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
     snap = src.snapshot()
-    result = build(snap, kind, name, src.effective_namespace(snap))
+    ns = src.effective_namespace(snap)
+    result = build(snap, kind, name, ns)
+    gaps = incomplete.for_explain(snap, kind, ns)
     if fmt in ("json", "yaml"):
-        emit_data(result, fmt)
+        emit_data(with_incomplete(result, gaps), fmt)
     else:
         render_text(result)
+    finish_incomplete(gaps)

@@ -9,7 +9,8 @@ import typer
 from kubectl_dra import kinds
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags,
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
+    with_incomplete,
 )
 
 
@@ -56,7 +57,7 @@ def get(
     all_namespaces: AllNamespaces = False,
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
-    from kubectl_dra.analysis import inventory
+    from kubectl_dra.analysis import incomplete, inventory
     from kubectl_dra.errors import UsageError
     from kubectl_dra.render.get import as_document, render_names, render_text
     from kubectl_dra.render.output import check_output, emit_data
@@ -86,10 +87,12 @@ def get(
         records = inventory.claim_records(snap, ns, all_namespaces, selector, names)
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
+    gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)
     if fmt in ("json", "yaml"):
-        emit_data(as_document(records, kind=kind_key), fmt)
+        emit_data(with_incomplete(as_document(records, kind=kind_key), gaps), fmt)
     elif fmt == "name":
         render_names(records, kind=kind_key)
     else:
         render_text(records, kind=kind_key, wide=fmt == "wide", no_headers=no_headers,
                     all_namespaces=all_namespaces, namespace=ns)
+    finish_incomplete(gaps)

@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 import typer
 
 from kubectl_dra.completion import callbacks as comp
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
+from kubectl_dra.commands.common import (
+    Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
+)
 
 WHY_PENDING_HELP = """Explain why a pod's (or a claim's) devices cannot be allocated.
 
@@ -68,3 +70,7 @@ def why_pending(
         from kubectl_dra.render.why_pending import render_text  # rich: only for text
 
         render_text(report, verbose=verbose or fmt == "wide")
+    if report.get("incomplete"):  # the text says it in the report; JSON/YAML on stderr too, like every command
+        from kubectl_dra.snapshot import Gap
+
+        finish_incomplete([Gap.from_dict(g) for g in report["incomplete"]], say=fmt in ("json", "yaml"))

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from kubectl_dra.errors import UsageError
 
@@ -131,3 +131,15 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_he
 
 def warn(message: str) -> None:
     sys.stderr.write(f"warning: {message}\n")
+
+
+def gap_line(entry: Mapping[str, Any]) -> str:
+    """One entry of an answer's ``"incomplete"`` list (kubectl_dra.snapshot.Gap.to_dict) as one line:
+    what could not be read, and what the answer loses."""
+    resource = f"{entry['resource']}.{entry['group']}" if entry.get("group") else entry["resource"]
+    where = f'in the namespace "{entry["namespace"]}"' if entry.get("scope") == "namespace" else "at the cluster scope"
+    why = "forbidden" if entry.get("reason") == "forbidden" else "not served by the cluster"
+    line = f"cannot list {resource} {where} ({why})"
+    if entry.get("readNamespaces"):
+        line += ", read " + ", ".join(f'"{n}"' for n in entry["readNamespaces"]) + " only"
+    return line + (f": {entry['effect']}" if entry.get("effect") else "")

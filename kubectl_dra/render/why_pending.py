@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from kubectl_dra.render.output import make_console
+from kubectl_dra.render.output import gap_line, make_console
 
 if TYPE_CHECKING:
     from kubectl_dra.analysis.why_pending.contract import Report
@@ -32,6 +32,9 @@ def verdict_line(report: Report) -> str:
     if report["fits"]:
         return f"{what}: fits on {len(fitting)} of {total} node{'s' if total != 1 else ''}: {_node_list(fitting, False)}"
     would = [n["name"] for n in report["nodes"] if n.get("wouldFit")]
+    if report.get("couldFit"):
+        return (f"{what}: unknown: could fit on {len(would)} of {total} node{'s' if total != 1 else ''}, "
+                f"but the answer is incomplete (see below): {_node_list(would, False)}")
     if would and not fitting:
         return (f"{what}: fits nowhere now; would fit on {len(would)} of {total} node{'s' if total != 1 else ''} "
                 f"once the target-level problems below are fixed: {_node_list(would, False)}")
@@ -43,6 +46,11 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
     p = con.print
     style = "bold green" if report["fits"] else "bold red"
     p(f"[{style}]{_s(verdict_line(report))}[/]")
+    if report.get("incomplete"):
+        p("")
+        p("[bold yellow]Incomplete answer[/] [dim](exit code 6): kubectl-dra could not read everything it depends on[/]")
+        for g in report["incomplete"]:
+            p(f"  [yellow]![/] {_s(gap_line(g))}")
     if report["claims"]:
         p("")
         p("[bold]Claims[/]")

@@ -72,13 +72,16 @@ def _object_count(snap: Snapshot) -> int:
 
 def _load_snapshot(opts: SourceOptions) -> Snapshot:
     if opts.filenames:
-        from kubectl_dra.sources.files import POD_NAMESPACES_ANNOTATION, SERVER_VERSION_ANNOTATION, load_files_with_meta
+        from kubectl_dra.sources.files import (
+            INCOMPLETE_KEY, POD_NAMESPACES_ANNOTATION, SERVER_VERSION_ANNOTATION, load_files_with_meta,
+        )
 
         objects, files, meta = load_files_with_meta(opts.filenames)
         pod_ns = meta.get(POD_NAMESPACES_ANNOTATION)
         info = SourceInfo(kind="files", description=", ".join(files) if len(files) <= 3 else f"{len(files)} files",
                           namespace=opts.namespace or "default", server_version=meta.get(SERVER_VERSION_ANNOTATION),
-                          pod_namespaces=tuple(pod_ns.split(",")) if pod_ns else None)
+                          pod_namespaces=tuple(pod_ns.split(",")) if pod_ns else None,
+                          incomplete=meta.get(INCOMPLETE_KEY, ()))
     else:
         from kubectl_dra.sources.live import load_live
 

@@ -13,7 +13,8 @@ import sys
 from typing import TYPE_CHECKING, Iterable
 
 from kubectl_dra.errors import InputError
-from kubectl_dra.normalize import flatten
+from kubectl_dra.normalize import flatten, is_list
+from kubectl_dra.snapshot import Gap
 
 if TYPE_CHECKING:
     from kubectl_dra.snapshot import Snapshot
@@ -46,6 +47,22 @@ def _expand(paths: Iterable[str]) -> list[str]:
 SERVER_VERSION_ANNOTATION = "kubectl-dra.io/server-version"
 # ... and, when it did not read every namespace's pods, which namespaces it did read (comma-separated).
 POD_NAMESPACES_ANNOTATION = "kubectl-dra.io/pod-namespaces"
+
+
+# ... and what it could not read (forbidden lists): the List's own "incomplete" key, as every command's JSON.
+INCOMPLETE_KEY = "incomplete"
+
+
+def _gaps(value: object, where: str) -> tuple[Gap, ...]:
+    if not isinstance(value, list):
+        raise InputError(f"{where}: {INCOMPLETE_KEY!r} is not a list")
+    out = []
+    for i, entry in enumerate(value):
+        try:
+            out.append(Gap.from_dict(entry))
+        except ValueError as e:
+            raise InputError(f"{where}: {INCOMPLETE_KEY}[{i}]: {e}") from None
+    return tuple(out)
 
 
 def parse_text(text: str, where: str) -> list[dict]:
@@ -85,6 +102,8 @@ def _parse(text: str, where: str) -> tuple[list[dict], dict]:
             for key in (SERVER_VERSION_ANNOTATION, POD_NAMESPACES_ANNOTATION):
                 if key in ann and key not in meta:
                     meta[key] = ann[key]
+            if INCOMPLETE_KEY in d and is_list(d) and INCOMPLETE_KEY not in meta:
+                meta[INCOMPLETE_KEY] = _gaps(d[INCOMPLETE_KEY], where)
     objs = flatten(docs)
     for i, o in enumerate(objs):
         if not o.get("kind"):
@@ -116,7 +135,11 @@ def load_files_with_meta(paths: Iterable[str]) -> tuple[list[dict], list[str], d
             where = f
         objs, m = _parse(text, where)
         objects += objs
+        gaps = meta.get(INCOMPLETE_KEY, ()) + tuple(g for g in m.get(INCOMPLETE_KEY, ())
+                                                   if g not in meta.get(INCOMPLETE_KEY, ()))
         meta = {**m, **meta}
+        if gaps:
+            meta[INCOMPLETE_KEY] = gaps  # what any of the dumps could not read
     return objects, files, meta
 
 
@@ -149,6 +172,9 @@ def dump_list(snap: "Snapshot") -> dict:
         annotations[POD_NAMESPACES_ANNOTATION] = ",".join(snap.source.pod_namespaces)
     if annotations:
         doc["metadata"] = {"annotations": annotations}
+    if snap.source.incomplete:
+        # ... and that some lists could not be read at all (forbidden): offline answers say so as well.
+        doc[INCOMPLETE_KEY] = [g.to_dict() for g in snap.source.incomplete]
     doc["items"] = snap.objects()
     return doc
 

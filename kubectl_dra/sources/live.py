@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from kubectl_dra.errors import ClusterError, InputError
 from kubectl_dra.sources import kubeconfig as kubeconfig_files
-from kubectl_dra.snapshot import SourceInfo
+from kubectl_dra.snapshot import Gap, SourceInfo
 
 GROUP = "resource.k8s.io"
 #: resource.k8s.io versions we can read, newest first.
@@ -449,24 +449,33 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
         specs = {s.key: s for s in core_specs + dra_specs + ([event_spec] if event_spec else [])}
 
         results: dict[str, list[dict]] = {}
+        gaps: list[Gap] = []
+
+        def gap(key: str, exc: _HttpError, effect: str, read_namespaces: tuple[str, ...] = ()) -> None:
+            spec = specs[key]
+            gaps.append(Gap(resource=spec.resource, group=spec.group, namespace=spec.namespace,
+                            reason="forbidden" if exc.status == 403 else "not-served",
+                            read_namespaces=read_namespaces, effect=effect, message=exc.message))
 
         def recover(key: str, exc: BaseException) -> bool:
-            """Degrade gracefully where a forbidden list is not essential.  True if handled."""
+            """Degrade gracefully where a forbidden list is not essential: record what is missing (a Gap)
+            and go on.  True if handled."""
             if not isinstance(exc, _HttpError) or exc.status != 403:
                 return False
             if key == "resourceclaims" and specs[key].namespace is None:
+                gap(key, exc, "devices allocated to claims in other namespaces are invisible and look free",
+                    read_namespaces=(ns,))
                 specs[key] = dra("resourceclaims", ns)
-                warnings.append(
-                    f"cannot list resourceclaims in all namespaces (forbidden), read namespace {ns!r} only: "
-                    "devices allocated to claims in other namespaces are invisible and will look free")
                 pending[key] = pool.submit(_list_all, fetch, specs[key])
                 return True
             if key == "finishedpods":
-                results[key] = []  # optional: finished holders in other namespaces go unflagged
+                # pods of the other namespaces are unknown: finished holders there go unflagged
+                gap(key, exc, "whether pods of other namespaces holding claims have finished (and their "
+                              "devices could be freed) cannot be told", read_namespaces=(ns,))
+                results[key] = []
                 return True
             if key == "events":
-                warnings.append(f"cannot list events in namespace {specs[key].namespace!r} (forbidden); "
-                                "showing no events")
+                gap(key, exc, "the scheduler's FailedScheduling events are not shown")
                 results[key] = []
                 return True
             return False
@@ -517,5 +526,6 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
             warnings.append(f"the API server warned: {w}")
     info = SourceInfo(kind="cluster", description=f"{target.context} ({target.server})", namespace=ns,
                       server_version=server_version, resource_api_version=version, warnings=tuple(warnings),
-                      pod_namespaces=None if pod_ns is None else (pod_ns,))
+                      pod_namespaces=None if pod_ns is None else (pod_ns,),
+                      incomplete=tuple(sorted(gaps, key=lambda g: (g.group, g.resource, g.namespace or ""))))
     return objects, info

@@ -203,8 +203,11 @@ def test_forbidden_cluster_wide_claims_fall_back_to_the_namespace(apiserver, tmp
     apiserver.forbid("resourceclaims", "")  # cluster-wide list forbidden, namespaced allowed
     objects, info = load(apiserver.kubeconfig(tmp_path / "kc"))
     assert names(objects, "ResourceClaim") == [("default", "my-gpu")]
-    assert len(info.warnings) == 1
-    assert "other namespaces are invisible" in info.warnings[0]
+    assert info.warnings == ()  # not a warning: a gap, which the answers that depend on it report
+    (gap,) = info.incomplete
+    assert (gap.resource, gap.group, gap.namespace, gap.reason, gap.read_namespaces) == (
+        "resourceclaims", "resource.k8s.io", None, "forbidden", ("default",))
+    assert "other namespaces are invisible" in gap.effect and "cannot list" in gap.message
     paths = [r.path for r in apiserver.requests if r.path.endswith("resourceclaims")]
     assert paths == ["/apis/resource.k8s.io/v1/resourceclaims",
                      "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims"]
@@ -221,7 +224,7 @@ def test_forbidden_events_only_warn(apiserver, tmp_path):
     apiserver.forbid("events")
     objects, info = load(apiserver.kubeconfig(tmp_path / "kc"), include_events_for=("default", "trainer"))
     assert names(objects, "Event") == [] and names(objects, "Pod") == [("default", "trainer")]
-    assert any("events" in w for w in info.warnings)
+    assert [(g.resource, g.namespace) for g in info.incomplete] == [("events", "default")]
 
 
 # ----------------------------------------------------------------------------- transport

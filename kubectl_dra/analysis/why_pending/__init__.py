@@ -26,9 +26,9 @@ from kubectl_dra.analysis.why_pending.explainer import Funnel, SeenDevice
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions, node_taint_reasons, taint_text
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR, CLAIM_DELETING,
-    CLAIM_NOT_FOUND, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL,
-    NO_CLAIMS, NO_CLASS, NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, REASON_CODES, SELECTOR_MATCHES_NOTHING,
-    TAINT, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
+    CLAIM_NOT_FOUND, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INCOMPLETE_VIEW, INSUFFICIENT_COUNT,
+    INVALID_POOL, NO_CLAIMS, NO_CLASS, NO_DEVICES_FOR_DRIVER, NODE_AFFINITY, NOT_FITTING, REASON_CODES,
+    SELECTOR_MATCHES_NOTHING, TAINT, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, Reason,
 )
 from kubectl_dra.analysis.why_pending.report import CPU_MEMORY_NOTE, check_node, why_pending
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, group_key, scheduler_words, summarize
@@ -45,7 +45,7 @@ __all__ = [
     "CLAIM_DELETING", "NO_CLASS", "NO_DEVICES_FOR_DRIVER", "SELECTOR_MATCHES_NOTHING", "CEL_ERROR",
     "INSUFFICIENT_COUNT", "ALL_MATCHING_ALLOCATED", "CONSTRAINT_UNSATISFIABLE", "COUNTERS_EXHAUSTED",
     "CAPACITY_EXHAUSTED", "TAINT", "INCOMPLETE_POOL", "INVALID_POOL", "BINDING_CONDITIONS", "ALLOCATION_ERROR",
-    "NOT_FITTING", "NODE_AFFINITY",
+    "NOT_FITTING", "NODE_AFFINITY", "INCOMPLETE_VIEW",
     # the steps, for callers that need one of them
     "ResolvedTarget", "resolve_target", "synthesized_claim", "target_reasons_block",
     "node_exclusions", "node_taint_reasons", "taint_text", "check_node", "Funnel", "SeenDevice",

@@ -129,6 +129,20 @@ class PodState(TypedDict):
     nodeName: str | None
 
 
+class _IncompleteEntry(TypedDict):
+    resource: str  # plural, e.g. "resourceclaims"
+    group: str  # "" for core
+    scope: Literal["cluster", "namespace"]  # cluster: the cluster-wide (every namespace) list
+    reason: Literal["forbidden", "not-served"]
+    effect: str  # what the answer loses
+
+
+class IncompleteEntry(_IncompleteEntry, total=False):
+    namespace: str  # scope "namespace": which one
+    readNamespaces: list[str]  # read in full instead (a forbidden cluster-wide list falls back to them)
+    message: str  # the API server's words
+
+
 class _Report(TypedDict):
     target: TargetRef
     fits: bool
@@ -144,6 +158,8 @@ class _Report(TypedDict):
 class Report(_Report, total=False):
     scheduler: SchedulerWords  # pod targets only
     pod: PodState  # pod targets only
+    incomplete: list[IncompleteEntry]  # what could not be read and the answer depends on (exit code 6)
+    couldFit: bool  # "fits" is false only because of what could not be read: some node would fit
 
 
 def keys_of(typed: Any) -> tuple[frozenset[str], frozenset[str]]:

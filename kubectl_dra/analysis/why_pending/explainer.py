@@ -230,7 +230,11 @@ class _Explainer:
                 pod = self.snap.pods.get((ns, r.get("name")))
                 phase = ((pod or {}).get("status") or {}).get("phase")
                 known = self.snap.source.knows_all_pods_in(ns) and bool(self.snap.pods)
-                pods.append({"name": r.get("name"), "phase": phase, "finished": phase in ("Succeeded", "Failed"),
+                # A pod not read, in a namespace whose pods could not be listed (not even the finished
+                # ones): whether it has finished is unknown, not "no".
+                unknown = pod is None and not known and bool(self.snap.source.gaps("pods", ns))
+                pods.append({"name": r.get("name"), "phase": phase,
+                             "finished": None if unknown else phase in ("Succeeded", "Failed"),
                              "exists": True if pod is not None else (False if known else None)})
             out.append({"claim": key, "devices": sorted(devices), "pods": pods})
         return out
@@ -374,7 +378,9 @@ class _Explainer:
                 elif p["exists"] is False:
                     fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
         held_text = "; ".join(f"{h['claim']} holds {', '.join(h['devices'])}"
-                              + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else '') for p in h['pods']) + ")" if h["pods"] else "")
+                              + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else
+                                                                   ", finished or not: unknown" if p["finished"] is None else '')
+                                                  for p in h['pods']) + ")" if h["pods"] else "")
                               for h in holders)
         return r(ALL_MATCHING_ALLOCATED,
                  f"{n_selectors} device(s) match, {n_free} free, {need} needed; {held_text}",

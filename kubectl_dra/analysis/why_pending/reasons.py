@@ -38,12 +38,15 @@ ALLOCATION_ERROR = "allocation-error"
 NOT_FITTING = "does-not-fit"
 # Per node: the pod's own node selection, node taints, cordon, allocated claims.
 NODE_AFFINITY = "node-affinity"
+# Per node: the dry run fits, but objects that could not be read (forbidden) may make it wrong.
+INCOMPLETE_VIEW = "incomplete-view"
 
 REASON_CODES: tuple[str, ...] = (
     NO_CLAIMS, CLAIM_NOT_FOUND, TEMPLATE_NOT_GENERATED, TEMPLATE_NOT_FOUND, CLAIM_DELETING,
     NO_CLASS, NO_DEVICES_FOR_DRIVER, SELECTOR_MATCHES_NOTHING, CEL_ERROR, INSUFFICIENT_COUNT,
     ALL_MATCHING_ALLOCATED, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, CAPACITY_EXHAUSTED, TAINT,
     INCOMPLETE_POOL, INVALID_POOL, BINDING_CONDITIONS, ALLOCATION_ERROR, NOT_FITTING, NODE_AFFINITY,
+    INCOMPLETE_VIEW,
 )
 
 

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from kubectl_dra.allocator import Allocator, gc_paused
+from kubectl_dra.analysis.why_pending import incomplete
 from kubectl_dra.analysis.why_pending.explainer import _Explainer
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, scheduler_words, summarize
@@ -55,11 +56,19 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     nodes_out = [check(n) for n in node_names[:1]] + ordered_map(check, node_names[1:])
     if keep_alive is not None:
         keep_alive(alloc, explainer)  # their caches are big: the command does not free them
+    hidden = incomplete.hidden_holders(snap)  # claims that could not be read may hold any device
     if target.to_allocate:
-        check_lifting_taints(alloc, target.to_allocate, nodes_out)
+        check_lifting_taints(alloc, target.to_allocate, nodes_out, could=bool(hidden))
     if not any(x["fits"] for x in nodes_out) and target.to_allocate:
-        check_freeing_finished(snap, gates, target.to_allocate, nodes_out)
-    return _report(snap, kind, name, namespace, gates, target, nodes_out)
+        check_freeing_finished(snap, gates, target.to_allocate, nodes_out, could=bool(hidden))
+    could_fit = incomplete.unverified_fits(hidden, nodes_out)
+    report = _report(snap, kind, name, namespace, gates, target, nodes_out)
+    gaps = incomplete.relevant_gaps(snap, kind, namespace, nodes_out)
+    if gaps:
+        report["incomplete"] = [g.to_dict() for g in gaps]
+        if could_fit and not target_reasons_block(target.reasons):
+            report["couldFit"] = True
+    return report
 
 
 def _node_names(snap: Snapshot, alloc: Allocator, only_nodes: list[str] | None) -> list[str]:

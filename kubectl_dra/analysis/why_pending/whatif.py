@@ -23,7 +23,14 @@ if TYPE_CHECKING:  # the report's typed shape, for annotations only (not importe
 WHAT_IF_MAX_NODES = 50
 
 
-def check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: list[NodeEntry]) -> None:
+def _then(node: str, could: bool) -> str:
+    """The suffix of a fix the dry run confirmed (``could``: claims that could not be read may still hold
+    the devices: kubectl_dra.analysis.why_pending.incomplete)."""
+    return f" (then it could fit on {node})" if could else f" (then it fits on {node})"
+
+
+def check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: list[NodeEntry],
+                         could: bool = False) -> None:
     """Would lifting a cordon or taint be enough?  For the first WHAT_IF_MAX_NODES nodes ruled out
     by taints alone, run the dry run as if they were not there and record the answer."""
     budget = WHAT_IF_MAX_NODES
@@ -38,11 +45,11 @@ def check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: l
         if alloc.allocate(entry["name"], to_allocate).fits:
             entry["wouldFitWithoutTaints"] = True
             for r in reasons:
-                r["fixes"] = [f + f" (then it fits on {entry['name']})" for f in r.get("fixes") or []]
+                r["fixes"] = [f + _then(entry["name"], could) for f in r.get("fixes") or []]
 
 
 def check_freeing_finished(snap: Snapshot, gates: FeatureGates, to_allocate: list[dict],
-                           nodes_out: list[NodeEntry]) -> None:
+                           nodes_out: list[NodeEntry], could: bool = False) -> None:
     """What if the claims held by finished pods were released? Re-run those nodes and record the answer.
 
     Only claims whose every reserving pod has finished (Succeeded/Failed) count: deleting those pods
@@ -69,7 +76,7 @@ def check_freeing_finished(snap: Snapshot, gates: FeatureGates, to_allocate: lis
         if outcome.fits:
             for r in n["reasons"]:
                 r.setdefault("fixes", [])
-                r["fixes"] = [f + f" (then it fits on {n['name']})" if "has Succeeded" in f or "has Failed" in f else f
+                r["fixes"] = [f + _then(n["name"], could) if "has Succeeded" in f or "has Failed" in f else f
                               for f in r["fixes"]]
 
 

@@ -12,7 +12,7 @@ import pytest
 from kubectl_dra.analysis.why_pending import contract as c
 from kubectl_dra.analysis.why_pending import why_pending
 from kubectl_dra.features import defaults_for_version
-from kubectl_dra.snapshot import Snapshot
+from kubectl_dra.snapshot import Gap, Snapshot, SourceInfo
 from kubectl_dra.sources.files import load_files
 from tests.conftest import EXAMPLE, ROOT
 
@@ -31,6 +31,7 @@ README_PATHS = {
     ("summary", "[]"): c.SummaryGroup,
     ("scheduler",): c.SchedulerWords,
     ("pod",): c.PodState,
+    ("incomplete", "[]"): c.IncompleteEntry,
 }
 
 
@@ -135,10 +136,19 @@ def _find(objs, kind, name):
     return next(o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name)
 
 
+# A source that could not list the claims of other namespaces, nor their pods, nor events (live: 403s).
+PARTIAL = SourceInfo(kind="cluster", pod_namespaces=("default",), incomplete=(
+    Gap("pods", "", None, "forbidden", ("default",), "pods of other namespaces are unknown"),
+    Gap("resourceclaims", "resource.k8s.io", None, "forbidden", ("default",), "claims of other namespaces look free",
+        "resourceclaims.resource.k8s.io is forbidden"),
+    Gap("events", "", "default", "forbidden", (), "no scheduler events")))
+
+
 def _variants():
     """The example, and edits of it that reach the report's optional keys."""
     base = _example_objects()
     yield "example", base
+    yield "partial", base  # (built with the PARTIAL source)
     objs = copy.deepcopy(base)  # a template claim not generated yet
     trainer = _find(objs, "Pod", "trainer")
     trainer["status"].pop("resourceClaimStatuses", None)
@@ -159,7 +169,7 @@ TARGETS = [("Pod", "trainer", "default"), ("Pod", "inference", "default"), ("Pod
 
 def _reports():
     for label, objs in _variants():
-        snap = Snapshot.from_objects(objs)
+        snap = Snapshot.from_objects(objs, source=PARTIAL if label == "partial" else None)
         for kind, name, ns in TARGETS:
             for names in (False, True):
                 yield f"{label}:{kind}/{name}:names={names}", why_pending(snap, kind, name, ns, GATES, device_names=names)
@@ -177,9 +187,12 @@ def test_real_reports_have_the_typed_shape(reports):
 
 def test_the_optional_keys_are_reached(reports):
     """The typed structures declare no key the code never writes (checked on the scenarios above)."""
-    seen: dict[str, set] = {"Report": set(), "NodeEntry": set(), "ClaimEntry": set(), "ReasonJSON": set(), "FunnelJSON": set()}
+    seen: dict[str, set] = {"Report": set(), "NodeEntry": set(), "ClaimEntry": set(), "ReasonJSON": set(), "FunnelJSON": set(),
+                            "IncompleteEntry": set()}
     for r in reports.values():
         seen["Report"] |= set(r)
+        for gap in r.get("incomplete", ()):
+            seen["IncompleteEntry"] |= set(gap)
         for n in r["nodes"]:
             seen["NodeEntry"] |= set(n)
             for reason in n["reasons"]:
