@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.analysis.why_pending.builders import claim, device_class, gpu, node, pod, request, resource_slice
+from tests.builders import allocation, claim, device, device_class, node, pod, request, resource_slice
 from tests.live.apiserver import ApiServer
 from tests.live.conftest import example_objects
 
@@ -40,13 +40,14 @@ def busy_cluster() -> list[dict]:
     fits on node-3 only."""
     objs: list[dict] = [device_class("gpu.example.com", "device.driver == 'gpu.example.com'")]
     for i in range(4):
-        objs.append(node(f"node-{i}"))
-        objs.append(resource_slice(f"node-{i}-gpus", "gpu.example.com", f"node-{i}", [gpu("gpu-0"), gpu("gpu-1")]))
+        objs.append(node(f"node-{i}", hostname_label=True))
+        gpus = [device(f"gpu-{g}", capacity={"memory": "80Gi"}) for g in range(2)]
+        objs.append(resource_slice(f"node-{i}-gpus", f"node-{i}", f"node-{i}", "gpu.example.com", *gpus))
     for i in range(3):
         objs.append(claim(f"job-{i}", request("gpus", "gpu.example.com", 2), namespace="team-b",
-                          allocated_on=f"node-{i}", reserved_for=[f"job-{i}"],
-                          results=[("gpus", "gpu.example.com", f"node-{i}", "gpu-0"),
-                                   ("gpus", "gpu.example.com", f"node-{i}", "gpu-1")]))
+                          allocation=allocation(("gpus", "gpu.example.com", f"node-{i}", "gpu-0"),
+                                                ("gpus", "gpu.example.com", f"node-{i}", "gpu-1"), node_name=f"node-{i}"),
+                          reserved_for=[f"job-{i}"]))
         objs.append(pod(f"job-{i}", ("gpus", "claim", f"job-{i}"), namespace="team-b", phase="Running",
                         nodeName=f"node-{i}"))
     objs.append(claim("want-one", request("gpu", "gpu.example.com", 1)))
