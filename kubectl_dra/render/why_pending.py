@@ -99,7 +99,7 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
         for n in shown:
             devs = "; ".join(f"{claim}: " + ", ".join(f"{d['request']} -> {d['driver']}/{d['pool']}/{d['device']}" for d in results)
                              for claim, results in (n["allocation"] or {}).items())
-            p(f"  {_s(n['name'])}: {_s(devs or 'all claims already allocated')}")
+            p(f"  {_s(n['name'])}: {_s(devs or ('all claims already allocated' if report['claims'] else 'no DRA claims to allocate'))}")
         if len(fits) > len(shown):
             p(f"  [dim]... and {len(fits) - len(shown)} more node(s) (-o wide to list them)[/]")
     if report["fixes"]:

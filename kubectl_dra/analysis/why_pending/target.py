@@ -21,10 +21,13 @@ if TYPE_CHECKING:  # the report's typed shape, for annotations only (not importe
     from kubectl_dra.analysis.why_pending.contract import ClaimEntry
 
 
-# Target-level reasons after which no node can fit (nothing could be allocated, or nothing needs to be) ...
-NO_NODE_FITS = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, NO_CLAIMS)
+# Target-level reasons after which no node can fit (nothing could be allocated) ...
+NO_NODE_FITS = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND)
 # ... and those that keep the target from fitting even where its claims could be allocated.
-TARGET_BLOCKING = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, CLAIM_DELETING, NO_CLAIMS)
+# NO_CLAIMS is in neither: the scheduler's DRA plugin skips a pod without claims (PreFilter returns Skip in
+# k8s.io/kubernetes pkg/scheduler/framework/plugins/dynamicresources, DynamicResources.PreFilter), so for DRA
+# every node fits; the reason stays as information ("this pod uses no DRA claims").
+TARGET_BLOCKING = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, CLAIM_DELETING)
 
 
 def parse_target(target: str) -> tuple[str, str]:
@@ -68,8 +71,9 @@ def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> Reso
         out = ResolvedTarget(pod, [], [], [], [])
         pod_claims = snap.pod_claims(pod)
         if not pod_claims:
-            out.reasons.append(Reason(NO_CLAIMS, f"pod {namespace}/{name} has no resource claims: "
-                                                 "DRA is not what keeps it Pending"))
+            out.reasons.append(Reason(NO_CLAIMS, f"pod {namespace}/{name} uses no DRA claims: the scheduler's DRA "
+                                                 "plugin skips it, so every node fits for DRA and DRA is not what "
+                                                 "keeps it Pending"))
     else:
         claim = snap.resource_claims.get((namespace, name))
         if claim is None:
@@ -107,10 +111,15 @@ def _resolve_claim(snap: Snapshot, pc: PodClaim, pod_name: str, namespace: str, 
             entry["name"] = name_of(synth)
             entry["synthesized"] = True
             out.to_allocate.append(synth)
-    elif state == "allocated":
-        out.allocated.append(pc)
     else:
+        # The scheduler refuses a claim with a deletion timestamp before it looks at its allocation
+        # (DynamicResources.PreFilter in the scheduler's dynamicresources plugin), so an allocated claim being
+        # deleted blocks the pod too.
         if (pc.claim.get("metadata") or {}).get("deletionTimestamp"):
-            out.reasons.append(Reason(CLAIM_DELETING, f"ResourceClaim {pc.claim_name} is being deleted",
-                                      claim=pc.claim_name))
-        out.to_allocate.append(dict(pc.claim))
+            what = "already allocated, but " if state == "allocated" else ""
+            out.reasons.append(Reason(CLAIM_DELETING, f"ResourceClaim {pc.claim_name} is {what}being deleted: the "
+                                      "scheduler refuses a claim that is being deleted", claim=pc.claim_name))
+        if state == "allocated":
+            out.allocated.append(pc)
+        else:
+            out.to_allocate.append(dict(pc.claim))
