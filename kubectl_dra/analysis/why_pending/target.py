@@ -21,8 +21,9 @@ if TYPE_CHECKING:  # the report's typed shape, for annotations only (not importe
     from kubectl_dra.analysis.why_pending.contract import ClaimEntry
 
 
-# Target-level reasons after which no node can fit (nothing could be allocated) ...
-NO_NODE_FITS = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND)
+# Target-level reasons after which no node can fit (nothing could be allocated, or, for a claim being deleted,
+# DynamicResources.PreFilter rejects the pod before any node is tried) ...
+NO_NODE_FITS = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, CLAIM_DELETING)
 # ... and those that keep the target from fitting even where its claims could be allocated.
 # NO_CLAIMS is in neither: the scheduler's DRA plugin skips a pod without claims (PreFilter returns Skip in
 # k8s.io/kubernetes pkg/scheduler/framework/plugins/dynamicresources, DynamicResources.PreFilter), so for DRA

@@ -70,3 +70,24 @@ def test_no_claims_means_every_node_fits_for_dra():
     assert [x["code"] for x in r["reasons"]] == [reasons.NO_CLAIMS]
     assert "uses no DRA claims" in r["reasons"][0]["message"]
     assert r["nodes"] and all(n["fits"] and n["allocation"] == {} for n in r["nodes"])
+
+
+def test_allocated_claim_being_deleted_blocks_before_its_allocation_counts():
+    # DynamicResources.PreFilter refuses a claim with a deletionTimestamp before it looks at the allocation,
+    # so an allocated claim that is being deleted does not let the pod fit anywhere.
+    from tests.builders import allocated_claim
+
+    objs = fixture_objects("nvidia-gpu.yaml")
+    slice_ = next(o for o in objs if o["kind"] == "ResourceSlice")
+    drv, pool = slice_["spec"]["driver"], slice_["spec"]["pool"]["name"]
+    dev = slice_["spec"]["devices"][0]["name"]
+    held = allocated_claim("held", (drv, pool, dev))
+    live = pod("p", ("gpu", "claim", "held"))
+    r_live = why_pending(snapshot(objs, held, live), "Pod", "p", "default", defaults_for_version(None))
+    assert r_live["fits"] is True and reasons.CLAIM_DELETING not in [x["code"] for x in r_live["reasons"]]
+
+    held["metadata"]["deletionTimestamp"] = "2026-12-01T10:00:00Z"
+    r = why_pending(snapshot(objs, held, live), "Pod", "p", "default", defaults_for_version(None))
+    assert r["fits"] is False
+    assert reasons.CLAIM_DELETING in [x["code"] for x in r["reasons"]]
+    assert not any(n["fits"] for n in r["nodes"])
