@@ -9,6 +9,7 @@ reason.  An error that aborts allocation is worded as upstream returns it (``cel
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
@@ -397,7 +398,8 @@ class _Explainer:
             devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
             return r(TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)} that the request does not tolerate",
                      details={"taints": rt.rejected_taint, "toleration": tol},
-                     fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"])
+                     fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"
+                            + _health_caveat(t)])
         if rt.rejected_counters:
             c = rt.rejected_counters[0]
             consumers = self.counter_consumers(c)
@@ -446,4 +448,19 @@ class _Explainer:
 
 
 def _toleration_text(t: Mapping[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}: {v}" for k, v in t.items()) + "}"
+    """A toleration as a YAML flow mapping the API server accepts: every value quoted (an unquoted
+    ``value: 79`` is an integer in YAML, and a toleration's value must be a string)."""
+    return "{" + ", ".join(f"{k}: {json.dumps(str(v))}" for k, v in t.items() if v is not None) + "}"
+
+
+_HEALTH_WORDS = ("health", "unhealthy", "fault", "failed", "failure", "xid", "ecc", "broken", "degraded")
+
+
+def _health_caveat(t: Mapping[str, Any]) -> str:
+    """A caveat for a taint that reads like a health report: tolerating it puts the pod on a device the
+    driver says may be broken."""
+    text = f"{t.get('key', '')} {t.get('value', '')}".lower()
+    if not any(w in text for w in _HEALTH_WORDS):
+        return ""
+    return (" (caution: this taint looks like a health report from the driver; tolerating it runs the pod "
+            "on a device that may be broken)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 import pytest
 
 from kubectl_dra.analysis.why_pending import why_pending
@@ -211,7 +213,13 @@ def test_taint_suggests_the_toleration():
     reason = first_reason(r, "n1")
     assert reason["code"] == "taint"
     assert "gpu-0 have taint example.com/unhealthy=ecc:NoSchedule" in reason["message"]
-    assert r["fixes"] == ["add to request gpu: tolerations: [{key: example.com/unhealthy, operator: Equal, value: ecc, effect: NoSchedule}]"]
+    fix = r["fixes"][0]
+    assert fix.startswith('add to request gpu: tolerations: [{key: "example.com/unhealthy", operator: "Equal", '
+                          'value: "ecc", effect: "NoSchedule"}]')
+    # valid YAML that the API accepts: every field a string
+    assert yaml.safe_load(fix.split("tolerations: ", 1)[1].split(" (caution")[0]) == [
+        {"key": "example.com/unhealthy", "operator": "Equal", "value": "ecc", "effect": "NoSchedule"}]
+    assert "health report" in fix and "may be broken" in fix
     # With the toleration in the claim, it fits.
     tolerant = claim("c", request("gpu", "gpu", tolerations=[{"key": "example.com/unhealthy", "operator": "Exists"}]))
     objs[-2] = tolerant
@@ -270,3 +278,21 @@ def test_json_contract_keys(cli):
         assert {"name", "fits", "allocation", "reasons"} <= set(n)
         for reason in n["reasons"]:
             assert {"code", "claim", "request", "message"} <= set(reason)
+
+
+def test_suggested_toleration_quotes_a_number_like_value_and_helps_on_rerun():
+    """`value: 79` unquoted is an integer and the API server rejects it; the suggestion quotes it, and
+    the dry run re-run with the suggested toleration allocates."""
+    taint = {"key": "example.com/reserved-for", "value": "79", "effect": "NoSchedule"}
+    devs = [device("gpu-0", attrs={"type": "gpu"}, taints=[taint])]
+    base = [node("n1", hostname_label=True), device_class("gpu", "device.driver == 'gpu.example.com'"),
+            resource_slice("n1-gpus", "n1", "n1", "gpu.example.com", *devs), pod("p", ("gpu", "claim", "c"))]
+    gates = parse_feature_gates("DRADeviceTaints=true", base=GATES)
+    r = run(snapshot(base + [claim("c", request("gpu", "gpu"))]), gates=gates)
+    fix = r["fixes"][0]
+    assert "health" not in fix  # not a health taint: no caveat
+    tolerations = yaml.safe_load(fix.split("tolerations: ", 1)[1])
+    assert tolerations == [{"key": "example.com/reserved-for", "operator": "Equal", "value": "79",
+                            "effect": "NoSchedule"}]
+    fixed = run(snapshot(base + [claim("c", request("gpu", "gpu", tolerations=tolerations))]), gates=gates)
+    assert r["fits"] is False and fixed["fits"] is True
