@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from kubectl_dra.selection import MATCH, NO_MATCH, Kind, attribute_plain, for_snapshot
 from kubectl_dra.snapshot import DeviceEntry, Snapshot
@@ -99,3 +99,118 @@ class ClassMatcher:
     def matches(self, class_name: str, entry: DeviceEntry) -> tuple[bool, str | None]:
         """(matches, error message or None) for one device against one class."""
         return self.passes(self.class_selectors(class_name), entry)
+
+
+# -- free / used, as the allocator sees it -----------------------------------------------
+def quantity_text(value, like: str | None) -> str:
+    """An amount in the units the driver wrote (``like`` is one of its quantities: "80Gi" -> binary)."""
+    from fractions import Fraction
+
+    from kubectl_dra.quantity import DECIMAL_SI, QuantityError, format_quantity, parse_quantity
+
+    fmt = DECIMAL_SI
+    if like is not None:
+        try:
+            fmt = parse_quantity(str(like)).format
+        except QuantityError:
+            pass
+    return format_quantity(Fraction(value), fmt)
+
+
+
+
+class Availability(NamedTuple):
+    """Whether a device could be given to a plain request now, as the allocator would judge it.
+
+    ``state``: "free", "used" (held by a claim), "partly used" (consumable capacity shared, some left),
+    "unavailable" (not held, but the counters it needs are used up by other devices of its pool).
+    ``text`` says it in a few words, amounts in the driver's units; ``counters`` and ``capacity`` hold
+    the raw amounts (strings of exact quantities) for JSON."""
+
+    state: str
+    free: bool
+    text: str
+    counters: tuple = ()
+    capacity: tuple = ()
+
+    def to_dict(self) -> dict:
+        return {"state": self.state, "free": self.free, "text": self.text,
+                "counters": [dict(c) for c in self.counters], "capacity": [dict(c) for c in self.capacity]}
+
+
+def device_availability(snap: Snapshot) -> Mapping:
+    """:class:`Availability` of every device of the snapshot, by its key.  Follows the allocator's own
+    accounting (:class:`kubectl_dra.allocator.types.AllocatedState`): adminAccess results never count,
+    shareID results count as consumed capacity, and the counters of every device in use are taken from
+    its pool's counter sets (upstream checkAvailableCounters)."""
+    from fractions import Fraction
+
+    from kubectl_dra.allocator.types import AllocatedState, quantity_value
+
+    state = AllocatedState(snap.allocated_claims)
+    # counter sets per pool, and what the devices in use take from them
+    totals: dict = {}
+    used: dict = {}
+    for pool in snap.pools.values():
+        sets = totals.setdefault(pool.key, {})
+        for s in pool.slices:
+            for cs in (s.get("spec") or {}).get("sharedCounters") or []:
+                sets[cs.get("name", "")] = {k: (v or {}).get("value", "0") for k, v in (cs.get("counters") or {}).items()}
+    for e in snap.devices:
+        if (e.driver, e.pool, e.name) not in state.devices:
+            continue
+        for consumption in e.device.get("consumesCounters") or []:
+            per_set = used.setdefault(e.key[:2], {}).setdefault(consumption.get("counterSet", ""), {})
+            for counter, amount in (consumption.get("counters") or {}).items():
+                per_set[counter] = per_set.get(counter, Fraction(0)) + quantity_value(amount)
+    out = {}
+    for e in snap.devices:
+        dev_id = (e.driver, e.pool, e.name)
+        if dev_id in state.devices:
+            out[e.key] = Availability("used", False, "used")
+            continue
+        cap_rows = []
+        consumed = state.consumed_capacity.get(dev_id)
+        if consumed is not None:
+            for name, cap in (e.device.get("capacity") or {}).items():
+                total_text = (cap or {}).get("value", "0")
+                total = quantity_value(total_text)
+                left = total - consumed.get(name, Fraction(0))
+                cap_rows.append({"name": name, "left": str(left), "total": total_text,
+                                 "text": f"{quantity_text(left, total_text)} of {quantity_text(total, total_text)} left"})
+        counter_rows = []
+        short = False
+        pool_totals = totals.get(e.key[:2], {})
+        pool_used = used.get(e.key[:2], {})
+        for consumption in e.device.get("consumesCounters") or []:
+            set_name = consumption.get("counterSet", "")
+            for counter, amount in (consumption.get("counters") or {}).items():
+                total_text = pool_totals.get(set_name, {}).get(counter)
+                if total_text is None:
+                    continue
+                total = quantity_value(total_text)
+                taken = pool_used.get(set_name, {}).get(counter, Fraction(0))
+                need = quantity_value(amount)
+                if taken == 0:
+                    continue
+                fits = total - taken >= need
+                short = short or not fits
+                counter_rows.append({"counterSet": set_name, "counter": counter, "used": str(taken),
+                                     "total": total_text, "needs": str(need), "fits": fits,
+                                     "text": f"{counter} {quantity_text(taken, total_text)} of "
+                                             f"{quantity_text(total, total_text)} used"
+                                             + ("" if fits else f", needs {quantity_text(need, total_text)}")})
+        if short:
+            text = "unavailable: counters partly used: " + "; ".join(r["text"] for r in counter_rows)
+            out[e.key] = Availability("unavailable", False, text, tuple(counter_rows), tuple(cap_rows))
+        elif cap_rows:
+            free = all(quantity_value(r["left"]) > 0 for r in cap_rows) if cap_rows else True
+            text = ("partly used: " if free else "used: ") + ", ".join(
+                (f"{bare(r['name'])} " if len(cap_rows) > 1 else "") + r["text"] for r in cap_rows)
+            out[e.key] = Availability("partly used" if free else "used", free, text, tuple(counter_rows), tuple(cap_rows))
+        elif counter_rows:
+            out[e.key] = Availability("free", True, "free (counters partly used: "
+                                      + "; ".join(r["text"] for r in counter_rows) + ")", tuple(counter_rows))
+        else:
+            out[e.key] = Availability("free", True, "free")
+    return out

@@ -8,7 +8,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from kubectl_dra import kinds
-from kubectl_dra.analysis.devices import ClassMatcher, device_attributes, device_capacity, selector_expressions
+from kubectl_dra.analysis.consumers import consumers_of
+from kubectl_dra.analysis.devices import (
+    ClassMatcher, device_attributes, device_availability, device_capacity, selector_expressions,
+)
 from kubectl_dra.analysis.inventory import allocation_node, claim_state
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.kinds import Kind
@@ -28,7 +31,7 @@ def explain(snap: Snapshot, kind: Kind, name: str, namespace: str) -> dict:
 
 
 # -- pieces shared by several kinds -----------------------------------------------------
-def _device_brief(snap: Snapshot, e: DeviceEntry, with_attributes: bool = True) -> dict:
+def _device_brief(snap: Snapshot, e: DeviceEntry, with_attributes: bool = True, availability=None) -> dict:
     out: dict[str, Any] = {"driver": e.driver, "pool": e.pool, "device": e.name, "node": e.scope}
     if with_attributes:
         out["attributes"] = device_attributes(e)
@@ -37,6 +40,8 @@ def _device_brief(snap: Snapshot, e: DeviceEntry, with_attributes: bool = True) 
         out["taints"] = list(e.device["taints"])
     holders = snap.holders.get(e.key, ())
     out["holders"] = [_holder_dict(snap, h) for h in holders]
+    if availability is not None:
+        out["availability"] = availability[e.key].to_dict()
     return out
 
 
@@ -48,8 +53,10 @@ def _holder_dict(snap: Snapshot, h) -> dict:
         # not read, and the namespace's pods could not be listed: finished or not is unknown
         unknown = pod is None and not snap.source.knows_all_pods_in(h.namespace) and bool(snap.source.gaps("pods", h.namespace))
         pods.append({"name": p, "phase": phase, "finished": None if unknown else phase in ("Succeeded", "Failed")})
+    claim = snap.resource_claims.get((h.namespace, h.claim)) or {}
+    others = [c.label for c in consumers_of(claim) if not c.is_pod]  # PodGroups and other kinds, never "pods"
     return {"namespace": h.namespace, "claim": h.claim, "request": h.request, "adminAccess": h.admin_access,
-            "pods": pods}
+            "pods": pods, "otherConsumers": others}
 
 
 def request_facts(claim_spec: Mapping[str, Any]) -> list[dict]:
@@ -191,19 +198,22 @@ def explain_node(snap: Snapshot, name: str, namespace: str) -> dict:
     if node is None and name not in snap.devices_by_node_name:
         raise not_found(kinds.NODE, name)
     devices = snap.devices_for_node(name)
+    availability = device_availability(snap)
     pools: dict[tuple[str, str], dict] = {}
     for e in devices:
         p = pools.setdefault((e.driver, e.pool), {"driver": e.driver, "pool": e.pool, "scope": "node-local" if e.node_name else
                                                    ("all nodes" if e.all_nodes else "node selector"),
                                                    "complete": snap.pools[(e.driver, e.pool)].complete,
                                                    "devices": []})
-        p["devices"].append(_device_brief(snap, e, with_attributes=False) | {"summary": _summary(e)})
+        p["devices"].append(_device_brief(snap, e, with_attributes=False, availability=availability)
+                            | {"summary": _summary(e)})
     spec = (node or {}).get("spec") or {}
     total = len(devices)
     held = sum(1 for e in devices if snap.holders.get(e.key))
+    free = sum(1 for e in devices if availability[e.key].free)  # what the allocator could still hand out
     return {"kind": "Node", "name": name, "known": node is not None, "cordoned": bool(spec.get("unschedulable")),
             "taints": list(spec.get("taints") or []), "labels": ((node or {}).get("metadata") or {}).get("labels") or {},
-            "devices": total, "allocated": held, "free": total - held,
+            "devices": total, "allocated": held, "free": free,
             "pools": [pools[k] for k in sorted(pools)]}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from kubectl_dra.analysis.devices import (
-    ClassMatcher, device_attributes, device_capacity, selector_expressions, summary_attributes, summary_capacity,
+    ClassMatcher, device_attributes, device_availability, device_capacity, selector_expressions, summary_attributes, summary_capacity,
     taints_text,
 )
 from kubectl_dra.errors import NotFoundError
@@ -37,10 +37,17 @@ def _count_text(req: Mapping[str, Any]) -> str:
 
 
 def claim_state(claim: Mapping[str, Any]) -> str:
+    """kubectl's STATE column for a ResourceClaim: "deleted," first when it is being deleted, then
+    "pending" or "allocated" and ",reserved" (``deleted,allocated,reserved``)."""
     status = claim.get("status") or {}
+    parts = ["deleted"] if (claim.get("metadata") or {}).get("deletionTimestamp") else []
     if not status.get("allocation"):
-        return "pending"
-    return "allocated,reserved" if status.get("reservedFor") else "allocated"
+        parts.append("pending")
+    else:
+        parts.append("allocated")
+        if status.get("reservedFor"):
+            parts.append("reserved")
+    return ",".join(parts)
 
 
 def allocation_node(claim: Mapping[str, Any]) -> str | None:
@@ -75,12 +82,15 @@ def device_records(snap: Snapshot, *, node: str | None = None, driver: str | Non
         raise NotFoundError(f'nodes "{node}" not found')
     entries = snap.devices_for_node(node) if node is not None else snap.devices
     matcher = ClassMatcher(snap) if class_name else None
+    availability = device_availability(snap)
+    consumers = _holder_consumers(snap)
     out = []
     for e in entries:
         if driver and e.driver != driver:
             continue
         holders = snap.holders.get(e.key, ())
-        if free and holders:
+        avail = availability[e.key]
+        if free and not avail.free:
             continue
         if allocated and not holders:
             continue
@@ -100,16 +110,27 @@ def device_records(snap: Snapshot, *, node: str | None = None, driver: str | Non
             "taintSummary": taints_text(e),
             "holders": [
                 {"namespace": h.namespace, "claim": h.claim, "request": h.request, "pods": list(h.reserved_for),
+                 "consumers": consumers.get((h.namespace, h.claim), []),
                  "adminAccess": h.admin_access, **({"shareID": h.share_id} if h.share_id else {})}
                 for h in holders
             ],
+            "availability": avail.to_dict(),
         })
     return out
+
+
+def _holder_consumers(snap: Snapshot) -> dict:
+    """(namespace, claim) -> its reservedFor consumers as {"type", "name"} (a PodGroup is not a pod)."""
+    from kubectl_dra.analysis.consumers import consumers_of
+
+    return {(namespace_of(c), name_of(c)): [x.to_dict() | {"label": x.label} for x in consumers_of(c)]
+            for c in snap.allocated_claims}
 
 
 # -- classes ------------------------------------------------------------------
 def class_records(snap: Snapshot, label_selector: str | None = None, names: list[str] | None = None) -> list[dict]:
     matcher = ClassMatcher(snap)
+    availability = device_availability(snap)
     out = []
     classes = [snap.device_classes[n] for n in sorted(snap.device_classes)]
     for cls in _label_filter(classes, label_selector):
@@ -123,7 +144,7 @@ def class_records(snap: Snapshot, label_selector: str | None = None, names: list
                 errors += 1
             if ok:
                 matching += 1
-                if not snap.holders.get(e.key):
+                if availability[e.key].free:
                     free += 1
         spec = cls.get("spec") or {}
         out.append({

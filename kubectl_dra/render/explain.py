@@ -21,16 +21,21 @@ def _state(state: str) -> str:
     return f"[{STATE_STYLE.get(state, 'white')}]{_s(state)}[/]"
 
 
-def _holders(holders: list[dict]) -> str:
+def _holders(holders: list[dict], availability: dict | None = None) -> str:
+    note = ""
+    if availability is not None and availability["text"] not in ("free", "used"):
+        colour = "green" if availability["free"] else "red"
+        note = f"[{colour}]{_s(availability['text'])}[/]"
     if not holders:
-        return "[green]free[/]"
+        return note or "[green]free[/]"
     parts = []
     for h in holders:
         pods = ", ".join(p["name"] + (f" [red]({p['phase']}, still holds it)[/]" if p.get("finished") else "")
                          for p in h["pods"])
+        others = ", ".join(_s(o) for o in h.get("otherConsumers") or [])
         parts.append(f"held by [cyan]{_s(h['namespace'])}/{_s(h['claim'])}[/]" + (" (admin access)" if h.get("adminAccess") else "")
-                     + (f" for pod {pods}" if pods else ""))
-    return "; ".join(parts)
+                     + (f" for pod {pods}" if pods else "") + (f" for {others}" if others else ""))
+    return "; ".join(([note] if note else []) + parts)
 
 
 def _attrs_line(attrs: dict, capacity: dict) -> str:
@@ -164,7 +169,7 @@ def _node_tree(r: dict) -> Tree:
             taint = ""
             if d.get("taints"):
                 taint = " [red]tainted " + _s(",".join(f"{x.get('key')}:{x.get('effect')}" for x in d["taints"])) + "[/]"
-            pn.add(f"{_s(d['device'])} [dim]{_s(d['summary'])}[/]{taint}  {_holders(d['holders'])}")
+            pn.add(f"{_s(d['device'])} [dim]{_s(d['summary'])}[/]{taint}  {_holders(d['holders'], d.get('availability'))}")
     return t
 
 

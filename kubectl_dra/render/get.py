@@ -13,19 +13,21 @@ _NAME_PREFIX = {k.listing: k.name_prefix for k in kinds.accepted_by(kinds.GET)}
 
 def _holder_text(rec: dict) -> tuple[str, str]:
     claims = ",".join(f"{h['namespace']}/{h['claim']}" + (" (admin)" if h.get("adminAccess") else "") for h in rec["holders"])
-    pods = ",".join(p for h in rec["holders"] for p in h["pods"])
+    # a PodGroup (or another kind) is named as what it is, never as a pod
+    pods = ",".join((c["name"] if c["kind"] == "Pod" else c["label"]) if "consumers" in h else c
+                    for h in rec["holders"] for c in (h["consumers"] if "consumers" in h else h["pods"]))
     return claims, pods
 
 
 def _device_rows(records: list[dict], wide: bool):
-    headers = ["NODE", "DRIVER", "POOL", "DEVICE", "ATTRIBUTES", "CAPACITY", "TAINTS", "CLAIM", "PODS"]
+    headers = ["NODE", "DRIVER", "POOL", "DEVICE", "ATTRIBUTES", "CAPACITY", "TAINTS", "STATE", "CLAIM", "PODS"]
     if wide:
         headers += ["SLICE", "ALL ATTRIBUTES"]
     rows = []
     for r in records:
         claim, pods = _holder_text(r)
         row = [r["node"], r["driver"], r["pool"], r["device"], r["summary"], r["capacitySummary"],
-               r["taintSummary"], claim, pods]
+               r["taintSummary"], r["availability"]["text"], claim, pods]
         if wide:
             row += [r["slice"], ",".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in r["attributes"].items())]
         rows.append(row)

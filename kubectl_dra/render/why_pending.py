@@ -80,6 +80,13 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
             where = f"claim {g['claim']}, request {g['request']}: " if g.get("request") else ""
             p(f"  [yellow]{n} node{'s' if n != 1 else ''}[/] [bold]{_s(g['code'])}[/]: {_s(where)}{_s(g['message'])}")
             p(f"    [dim]{_s(_node_list(g['nodes'], verbose))}[/]")
+            per_node = g.get("holders") or []
+            if n > 1 and per_node:
+                shown = per_node if verbose else per_node[:3]
+                for nh in shown:
+                    p(f"    on {_s(nh['node'])}: {_s('; '.join(nh['holders']) or 'held (holders not named)')}")
+                if len(per_node) > len(shown):
+                    p(f"    [dim]... and {len(per_node) - len(shown)} more node(s) (-o wide for all)[/]")
             funnel = ((g["example"].get("details") or {}).get("funnel"))
             if funnel:
                 p(f"    devices: {_s(funnel['summary'])}, {funnel['needed']} needed"

@@ -17,7 +17,7 @@ def test_get_devices_shows_holders_and_pods(cli):
     r = cli("get", "devices", *F)
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["NODE", "DRIVER", "POOL", "DEVICE", "ATTRIBUTES", "CAPACITY", "TAINTS", "CLAIM", "PODS"]
+    assert lines[0].split() == ["NODE", "DRIVER", "POOL", "DEVICE", "ATTRIBUTES", "CAPACITY", "TAINTS", "STATE", "CLAIM", "PODS"]
     row = next(line for line in lines if line.startswith("gpu-node-1") and " gpu-2 " in line)
     assert "team-b/notebook-gpu" in row and row.rstrip().endswith("notebook")
     assert len(lines) == 13
@@ -40,7 +40,10 @@ def test_get_devices_json_has_attributes_and_holders(cli):
     d0 = data["items"][0]
     assert d0["attributes"]["gpu.nvidia.com/productName"] == "NVIDIA A100-SXM4-40GB"
     assert d0["capacity"] == {"gpu.nvidia.com/memory": "40Gi"}
-    assert d0["holders"] == [{"namespace": "team-a", "claim": "eval-gpus", "request": "gpus", "pods": ["eval"], "adminAccess": False}]
+    assert d0["holders"] == [{"namespace": "team-a", "claim": "eval-gpus", "request": "gpus", "pods": ["eval"],
+                              "consumers": [{"kind": "Pod", "name": "eval", "apiGroup": "", "resource": "pods",
+                                             "label": "pod eval"}], "adminAccess": False}]
+    assert d0["availability"]["state"] == "used" and d0["availability"]["free"] is False
 
 
 def test_get_claims_namespace_scoping(cli):

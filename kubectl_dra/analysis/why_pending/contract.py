@@ -99,13 +99,22 @@ class NodeEntry(_NodeEntry, total=False):
     ifFinishedPodsReleased: WhatIfReleased
 
 
-class SummaryGroup(TypedDict):
+class NodeHolders(TypedDict):
+    node: str
+    holders: list[str]  # "ns/claim holds dev-a, dev-b (pod x Running)", one per holding claim
+
+
+class _SummaryGroup(TypedDict):
     code: str
     claim: str | None
     request: str | None
     message: str
     nodes: list[str]
     example: ReasonJSON  # the first node's reason
+
+
+class SummaryGroup(_SummaryGroup, total=False):
+    holders: list[NodeHolders]  # all-matching-allocated groups: who holds the devices, on every node of the group
 
 
 class SchedulerCondition(TypedDict):

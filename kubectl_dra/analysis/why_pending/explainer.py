@@ -9,18 +9,20 @@ reason.  An error that aborts allocation is worded as upstream returns it (``cel
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
-from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, selector_expressions
+from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, quantity_text, selector_expressions
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
     CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
     NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
+from kubectl_dra.quantity import QuantityError, parse_quantity
 from kubectl_dra.selection import MATCH, NO_MATCH, lookup_attribute
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
 
@@ -397,13 +399,15 @@ class _Explainer:
             devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
             return r(TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)} that the request does not tolerate",
                      details={"taints": rt.rejected_taint, "toleration": tol},
-                     fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"])
+                     fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"
+                            + _health_caveat(t)])
         if rt.rejected_counters:
             c = rt.rejected_counters[0]
             consumers = self.counter_consumers(c)
             return r(COUNTERS_EXHAUSTED,
                      f"counter {c.get('counter')} of counter set {c.get('counter_set')} is exhausted "
-                     f"(device {c.get('device', '').rsplit('/', 1)[-1]} needs {c.get('needed')}, {c.get('left')} left)"
+                     f"(device {c.get('device', '').rsplit('/', 1)[-1]} needs {self.counter_amount(c, 'needed')}, "
+                     f"{self.counter_amount(c, 'left')} left)"
                      + (f"; consumed by {', '.join(consumers)}" if consumers else ""),
                      details={"counters": rt.rejected_counters, "consumers": consumers})
         if rt.rejected_capacity:
@@ -428,6 +432,23 @@ class _Explainer:
         return r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
                               f"and constraint of the pod's claims together")
 
+    def counter_amount(self, c: Mapping[str, Any], field: str) -> str:
+        """A counter amount of a rejection in the units the pool declares the counter in ("40Gi", not
+        "42949672960"); the JSON details keep the raw value."""
+        raw = c.get(field)
+        dev = c.get("device", "")
+        driver, pool = dev.split("/", 2)[:2] if dev.count("/") >= 2 else ("", "")
+        p = self.snap.pools.get((driver, pool))
+        for s in (p.slices if p else ()):
+            for cs in (s.get("spec") or {}).get("sharedCounters") or []:
+                if cs.get("name") == c.get("counter_set") and c.get("counter") in (cs.get("counters") or {}):
+                    like = ((cs["counters"][c["counter"]]) or {}).get("value")
+                    try:
+                        return quantity_text(parse_quantity(str(raw)).value, like)
+                    except QuantityError:
+                        return str(raw)
+        return str(raw)
+
     def counter_consumers(self, c: Mapping[str, Any]) -> list[str]:
         """Claims whose allocated devices consume the exhausted counter."""
         dev = c.get("device", "")
@@ -446,4 +467,19 @@ class _Explainer:
 
 
 def _toleration_text(t: Mapping[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}: {v}" for k, v in t.items()) + "}"
+    """A toleration as a YAML flow mapping the API server accepts: every value quoted (an unquoted
+    ``value: 79`` is an integer in YAML, and a toleration's value must be a string)."""
+    return "{" + ", ".join(f"{k}: {json.dumps(str(v))}" for k, v in t.items() if v is not None) + "}"
+
+
+_HEALTH_WORDS = ("health", "unhealthy", "fault", "failed", "failure", "xid", "ecc", "broken", "degraded")
+
+
+def _health_caveat(t: Mapping[str, Any]) -> str:
+    """A caveat for a taint that reads like a health report: tolerating it puts the pod on a device the
+    driver says may be broken."""
+    text = f"{t.get('key', '')} {t.get('value', '')}".lower()
+    if not any(w in text for w in _HEALTH_WORDS):
+        return ""
+    return (" (caution: this taint looks like a health report from the driver; tolerating it runs the pod "
+            "on a device that may be broken)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from kubectl_dra.analysis.why_pending.nodes import taint_text
-from kubectl_dra.analysis.why_pending.reasons import NODE_AFFINITY
+from kubectl_dra.analysis.why_pending.reasons import ALL_MATCHING_ALLOCATED, NODE_AFFINITY
 from kubectl_dra.snapshot import Snapshot, name_of, namespace_of
 
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
@@ -34,7 +34,19 @@ def summarize(nodes_out: list[NodeEntry]) -> list[SummaryGroup]:
         g = groups.setdefault(key, {"code": first["code"], "claim": first.get("claim"), "request": first.get("request"),
                                     "message": first["message"], "nodes": [], "example": first})
         g["nodes"].append(n["name"])
+        if first["code"] == ALL_MATCHING_ALLOCATED:
+            # the message names the first node's holders only; every node's are listed here
+            g.setdefault("holders", []).append({"node": n["name"], "holders": holder_lines(first)})
     return sorted(groups.values(), key=lambda g: (-len(g["nodes"]), g["code"], g["nodes"][0]))
+
+
+def holder_lines(reason: Mapping[str, Any]) -> list[str]:
+    """"ns/claim holds dev-a, dev-b (pod x Running)" for every claim holding the devices a reason counts."""
+    out = []
+    for h in (reason.get("details") or {}).get("holders") or []:
+        pods = ", ".join(p["name"] + (f" {p['phase']}" if p.get("phase") else "") for p in h.get("pods") or [])
+        out.append(f"{h['claim']} holds {', '.join(h['devices'])}" + (f" (pod {pods})" if pods else ""))
+    return out
 
 
 def collect_fixes(report: Report) -> list[str]:

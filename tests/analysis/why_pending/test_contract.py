@@ -29,6 +29,7 @@ README_PATHS = {
     ("nodes", "[]", "reasons", "[]", "details", "funnel"): c.FunnelJSON,
     ("nodes", "[]", "ifFinishedPodsReleased"): c.WhatIfReleased,
     ("summary", "[]"): c.SummaryGroup,
+    ("summary", "[]", "holders", "[]"): c.NodeHolders,
     ("scheduler",): c.SchedulerWords,
     ("pod",): c.PodState,
     ("incomplete", "[]"): c.IncompleteEntry,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 import pytest
 
 from kubectl_dra.analysis.why_pending import why_pending
@@ -198,6 +200,10 @@ def test_counters_exhausted_names_the_consumer():
     assert reason["code"] == "counters-exhausted"
     assert "counter set gpu-0-counters is exhausted" in reason["message"]
     assert "team-x/mig-user (gpu-0-mig-3g.20gb-0)" in reason["message"]
+    # amounts in the units the pool declares (Gi), raw in the JSON details
+    assert "counter memory of" in reason["message"] and "needs 40Gi, 20Gi left" in reason["message"]
+    assert "42949672960" not in reason["message"]
+    assert reason["details"]["counters"][0]["needed"] == str(40 * 2**30)
 
 
 def test_taint_suggests_the_toleration():
@@ -211,7 +217,13 @@ def test_taint_suggests_the_toleration():
     reason = first_reason(r, "n1")
     assert reason["code"] == "taint"
     assert "gpu-0 have taint example.com/unhealthy=ecc:NoSchedule" in reason["message"]
-    assert r["fixes"] == ["add to request gpu: tolerations: [{key: example.com/unhealthy, operator: Equal, value: ecc, effect: NoSchedule}]"]
+    fix = r["fixes"][0]
+    assert fix.startswith('add to request gpu: tolerations: [{key: "example.com/unhealthy", operator: "Equal", '
+                          'value: "ecc", effect: "NoSchedule"}]')
+    # valid YAML that the API accepts: every field a string
+    assert yaml.safe_load(fix.split("tolerations: ", 1)[1].split(" (caution")[0]) == [
+        {"key": "example.com/unhealthy", "operator": "Equal", "value": "ecc", "effect": "NoSchedule"}]
+    assert "health report" in fix and "may be broken" in fix
     # With the toleration in the claim, it fits.
     tolerant = claim("c", request("gpu", "gpu", tolerations=[{"key": "example.com/unhealthy", "operator": "Exists"}]))
     objs[-2] = tolerant
@@ -270,3 +282,21 @@ def test_json_contract_keys(cli):
         assert {"name", "fits", "allocation", "reasons"} <= set(n)
         for reason in n["reasons"]:
             assert {"code", "claim", "request", "message"} <= set(reason)
+
+
+def test_suggested_toleration_quotes_a_number_like_value_and_helps_on_rerun():
+    """`value: 79` unquoted is an integer and the API server rejects it; the suggestion quotes it, and
+    the dry run re-run with the suggested toleration allocates."""
+    taint = {"key": "example.com/reserved-for", "value": "79", "effect": "NoSchedule"}
+    devs = [device("gpu-0", attrs={"type": "gpu"}, taints=[taint])]
+    base = [node("n1", hostname_label=True), device_class("gpu", "device.driver == 'gpu.example.com'"),
+            resource_slice("n1-gpus", "n1", "n1", "gpu.example.com", *devs), pod("p", ("gpu", "claim", "c"))]
+    gates = parse_feature_gates("DRADeviceTaints=true", base=GATES)
+    r = run(snapshot(base + [claim("c", request("gpu", "gpu"))]), gates=gates)
+    fix = r["fixes"][0]
+    assert "health" not in fix  # not a health taint: no caveat
+    tolerations = yaml.safe_load(fix.split("tolerations: ", 1)[1])
+    assert tolerations == [{"key": "example.com/reserved-for", "operator": "Equal", "value": "79",
+                            "effect": "NoSchedule"}]
+    fixed = run(snapshot(base + [claim("c", request("gpu", "gpu", tolerations=tolerations))]), gates=gates)
+    assert r["fits"] is False and fixed["fits"] is True
