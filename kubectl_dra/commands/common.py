@@ -54,6 +54,12 @@ class SourceFlags:
 
         ``include_events_for``: (namespace, pod) whose FailedScheduling events to read as well (namespace None:
         the effective one; pod None: every pod's)."""
+        if self.filename and (self.context or self.kubeconfig):
+            from kubectl_dra.errors import UsageError
+
+            # kubectl refuses to mix files with a cluster the same way: never silently ignore a flag
+            given = " and ".join(f for f, v in (("--context", self.context), ("--kubeconfig", self.kubeconfig)) if v)
+            raise UsageError(f"-f reads files, not a cluster: {given} cannot be used with it")
         opts = SourceOptions(
             filenames=tuple(self.filename or ()), kubeconfig=self.kubeconfig, context=self.context,
             namespace=self.namespace, all_namespaces=self.all_namespaces, request_timeout=self.request_timeout,

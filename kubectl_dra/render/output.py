@@ -102,7 +102,8 @@ def make_console(stderr: bool = False) -> Console:
     Console = _console_class()  # noqa: N806
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
-    no_color = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+    # no-color.org: NO_COLOR counts only when it is set to a non-empty value
+    no_color = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
     return Console(
         file=stream,
         force_terminal=False if not is_tty else None,

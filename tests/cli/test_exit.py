@@ -83,3 +83,17 @@ def test_library_use_keeps_nothing_alive():
     process.keep_until_exit(obj)
     del obj
     assert ref() is None
+
+
+def test_files_with_context_or_kubeconfig_is_a_usage_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from kubectl_dra.cli import app
+    from kubectl_dra.errors import ExitCode
+    from tests.conftest import EXAMPLE
+
+    for extra in (["--context", "prod"], ["--kubeconfig", str(tmp_path / "kc")]):
+        res = CliRunner().invoke(app, ["get", "devices", "-f", str(EXAMPLE), *extra])
+        assert res.exit_code == int(ExitCode.USAGE), res.output
+        lines = [line for line in res.output.splitlines() if line.strip()]
+        assert lines == [f"error: -f reads files, not a cluster: {extra[0]} cannot be used with it"]

@@ -51,3 +51,9 @@ spec:
     assert names("-l", "vendor in (amd,nvidia),tier") == ["big-gpus"]
     assert names("-l", "!tier") == ["gpu.nvidia.com", "mig.nvidia.com"]
     assert names() == ["big-gpus", "gpu.nvidia.com", "mig.nvidia.com"]
+
+
+def test_empty_no_color_keeps_colour():
+    # no-color.org: only a non-empty NO_COLOR turns colour off
+    cmd = f"kubectl-dra why-pending pod/trainer -f {EXAMPLE}"
+    assert ESC in _in_pty(cmd, NO_COLOR="")
