@@ -151,6 +151,27 @@ def defaults_for_version(version: str | None) -> FeatureGates:
     return FeatureGates(**values, version=f"1.{minor}")
 
 
+def check_kubernetes_version(text: str | None) -> str | None:
+    """``--kubernetes-version`` as given ("1.35", "v1.35.2") -> "1.35"; None stays None.
+
+    UsageError for a release we know no defaults for (silently using another release's gates would
+    be a confident wrong answer)."""
+    if text is None:
+        return None
+    minor = _minor_of(text)
+    if minor is None or minor not in KNOWN_MINORS or not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", text.strip()):
+        known = ", ".join(f"1.{m}" for m in KNOWN_MINORS)
+        raise UsageError(f"invalid --kubernetes-version {text!r}: expected one of {known} (or a patch release such as 1.{NEWEST_MINOR}.0)")
+    return f"1.{minor}"
+
+
+def gates_for(kubernetes_version: str | None, server_version: str | None, overrides: str | None) -> FeatureGates:
+    """The gates in force: the defaults of ``--kubernetes-version`` (when given), else of the source's
+    server version (live, or recorded by ``dump``), else of the newest release; then ``--feature-gates``."""
+    release = check_kubernetes_version(kubernetes_version) or server_version
+    return parse_feature_gates(overrides, base=defaults_for_version(release))
+
+
 _TRUE = {"true": True, "false": False}
 
 

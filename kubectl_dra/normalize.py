@@ -1,4 +1,4 @@
-"""Bring every object to the resource.k8s.io/v1 shape, once, at the edge.
+"""Bring every object (v1alpha3, v1beta1, v1beta2) to the resource.k8s.io/v1 shape, once, at the edge.
 
 Downstream code (snapshot, CEL, allocator, explainers) only ever sees v1
 shapes.  The differences handled here:
@@ -9,7 +9,15 @@ shapes.  The differences handled here:
   ``selectors``, ``allocationMode``, ``count``, ``adminAccess``,
   ``tolerations`` and ``capacity`` directly; v1beta2/v1 put them under
   ``exactly:``.  ``firstAvailable`` is the same in all versions.
+* v1alpha3 (Kubernetes 1.31-1.33, still in most tutorials) has the v1beta1
+  shapes for slices, claims and templates and is converted the same way; the
+  1.31-only fields (a claim's ``controller``, a class's ``suitableNodes``) have
+  no meaning since 1.32 and are dropped.
 * everything else is identical across v1beta1, v1beta2 and v1.
+
+Pods written for the classic-DRA API (Kubernetes 1.26-1.30) named their claims
+under ``spec.resourceClaims[].source``; the API server rejects that since 1.31,
+and so do we, with the current field names (:func:`check_pod_claim_references`).
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ from typing import Any
 from kubectl_dra.errors import InputError
 
 GROUP = "resource.k8s.io"
-SUPPORTED_VERSIONS = ("v1", "v1beta2", "v1beta1")
+SUPPORTED_VERSIONS = ("v1", "v1beta2", "v1beta1", "v1alpha3")
+#: Versions converted with a one-line notice on stderr (see :func:`old_version_notice`).
+OLD_VERSIONS = ("v1alpha3",)
 DRA_KINDS = ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate")
 CORE_KINDS = ("Node", "Pod", "Event", "Namespace")
 KNOWN_KINDS = DRA_KINDS + CORE_KINDS
@@ -54,7 +64,10 @@ def normalize_object(obj: dict, *, where: str = "") -> dict | None:
             return obj
         out = dict(obj)
         out["apiVersion"] = f"{GROUP}/v1"
-        if version == "v1beta1":
+        if version in ("v1beta1", "v1alpha3"):
+            if version == "v1alpha3":
+                obj = _drop_v1alpha3_only_fields(kind, obj)
+                out = {**obj, "apiVersion": f"{GROUP}/v1"}
             if kind == "ResourceSlice":
                 out["spec"] = _slice_spec_from_v1beta1(obj.get("spec") or {})
             elif kind == "ResourceClaim":
@@ -64,9 +77,67 @@ def normalize_object(obj: dict, *, where: str = "") -> dict | None:
                 spec["spec"] = _claim_spec_from_v1beta1(spec.get("spec") or {})
                 out["spec"] = spec
         return out
+    if kind == "Pod":
+        check_pod_claim_references(obj, where=where)
     if kind in CORE_KINDS:
         return obj
     return None
+
+
+def old_version_notice(objects: list[dict]) -> str | None:
+    """One line naming the old resource.k8s.io versions among the raw ``objects`` (None: there are none)."""
+    counts: dict[str, int] = {}
+    for obj in objects:
+        if isinstance(obj, dict) and obj.get("kind") in DRA_KINDS:
+            version = str(obj.get("apiVersion") or "").rpartition("/")[2]
+            if version in OLD_VERSIONS:
+                counts[version] = counts.get(version, 0) + 1
+    if not counts:
+        return None
+    parts = ", ".join(f"{n} object{'s' if n != 1 else ''} in {GROUP}/{v}" for v, n in sorted(counts.items()))
+    return (f"the input has {parts}, an old API version (Kubernetes 1.31-1.33); "
+            f"read as {GROUP}/v1 (current clusters serve v1)")
+
+
+def _drop_v1alpha3_only_fields(kind: str, obj: dict) -> dict:
+    """v1alpha3 fields of Kubernetes 1.31 that were removed in 1.32 and have no v1 counterpart."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return obj
+    if kind == "ResourceClaim" and "controller" in spec:
+        return {**obj, "spec": {k: v for k, v in spec.items() if k != "controller"}}
+    if kind == "DeviceClass" and "suitableNodes" in spec:
+        return {**obj, "spec": {k: v for k, v in spec.items() if k != "suitableNodes"}}
+    if kind == "ResourceClaimTemplate" and isinstance(spec.get("spec"), dict) and "controller" in spec["spec"]:
+        inner = {k: v for k, v in spec["spec"].items() if k != "controller"}
+        return {**obj, "spec": {**spec, "spec": inner}}
+    return obj
+
+
+def check_pod_claim_references(pod: dict, *, where: str = "") -> None:
+    """Reject the pre-1.31 ``spec.resourceClaims[].source`` form with the current field names.
+
+    Since Kubernetes 1.31 a pod claim entry names ``resourceClaimName`` or ``resourceClaimTemplateName``
+    directly; the API server no longer knows ``source`` (strict decoding refuses it, lenient decoding drops
+    it and leaves an entry naming nothing)."""
+    spec = pod.get("spec")
+    entries = spec.get("resourceClaims") if isinstance(spec, dict) else None
+    if not isinstance(entries, list):
+        return
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict) and "source" in entry:
+            meta = pod.get("metadata") or {}
+            name = meta.get("name", "?") if isinstance(meta, dict) else "?"
+            source = entry.get("source") if isinstance(entry.get("source"), dict) else {}
+            field_name = next((k for k in ("resourceClaimName", "resourceClaimTemplateName") if k in source),
+                              "resourceClaimName")
+            value = source.get(field_name, "NAME")
+            raise InputError(
+                f"{where}Pod {name!r}: spec.resourceClaims[{i}].source is the pre-1.31 form of a pod claim; "
+                f"write the reference on the entry itself: {{name: {entry.get('name', 'NAME')}, "
+                f"{field_name}: {value}}} (fields: name, and one of resourceClaimName or "
+                f"resourceClaimTemplateName)"
+            )
 
 
 def _slice_spec_from_v1beta1(spec: dict) -> dict:

@@ -38,6 +38,9 @@ def why_pending(
     feature_gates: Annotated[Optional[str], typer.Option(
         "--feature-gates", metavar="Name=true,...", autocompletion=comp.complete_feature_gates,
         help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
+    kubernetes_version: Annotated[Optional[str], typer.Option(
+        "--kubernetes-version", metavar="1.NN",
+        help="Use the feature-gate defaults of this release (1.32-1.36) instead of the cluster's (offline default: the newest).")] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.",
                                                 autocompletion=comp.output_choices("text", "wide", "json", "yaml"))] = "",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and the device names behind every number (same as -o wide; with -o json, adds funnel.names).")] = False,
@@ -48,7 +51,7 @@ def why_pending(
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
     from kubectl_dra.analysis.why_pending import parse_target, why_pending as build
-    from kubectl_dra.features import defaults_for_version, parse_feature_gates
+    from kubectl_dra.features import check_kubernetes_version, gates_for, parse_feature_gates
     from kubectl_dra.process import keep_until_exit
     from kubectl_dra.render.output import check_output, emit_data
 
@@ -56,12 +59,13 @@ def why_pending(
     kind, name = parse_target(target)
     gates_override = feature_gates  # validated before any I/O
     parse_feature_gates(gates_override)
+    check_kubernetes_version(kubernetes_version)
     events_for = (namespace, name) if kind == "Pod" else None  # namespace None: the context's
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
     snap = src.snapshot(include_events_for=events_for)
     ns = src.effective_namespace(snap)
-    gates = parse_feature_gates(gates_override, base=defaults_for_version(snap.source.server_version))
+    gates = gates_for(kubernetes_version, snap.source.server_version, gates_override)
     report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide",
                    keep_alive=keep_until_exit)
     if fmt in ("json", "yaml"):

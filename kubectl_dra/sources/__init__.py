@@ -7,9 +7,9 @@ sources yield raw objects; they are normalized to the v1 shape here, once.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from kubectl_dra.normalize import normalize_object
+from kubectl_dra.normalize import normalize_object, old_version_notice
 from kubectl_dra.snapshot import SourceInfo, Snapshot
 
 
@@ -88,4 +88,7 @@ def _load_snapshot(opts: SourceOptions) -> Snapshot:
         objects, info = load_live(kubeconfig=opts.kubeconfig, context=opts.context, namespace=opts.namespace,
                                   all_namespaces=opts.all_namespaces, request_timeout=opts.request_timeout,
                                   include_events_for=opts.include_events_for)
+    notice = old_version_notice(objects)
+    if notice and notice not in info.warnings:
+        info = replace(info, warnings=(*info.warnings, notice))
     return Snapshot.from_objects(_normalized(objects), source=info, normalized=True)

@@ -75,10 +75,11 @@ def test_v1beta1_claim_requests_move_under_exactly_and_keep_first_available():
 
 
 def test_unknown_api_version_is_a_one_line_input_error():
-    text = V1BETA1_SLICE.replace("v1beta1", "v1alpha3")
+    # v1alpha2 is classic DRA (Kubernetes 1.26-1.30): a different API, not convertible.
+    text = V1BETA1_SLICE.replace("v1beta1", "v1alpha2")
     from kubectl_dra.snapshot import Snapshot
 
-    with pytest.raises(InputError, match=r"ResourceSlice 'node-a-gpu': unsupported apiVersion 'resource.k8s.io/v1alpha3'"):
+    with pytest.raises(InputError, match=r"ResourceSlice 'node-a-gpu': unsupported apiVersion 'resource.k8s.io/v1alpha2'"):
         Snapshot.from_objects(parse_text(text, "x.yaml"))
 
 
