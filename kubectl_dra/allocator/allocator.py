@@ -147,15 +147,23 @@ class Allocator:
 
     # -- counters available per pool (cached for the snapshot) --------------
     def available_counters(self, pool: PoolView) -> dict:
-        """The pool's counter sets minus what the devices already in use consume."""
+        """The pool's counter sets minus what the devices already in use consume.
+
+        A device held only through shared allocations (results with a ``shareID``, consumable capacity) is in
+        use for its counters too, once however many claims share it, as within one run (where only its first
+        allocation takes counters); upstream's checkAvailableCounters counts both the allocated devices and the
+        devices behind allocated shared ids (upstream test "allow-multiple-allocations-with-shared-device-
+        counter-cross-cycle")."""
         hit = self._available_counters.get(pool.key)
         if hit is not None:
             return hit
         available = {name: dict(counters) for name, counters in pool.counter_sets.items()}
         in_use = self.allocated.devices
+        shared = self.allocated.consumed_capacity
         for slice_ in list(pool.slices) + list(pool.other_slices):
             for device in slice_.devices:
-                if (slice_.driver, slice_.pool, device.get("name", "")) not in in_use:
+                device_id = (slice_.driver, slice_.pool, device.get("name", ""))
+                if device_id not in in_use and device_id not in shared:
                     continue
                 for consumption in device.get("consumesCounters") or []:
                     counter_set = available.get(consumption.get("counterSet", ""))

@@ -337,3 +337,32 @@ def test_distinct_constraint_two_multi_allocatable_devices_with_distinct_constra
     c = claim("claim-0", creq("req-0", 2), creq("req-1", 2), constraints=[distinct("stringAttribute")])
     out = run_cel(objs, [c], gates=CC)
     assert consumed(out) == [("claim-0", [("req-0", "device-1", {CAP0: q(2)}, True), ("req-1", "device-2", {CAP0: q(2)}, True)])]
+
+
+def _counter_devices():
+    """Two multi-allocatable devices sharing one counter that only one of them can take."""
+    return [mdev(name, {CAP0: "1"}, attrs={"mode": mode}, consumes={CS1: {CAP0: "1"}})
+            for name, mode in (("device-1", "a"), ("device-2", "b"))]
+
+
+def test_shared_device_counter_cross_cycle():
+    # upstream: allow-multiple-allocations-with-shared-device-counter-cross-cycle. device-1 is already held
+    # through a shared (shareID) allocation, so its counters are spent: device-2 cannot take them.
+    objs = [MULTI, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *_counter_devices(), count=2),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, count=2, counters={CS1: {CAP0: "1"}}),
+            shared_use(D1, {CAP0: "1"})]
+    out = run_cel(objs, [claim("claim-0", _wants_device_2())], gates=feats(consumable=True, partitionable=True))
+    assert no_fit(out)
+
+
+def _wants_device_2():
+    return creq(amount=1, selectors=['device.attributes["driver-a"].mode == "b"'])
+
+
+def test_shared_device_counters_counted_once_however_many_share_it():
+    # device-1 is shared by two claims but spends its counters once: 1 of 2 left, enough for device-2.
+    objs = [MULTI, resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *_counter_devices(), count=2),
+            resource_slice("slice-2", NODE1, POOL1, DRIVER_A, count=2, counters={CS1: {CAP0: "2"}}),
+            shared_use(D1, {CAP0: "0"}, name="sharer-1"), shared_use(D1, {CAP0: "0"}, name="sharer-2")]
+    out = run_cel(objs, [claim("claim-0", _wants_device_2())], gates=feats(consumable=True, partitionable=True))
+    assert consumed(out) == [("claim-0", [("req-0", "device-2", {CAP0: q(1)}, True)])]
