@@ -302,7 +302,9 @@ class _AllocationRun:
             for device_id, device, slice_ in pool.entries():
                 if not self._is_selectable(request, device_id, device, slice_):
                     continue
-                if self.gates.consumable_capacity and not self._cmp_request_over_capacity(request, device_id, device):
+                # None means 'does not fit'; an empty dict (a device without a capacity map consumes nothing) fits
+                if (self.gates.consumable_capacity
+                        and self._cmp_request_over_capacity(request, device_id, device) is None):
                     continue
                 request.all_devices.append((device_id, device, slice_, pool))
         request.num_devices = len(request.all_devices)

@@ -366,3 +366,15 @@ def test_shared_device_counters_counted_once_however_many_share_it():
             shared_use(D1, {CAP0: "0"}, name="sharer-1"), shared_use(D1, {CAP0: "0"}, name="sharer-2")]
     out = run_cel(objs, [claim("claim-0", _wants_device_2())], gates=feats(consumable=True, partitionable=True))
     assert consumed(out) == [("claim-0", [("req-0", "device-2", {CAP0: q(1)}, True)])]
+
+
+def test_all_mode_takes_devices_without_a_capacity_map():
+    # allocationMode All under DRAConsumableCapacity (on by default in 1.36): a device without a capacity map
+    # consumes nothing and is taken like any other; so is a multi-allocatable one with capacity beside it.
+    plain = [device("device-1"), device("device-2")]
+    out = run_cel([CA, one_slice(*plain)], [claim("claim-0", request("req-0", mode="All", count=None))], gates=CC)
+    assert [(r[0], r[1]) for r in consumed(out)[0][1]] == [("req-0", "device-1"), ("req-0", "device-2")]
+
+    mixed = [device("device-1"), mdev("device-2", {CAP0: "4"})]
+    out = run_cel([CA, one_slice(*mixed)], [claim("claim-0", request("req-0", mode="All", count=None))], gates=CC)
+    assert [(r[0], r[1]) for r in consumed(out)[0][1]] == [("req-0", "device-1"), ("req-0", "device-2")]
