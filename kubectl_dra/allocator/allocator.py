@@ -507,6 +507,12 @@ class _AllocationRun:
         if not request.admin_access and self._device_in_use(device_id):
             self._reject_in_use(request, device_id)
             return None
+        if multi and any(r.device_id == device_id and r.request is request for r in self.results[claim_index]):
+            # A multi-allocatable device may serve many requests, but one request never gets the same device
+            # twice: upstream 1.36.2's allocator, run on the same objects, moves on to the next device.
+            if device_id not in request.rejections:
+                request.rejections[device_id] = ("allocated", {"self": True})
+            return None
         consumes = device.get("consumesCounters") or []
         if not self.gates.partitionable_devices and consumes:
             self._reject(request, device_id, "counters", {

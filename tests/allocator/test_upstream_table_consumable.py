@@ -378,3 +378,19 @@ def test_all_mode_takes_devices_without_a_capacity_map():
     mixed = [device("device-1"), mdev("device-2", {CAP0: "4"})]
     out = run_cel([CA, one_slice(*mixed)], [claim("claim-0", request("req-0", mode="All", count=None))], gates=CC)
     assert [(r[0], r[1]) for r in consumed(out)[0][1]] == [("req-0", "device-1"), ("req-0", "device-2")]
+
+
+def test_one_request_never_gets_the_same_multi_allocatable_device_twice():
+    # count 2 on multi-allocatable devices with room for both: two different devices, never device-1 twice;
+    # with only one such device the request does not fit.
+    two = one_slice(mdev("device-1", {CAP0: "4"}), mdev("device-2", {CAP0: "4"}))
+    out = run_cel([MULTI, two], [claim("claim-0", creq(amount=1, count=2))], gates=CC)
+    assert consumed(out) == [("claim-0", [("req-0", "device-1", {CAP0: q(1)}, True),
+                                          ("req-0", "device-2", {CAP0: q(1)}, True)])]
+    out = run_cel([MULTI, one_slice(mdev("device-1", {CAP0: "4"}))], [claim("claim-0", creq(amount=1, count=2))],
+                  gates=CC)
+    assert no_fit(out)
+    # two requests of one claim may still share the device
+    out = run_cel([MULTI, one_slice(mdev("device-1", {CAP0: "4"}))],
+                  [claim("claim-0", creq("req-0", 1), creq("req-1", 1))], gates=CC)
+    assert [(r[0], r[1]) for r in consumed(out)[0][1]] == [("req-0", "device-1"), ("req-1", "device-1")]
