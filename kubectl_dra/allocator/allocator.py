@@ -531,8 +531,9 @@ class _AllocationRun:
             if taint is not None:
                 self._reject(request, device_id, "taint", {"key": taint.get("key"), "value": taint.get("value"),
                                                            "effect": taint.get("effect")})
-                if counters_taken:
-                    self._deallocate_counters(consumes, pool)
+                # Reproduced upstream behaviour (1.36.2, allocateDevice): the counters taken just above stay
+                # consumed when the taint rejects the device, so later candidates of this run and backtracking
+                # see fewer counters. Looks like an upstream bug; the scheduler does it, so the dry run does too.
                 return None
         added = []
         for constraint in self.constraints[claim_index]:
@@ -540,8 +541,8 @@ class _AllocationRun:
             if violation is not None:
                 for previous in added:
                     previous.remove(request_name, subrequest_name, device, device_id)
-                if counters_taken:
-                    self._deallocate_counters(consumes, pool)
+                # Reproduced upstream behaviour (1.36.2, allocateDevice), as for taints above: a constraint that
+                # rejects the device does not give back the counters it took.
                 if must:
                     raise AllocationError(f"claim {object_name(self.claims[claim_index])}, request {request.name}: "
                                           f"cannot add device {device_id_str(device_id)} because a claim constraint "

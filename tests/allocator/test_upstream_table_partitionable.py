@@ -244,3 +244,32 @@ def test_partitionable_devices_validation_error_on_non_targeting_slice():
 
 def node_obj(name):
     return upstream_node(name, "region-1" if name == NODE1 else "region-2")
+
+
+NO_SCHEDULE = {"key": "example.com/maintenance", "value": "true", "effect": "NoSchedule"}
+
+
+def test_counters_of_a_device_rejected_by_its_taint_stay_consumed():
+    # Upstream 1.36.2 takes a device's counters before its taint check and keeps them when the taint rejects
+    # it: the second partition, which would fit on its own, finds the counter spent (reproduced on purpose).
+    devs = [cdev("device-1", {CS1: {"memory": "4Gi"}}, capacity=False, taints=[NO_SCHEDULE]),
+            cdev("device-2", {CS1: {"memory": "4Gi"}}, capacity=False)]
+    gates = feats(partitionable=True, taints=True)
+    out = run_cel([CA, *pool_of(devs, {CS1: {"memory": "4Gi"}})], [claim("claim-0", request("req-0"))], gates=gates)
+    assert no_fit(out)
+    # with counters for both, the untainted partition is taken
+    out = run_cel([CA, *pool_of(devs, {CS1: {"memory": "8Gi"}})], [claim("claim-0", request("req-0"))], gates=gates)
+    assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-2")])]
+
+
+def test_counters_of_a_device_rejected_by_a_constraint_stay_consumed():
+    # Same upstream behaviour for matchAttribute: device-2 (model b) breaks the constraint set by device-1 and
+    # keeps its counters, so device-3 (model a) no longer has any left.
+    devs = [cdev("device-1", {CS1: {"memory": "4Gi"}}, capacity=False, attrs={"model": "a"}),
+            cdev("device-2", {CS1: {"memory": "4Gi"}}, capacity=False, attrs={"model": "b"}),
+            cdev("device-3", {CS1: {"memory": "4Gi"}}, capacity=False, attrs={"model": "a"})]
+    c = claim("claim-0", request("req-0", count=2), constraints=[{"matchAttribute": f"{DRIVER_A}/model"}])
+    out = run_cel([CA, *pool_of(devs, {CS1: {"memory": "8Gi"}})], [c], gates=PART)
+    assert no_fit(out)
+    out = run_cel([CA, *pool_of(devs, {CS1: {"memory": "12Gi"}})], [c], gates=PART)
+    assert picked(out) == [("claim-0", [("req-0", DRIVER_A, POOL1, "device-1"), ("req-0", DRIVER_A, POOL1, "device-3")])]
