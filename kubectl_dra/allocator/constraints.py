@@ -75,13 +75,20 @@ class MatchAttributeConstraint(_Constraint):
 
 
 class DistinctAttributeConstraint(_Constraint):
-    """No two devices of the named requests have the same value."""
+    """No two devices of the named requests have the same value, as upstream checks it.
+
+    Reproduced upstream behaviour (1.36.2, distinctAttributeConstraint.add/remove in constraint.go): the
+    values seen are kept one per *request name*, so a request's next device replaces the value of its
+    previous one, and removing any device of a request forgets that request's value. Duplicates inside one
+    request can therefore pass (A, B, A), and backtracking can let a duplicate through. Looks like an
+    upstream bug; the scheduler does it, so the dry run does too.
+    """
 
     kind = "distinctAttribute"
 
     def __init__(self, index: int, request_names: list | None, attribute: str):
         super().__init__(index, request_names, attribute)
-        self.values: dict = {}  # device id -> decoded value
+        self.values: dict = {}  # request name -> decoded value of its latest device
 
     def add(self, request_name: str, subrequest_name: str | None, device: Mapping[str, Any], device_id: DeviceId):
         if not self._affects(request_name, subrequest_name):
@@ -93,13 +100,13 @@ class DistinctAttributeConstraint(_Constraint):
         for other in self.values.values():
             if value == other:
                 return {"value": _plain(value), "seen": self._seen()}
-        self.values[device_id] = value
+        self.values[request_name] = value
         return None
 
     def remove(self, request_name: str, subrequest_name: str | None, device: Mapping[str, Any],
                device_id: DeviceId) -> None:
         if self._affects(request_name, subrequest_name):
-            self.values.pop(device_id, None)
+            self.values.pop(request_name, None)
 
     def _seen(self) -> list:
         return [_plain(v) for v in self.values.values()]

@@ -394,3 +394,18 @@ def test_one_request_never_gets_the_same_multi_allocatable_device_twice():
     out = run_cel([MULTI, one_slice(mdev("device-1", {CAP0: "4"}))],
                   [claim("claim-0", creq("req-0", 1), creq("req-1", 1))], gates=CC)
     assert [(r[0], r[1]) for r in consumed(out)[0][1]] == [("req-0", "device-1"), ("req-1", "device-1")]
+
+
+def test_distinct_attribute_keeps_one_value_per_request():
+    # Reproduced upstream 1.36.2 behaviour (distinctAttributeConstraint keeps one value per request name):
+    # within one request only the latest device's value is remembered, so numa 0, 1, 0 passes.
+    devs = [adev("device-1", multi=False, numa=0), adev("device-2", multi=False, numa=1),
+            adev("device-3", multi=False, numa=0)]
+    c = claim("claim-0", request("req-0", count=3), constraints=[distinct("numa")])
+    out = run_cel([CA, one_slice(*devs)], [c], gates=CC)
+    assert [(r[0], r[1]) for r in consumed(out)[0][1]] == [("req-0", "device-1"), ("req-0", "device-2"),
+                                                           ("req-0", "device-3")]
+    # across requests the values stay distinct: two requests cannot both have numa 0
+    c = claim("claim-0", request("req-0"), request("req-1"), constraints=[distinct("numa")])
+    out = run_cel([CA, one_slice(devs[0], devs[2])], [c], gates=CC)
+    assert no_fit(out)
