@@ -212,8 +212,14 @@ class _Explainer:
         admin = bool(spec.get("adminAccess"))
         held: dict[str, list[str]] = {}
         free = []
+        alloc = self.alloc
+        shares = alloc is not None and alloc.gates.consumable_capacity
         for d in sel_ok:
             holders = self._holder_labels(d.key)
+            if holders and shares and d.device.get("allowMultipleAllocations") and d.key not in alloc.allocated.devices:
+                # held only through shared allocations (shareID): still free to share while capacity is left;
+                # the allocator's capacity check says whether it is (capacity-exhausted), not "held"
+                holders = []
             if holders and not admin:
                 for h in holders:
                     held.setdefault(h, []).append(d.name)

@@ -300,3 +300,22 @@ def test_suggested_toleration_quotes_a_number_like_value_and_helps_on_rerun():
                             "effect": "NoSchedule"}]
     fixed = run(snapshot(base + [claim("c", request("gpu", "gpu", tolerations=tolerations))]), gates=gates)
     assert r["fits"] is False and fixed["fits"] is True
+
+
+def test_shared_device_out_of_capacity_is_capacity_exhausted_not_held():
+    # A multi-allocatable device held only through shared (shareID) allocations is not "held": it can be
+    # shared while capacity is left, so what blocks is its capacity, named as such.
+    from tests.allocator.test_upstream_table_consumable import D1, MULTI, creq, mdev, one_slice
+    from tests.builders import CAP0, NODE1, claim, pod, shared_use, snapshot, upstream_node
+
+    def report(used):
+        objs = [MULTI, one_slice(mdev("device-1", {CAP0: "4"})), shared_use(D1, {CAP0: used}), upstream_node(NODE1),
+                claim("claim-0", creq(amount=1)), pod("p", ("c", "claim", "claim-0"))]
+        return why_pending(snapshot(objs), "Pod", "p", "default", defaults_for_version(None))
+
+    full = report("4")
+    assert full["fits"] is False
+    codes = [x["code"] for n in full["nodes"] for x in n["reasons"]]
+    assert codes == ["capacity-exhausted"]
+    assert "needs 1, 0 left" in full["nodes"][0]["reasons"][0]["message"]
+    assert report("3")["fits"] is True
