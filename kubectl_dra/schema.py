@@ -1,10 +1,12 @@
-"""JSON Schemas of the resource.k8s.io kinds (v1, v1beta2, v1beta1), and validating objects with them.
+"""JSON Schemas of the resource.k8s.io kinds, per Kubernetes release, and validating objects with them.
 
-The schemas are generated from Kubernetes' OpenAPI v3 documents by ``scripts/gen_schemas.py`` and shipped
-in ``kubectl_dra/data/schemas/<version>/<kind>.json`` (see ``schemas/README.md`` for their provenance).
+The schemas are generated from each release's OpenAPI v3 documents (as a live kube-apiserver of that release
+serves them) by ``scripts/gen_schemas.py`` and shipped in
+``kubectl_dra/data/schemas/<release>/<version>/<kind>.json``; ``index.json`` there says which release serves
+which kinds in which versions (see ``schemas/README.md`` for their provenance).
 
     from kubectl_dra.schema import validate_object
-    for issue in validate_object(obj):
+    for issue in validate_object(obj, release="1.34"):
         print(issue.path, issue.message)
 """
 
@@ -21,8 +23,44 @@ import jsonschema
 from kubectl_dra.errors import InputError
 
 GROUP = "resource.k8s.io"
-VERSIONS = ("v1", "v1beta2", "v1beta1")
-KINDS = ("DeviceClass", "ResourceClaim", "ResourceClaimTemplate", "ResourceSlice")
+
+
+def _data():
+    return resources.files("kubectl_dra") / "data" / "schemas"
+
+
+@functools.lru_cache(maxsize=None)
+def index() -> dict[str, dict[str, tuple[str, ...]]]:
+    """release ("1.36") -> version -> kinds it serves, oldest release first."""
+    try:
+        doc = json.loads((_data() / "index.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:  # pragma: no cover - packaging error
+        raise InputError("the schema index is missing from the installation") from None
+    out = {r: {v: tuple(k) for v, k in (e.get("served") or {}).items()} for r, e in doc["releases"].items()}
+    return dict(sorted(out.items(), key=lambda kv: int(kv[0].split(".")[1])))
+
+
+RELEASES = tuple(index())
+NEWEST_RELEASE = RELEASES[-1]
+VERSIONS = tuple(sorted({v for served in index().values() for v in served}))
+KINDS = tuple(sorted({k for served in index().values() for kinds in served.values() for k in kinds}))
+
+
+def check_release(text: str | None) -> str:
+    """A release with schemas: "1.35" / "v1.35.2" -> "1.35"; None -> the newest. InputError otherwise."""
+    if text is None:
+        return NEWEST_RELEASE
+    import re
+
+    m = re.fullmatch(r"v?(1\.\d+)(\.\d+)?", str(text).strip())
+    if not m or m.group(1) not in RELEASES:
+        raise InputError(f"no schemas for Kubernetes {text!r} (known: {', '.join(RELEASES)})")
+    return m.group(1)
+
+
+def served_versions(kind: str, release: str) -> tuple[str, ...]:
+    """The versions of ``kind`` that ``release`` serves (empty when it does not serve the kind)."""
+    return tuple(v for v, kinds in index()[release].items() if kind in kinds)
 
 
 @dataclass(frozen=True)
@@ -40,23 +78,53 @@ def is_dra_object(obj: dict) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def load_schema(version: str, kind: str) -> dict:
-    """The generated schema for one kind/version; InputError when there is none."""
-    if version not in VERSIONS or kind not in KINDS:
-        raise InputError(f"no schema for {GROUP}/{version} {kind} (known: {', '.join(KINDS)} in "
-                         f"{', '.join(VERSIONS)})")
-    ref = resources.files("kubectl_dra") / "data" / "schemas" / version / f"{kind.lower()}.json"
+def load_schema(version: str, kind: str, release: str | None = None) -> dict:
+    """The generated schema for one kind/version of a release (default: the newest); InputError when
+    that release does not serve it."""
+    release = check_release(release)
+    if version not in served_versions(kind, release):
+        raise InputError(f"no schema for {GROUP}/{version} {kind} in Kubernetes {release}")
+    ref = _data() / release / version / f"{kind.lower()}.json"
     try:
         return json.loads(ref.read_text(encoding="utf-8"))
     except FileNotFoundError:  # pragma: no cover - packaging error
-        raise InputError(f"schema file for {GROUP}/{version} {kind} is missing from the installation") from None
+        raise InputError(f"schema file for {GROUP}/{version} {kind} ({release}) is missing from the installation") from None
 
 
 @functools.lru_cache(maxsize=None)
-def _validator(version: str, kind: str):
-    schema = load_schema(version, kind)
+def _validator(version: str, kind: str, release: str):
+    schema = load_schema(version, kind, release)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _subschema(schema: dict, parts) -> dict | None:
+    """The schema of the value at ``parts`` (keys and list indexes) inside an object of ``schema``."""
+    node = schema
+    for p in parts:
+        if not isinstance(node, dict):
+            return None
+        if isinstance(p, int):
+            node = node.get("items")
+        elif p in (node.get("properties") or {}):
+            node = node["properties"][p]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+    return node if isinstance(node, dict) else None
+
+
+def _other_releases(version: str, kind: str, release: str, parts, test) -> list[str]:
+    """Releases (other than ``release``) whose schema of version/kind passes ``test`` at ``parts``."""
+    out = []
+    for other in RELEASES:
+        if other == release or version not in served_versions(kind, other):
+            continue
+        sub = _subschema(load_schema(version, kind, other), parts)
+        if sub is not None and test(sub):
+            out.append(other)
+    return out
 
 
 def format_path(parts) -> str:
@@ -69,12 +137,18 @@ def format_path(parts) -> str:
     return out or "(root)"
 
 
-def _message(err) -> str:
+def _message(err, version: str, kind: str, release: str) -> str:
     v = err.validator
     if v == "additionalProperties":
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         known = ", ".join(sorted(err.schema.get("properties", {})))
-        return f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(repr(e) for e in extra)} (allowed: {known})"
+        text = f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(repr(e) for e in extra)} (allowed: {known})"
+        for field in extra:  # a field of another release: say which, the usual cause of this error
+            elsewhere = _other_releases(version, kind, release, list(err.absolute_path),
+                                        lambda sub, f=field: f in (sub.get("properties") or {}))
+            if elsewhere:
+                text += f"; {field!r} is a field of Kubernetes {', '.join(elsewhere)}, not of {release}"
+        return text
     if v == "required":
         return err.message.replace("is a required property", "is required")
     if v == "type":
@@ -82,29 +156,52 @@ def _message(err) -> str:
     if v == "oneOf" and any("pattern" in s for s in err.validator_value if isinstance(s, dict)):
         return f"{err.instance!r} is not a Kubernetes quantity (e.g. 16Gi, 500m, 2)"
     if v == "enum":
-        return f"{err.instance!r} is not one of {', '.join(repr(x) for x in err.validator_value)}"
+        text = f"{err.instance!r} is not one of {', '.join(repr(x) for x in err.validator_value)}"
+        if isinstance(err.instance, str):
+            elsewhere = _other_releases(version, kind, release, list(err.absolute_path),
+                                        lambda sub: err.instance in (sub.get("enum") or ()))
+            if elsewhere:
+                text += f" in Kubernetes {release} ({err.instance!r} is accepted by {', '.join(elsewhere)})"
+        return text
     return err.message
 
 
-def validate_object(obj: Any, version: str | None = None, kind: str | None = None) -> list[SchemaIssue]:
-    """Schema issues of one object (empty list when valid), sorted by path.
+def _not_served(kind: str, version: str, release: str) -> str:
+    """What the API server of ``release`` says to a kind/version it does not serve, with where it is served."""
+    here = served_versions(kind, release)
+    if here:
+        text = (f"Kubernetes {release} does not serve {kind} in {GROUP}/{version}; it serves it in "
+                f"{', '.join(GROUP + '/' + v for v in here)}")
+        if version == "v1alpha3" and "v1beta1" in here:
+            text += (f" ({version} was its version in Kubernetes 1.31-1.33: {GROUP}/v1beta1 has the same shape, "
+                     f"or convert it to v1)")
+        return text
+    minor = int(release.split(".")[1])
+    later = [r for r in RELEASES if served_versions(kind, r) and int(r.split(".")[1]) > minor]
+    return f"Kubernetes {release} does not serve {kind} in any version" + (f" (served from {later[0]})" if later else "")
+
+
+def validate_object(obj: Any, version: str | None = None, kind: str | None = None,
+                    release: str | None = None) -> list[SchemaIssue]:
+    """Schema issues of one object under Kubernetes ``release`` (default: the newest with schemas; empty
+    list when valid), sorted by path.
 
     ``version``/``kind`` default to the object's own apiVersion/kind.
     """
     if not isinstance(obj, dict):
         return [SchemaIssue("(root)", f"must be an object, not {type(obj).__name__}")]
+    release = check_release(release)
     api = str(obj.get("apiVersion") or "")
     version = version or (api.split("/", 1)[1] if "/" in api else api)
     kind = kind or obj.get("kind")
     if kind not in KINDS:
         return [SchemaIssue("kind", f"{kind!r} is not a DRA kind ({', '.join(KINDS)})")]
-    if version not in VERSIONS:
-        return [SchemaIssue("apiVersion", f"{api!r} is not one of "
-                                          f"{', '.join(GROUP + '/' + v for v in VERSIONS)}")]
+    if version not in served_versions(kind, release):
+        return [SchemaIssue("apiVersion", _not_served(kind, version, release))]
     issues = []
-    for err in _validator(version, kind).iter_errors(obj):
-        issues.append(SchemaIssue(format_path(err.absolute_path), _message(err)))
-    issues.extend(_list_map_issues(obj, load_schema(version, kind), ()))
+    for err in _validator(version, kind, release).iter_errors(obj):
+        issues.append(SchemaIssue(format_path(err.absolute_path), _message(err, version, kind, release)))
+    issues.extend(_list_map_issues(obj, load_schema(version, kind, release), ()))
     return sorted(set(issues), key=lambda i: (i.path, i.message))
 
 

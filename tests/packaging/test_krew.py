@@ -221,7 +221,7 @@ def test_archive_is_pure_python_and_extractable_by_krew(built):
     assert not compiled, compiled
     for launcher in ("kubectl-dra", "kubectl_complete-dra"):
         assert members[launcher].mode & 0o777 == 0o755
-    assert {"LICENSE", "lib/kubectl_dra/cli.py", "lib/kubectl_dra/data/schemas/v1/resourceclaim.json",
+    assert {"LICENSE", "lib/kubectl_dra/cli.py", "lib/kubectl_dra/data/schemas/1.36/v1/resourceclaim.json",
             "lib/VENDORED.txt"} <= set(members)
     # What kubectl-dra never imports stays out (see EXCLUDED in the script).
     tops = {n.split("/")[1] for n in members if n.startswith("lib/") and n.count("/") >= 1}

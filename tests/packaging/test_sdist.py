@@ -84,7 +84,7 @@ def test_sdist_carries_examples_tests_completions_and_the_rest(checkout, sdist):
             assert f in names, f"sdist lacks {f}"
     # The package itself, with its data (the schemas `validate` reads).
     assert {f for f in source if f.startswith("kubectl_dra/")} <= names
-    assert "kubectl_dra/data/schemas/v1/resourceclaim.json" in names
+    assert "kubectl_dra/data/schemas/1.36/v1/resourceclaim.json" in names
     assert {"examples/cluster.yaml", "completions/kubectl_complete-dra", "tests/conftest.py",
             "plugins/dra.yaml", "scripts/build_krew.py", "LICENSE"} <= names
 
@@ -121,7 +121,7 @@ def test_wheel_built_from_the_unpacked_sdist_installs_both_commands(sdist, tmp_p
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         entry_points = zf.read("kubectl_dra-0.1.0.dist-info/entry_points.txt").decode()
-    assert "kubectl_dra/data/schemas/v1beta1/resourceslice.json" in names
+    assert "kubectl_dra/data/schemas/1.34/v1beta1/resourceslice.json" in names
     assert "kubectl_dra-0.1.0.dist-info/licenses/LICENSE" in names
     assert "kubectl-dra = kubectl_dra.cli:main" in entry_points
     assert "kubectl_complete-dra = kubectl_dra.cli:kubectl_complete_main" in entry_points
