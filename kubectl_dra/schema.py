@@ -58,6 +58,25 @@ def check_release(text: str | None) -> str:
     return m.group(1)
 
 
+def release_for_server(server_version: str | None) -> tuple[str, str | None]:
+    """The schema release for a cluster's ``/version`` ("v1.35.2"): (release, None) when we have its schemas;
+    else the nearest release we have, with a sentence saying so (None: unknown -> the newest, silently)."""
+    import re
+
+    m = re.match(r"^v?1\.(\d+)", str(server_version or "").strip())
+    if not m:
+        return NEWEST_RELEASE, None
+    minor = int(m.group(1))
+    if f"1.{minor}" in RELEASES:
+        return f"1.{minor}", None
+    oldest, newest = int(RELEASES[0].split(".")[1]), int(NEWEST_RELEASE.split(".")[1])
+    near = RELEASES[0] if minor < oldest else NEWEST_RELEASE
+    if minor < oldest or minor > newest:
+        return near, (f"the cluster runs Kubernetes {server_version}; kubectl-dra has schemas for "
+                      f"{RELEASES[0]}-{NEWEST_RELEASE}: checking with {near}'s (--kubernetes-version picks another)")
+    return NEWEST_RELEASE, None  # pragma: no cover - a gap inside the known range
+
+
 def served_versions(kind: str, release: str) -> tuple[str, ...]:
     """The versions of ``kind`` that ``release`` serves (empty when it does not serve the kind)."""
     return tuple(v for v, kinds in index()[release].items() if kind in kinds)

@@ -76,13 +76,14 @@ def _v1_path(path: str, version: str) -> str:
     return path.replace(".exactly.", ".") if version == "v1beta1" else path
 
 
-def offline_checks(file, doc, obj: dict) -> tuple[list[dict], dict | None]:
-    """Checks that need no cluster; returns (diagnostics, the object in v1 shape or None)."""
+def offline_checks(file, doc, obj: dict, release: str | None = None) -> tuple[list[dict], dict | None]:
+    """Checks that need no cluster, under Kubernetes ``release``'s schemas (default: the newest); returns
+    (diagnostics, the object in v1 shape or None)."""
     from kubectl_dra.cel.diagnostics import diagnose
     from kubectl_dra.normalize import normalize_object
 
     out: list[dict] = []
-    for issue in validate_object(obj):
+    for issue in validate_object(obj, release=release):
         out.append(_diag(file, doc, obj, issue.path, "error", "schema", issue.message))
     meta = obj.get("metadata") or {}
     if isinstance(meta, dict) and not meta.get("name") and not meta.get("generateName"):
@@ -241,7 +242,7 @@ def _satisfiability(file, doc, obj, v1, snap, cache, version) -> list[dict]:
     return out
 
 
-def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None) -> list[dict]:
+def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release: str | None = None) -> list[dict]:
     out: list[dict] = []
     cache: dict = {}
     for file, doc, obj in docs:
@@ -251,28 +252,30 @@ def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None) -> list[
         if not is_dra_object(obj):
             api = str(obj.get("apiVersion") or "")
             if api.startswith("resource.k8s.io/"):
-                issues = validate_object(obj)
+                issues = validate_object(obj, release=release)
                 out += [_diag(file, doc, obj, i.path, "error", "schema", i.message) for i in issues]
             continue  # Pods, Nodes, ...: not ours to validate
-        diags, v1 = offline_checks(file, doc, obj)
+        diags, v1 = offline_checks(file, doc, obj, release)
         out += diags
         if snap is not None and v1 is not None:
             out += cluster_checks(file, doc, obj, v1, snap, cache)
     return out
 
 
-def summary(diags: list[dict], files: list[str], objects: int) -> dict:
+def summary(diags: list[dict], files: list[str], objects: int, release: str | None = None) -> dict:
+    from kubectl_dra.schema import check_release
+
     errors = sum(1 for d in diags if d["severity"] == "error")
-    return {"files": files, "objects": objects, "errors": errors, "warnings": len(diags) - errors,
-            "diagnostics": diags}
+    return {"files": files, "objects": objects, "kubernetesVersion": check_release(release), "errors": errors,
+            "warnings": len(diags) - errors, "diagnostics": diags}
 
 
 def check_manifests(docs: Iterable[tuple[str, int, Any]], files: list[str], unparsable: list[tuple[str, str]],
-                    snap=None) -> dict:
-    """The `validate` report: files that do not parse, then every document's findings (against ``snap``'s
-    cluster state when given), with the counts."""
+                    snap=None, release: str | None = None) -> dict:
+    """The `validate` report: files that do not parse, then every document's findings under Kubernetes
+    ``release``'s schemas (default: the newest; against ``snap``'s cluster state when given), with the counts."""
     docs = list(docs)
     diags = [_diag(f, None, None, "(file)", "error", "parse", message) for f, message in unparsable]
-    diags += validate_documents(docs, snap)
+    diags += validate_documents(docs, snap, release)
     objects = sum(1 for _, _, o in docs if isinstance(o, dict) and is_dra_object(o))
-    return summary(diags, files, objects)
+    return summary(diags, files, objects, release)

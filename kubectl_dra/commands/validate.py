@@ -8,8 +8,12 @@ import typer
 
 from kubectl_dra.commands.common import Context, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
-VALIDATE_HELP = """Check DRA manifests (DeviceClass, ResourceClaim, ResourceClaimTemplate, ResourceSlice;
-v1, v1beta2 or v1beta1) before applying them.
+VALIDATE_HELP = """Check DRA manifests (DeviceClass, ResourceClaim, ResourceClaimTemplate, ResourceSlice,
+DeviceTaintRule; every version a release serves) before applying them.
+
+The schemas are those of one Kubernetes release: --kubernetes-version 1.34|1.35|1.36, else the
+cluster's (when checking against one), else the newest. A field or value of another release is
+named with the releases that have it.
 
 Offline: schema errors (file, document, path), CEL compile errors with a caret, request shape,
 constraint attributes without a domain, likely selector mistakes.
@@ -29,6 +33,8 @@ Examples:
   kubectl dra validate -f manifests/ --cluster-file examples/cluster.yaml
 
   kubectl dra validate -f claim.yaml --live -o json
+
+  kubectl dra validate -f slice.yaml --kubernetes-version 1.34
 """
 
 
@@ -40,6 +46,9 @@ def validate(
         help="Cluster state to check against (a dump, kubectl get -o yaml output; repeatable).")] = None,
     live: Annotated[bool, typer.Option("--live", help="Check against the live cluster (current kubeconfig context).")] = False,
     output: Annotated[str, typer.Option("--output", "-o", help="text (default) or json.")] = "",
+    kubernetes_version: Annotated[Optional[str], typer.Option(
+        "--kubernetes-version", metavar="1.NN",
+        help="Check with this release's schemas (1.34, 1.35, 1.36; default: the cluster's, offline the newest).")] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     namespace: Namespace = None,
@@ -52,6 +61,7 @@ def validate(
     from kubectl_dra.sources.files import read_manifests
 
     fmt = check_output(output, ("", "text", "json"))
+    release = _check_release(kubernetes_version)
     if not filename:
         raise UsageError("validate needs -f FILE (the manifests to check)")
     if cluster_file and (live or kubeconfig or context):
@@ -62,10 +72,31 @@ def validate(
         # The cluster state: --cluster-file dumps, or the live cluster (-f names the manifests under test).
         snap = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
                            request_timeout=request_timeout).snapshot()
-    result = check_manifests(docs, files, unparsable, snap)
+    if release is None:
+        from kubectl_dra.render.output import warn
+        from kubectl_dra.schema import release_for_server
+
+        release, note = release_for_server(snap.source.server_version if snap is not None else None)
+        if note:
+            warn(note)
+    result = check_manifests(docs, files, unparsable, snap, release)
     if fmt == "json":
         emit_data(result, "json")
     else:
         render_text(result)
     if result["errors"]:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _check_release(text: str | None) -> str | None:
+    """``--kubernetes-version`` -> a release with schemas ("v1.35.2" -> "1.35"); a usage error otherwise."""
+    if text is None:
+        return None
+    from kubectl_dra.errors import InputError, UsageError
+    from kubectl_dra.schema import RELEASES, check_release
+
+    try:
+        return check_release(text)
+    except InputError:
+        raise UsageError(f"invalid --kubernetes-version {text!r}: validate has the schemas of "
+                         f"{', '.join(RELEASES)} (or a patch release such as {RELEASES[-1]}.0)") from None

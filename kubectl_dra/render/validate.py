@@ -15,5 +15,6 @@ def render_text(result: dict) -> None:
         lines.append(f"{loc}: {obj}: {d['path']}: {d['severity']}: {msg} [{d['code']}]")
     e, w = result["errors"], result["warnings"]
     lines.append(f"{result['objects']} DRA object(s) in {len(result['files'])} file(s): "
-                 f"{e} error{'s' if e != 1 else ''}, {w} warning{'s' if w != 1 else ''}")
+                 f"{e} error{'s' if e != 1 else ''}, {w} warning{'s' if w != 1 else ''}"
+                 + (f" (Kubernetes {result['kubernetesVersion']})" if result.get("kubernetesVersion") else ""))
     write("\n".join(lines) + "\n")
