@@ -1,8 +1,12 @@
 """Feature gates that change what kube-scheduler's DRA allocator does.
 
-Defaults per release follow ``pkg/features/kube_features.go`` upstream (the
-versioned specs of each gate).  Only the gates that influence ResourceClaim
-allocation are modelled:
+Defaults per release follow upstream's versioned specs of each gate
+(``defaultVersionedKubernetesFeatureGates`` in kubernetes/kubernetes
+``pkg/features/kube_features.go``; read at a 1.37-development commit, whose
+entries for 1.36 and earlier are the released defaults: versioned specs keep
+every release's default for emulated versions).  The DRA gates kube-scheduler
+knows are modelled; those that change ResourceClaim allocation are features
+of the allocator:
 
 =============================  =====  =====  =====  =====  =====
 gate                           1.32   1.33   1.34   1.35   1.36
@@ -18,6 +22,9 @@ DRAListTypeAttributes          -      -      -      -      off
 DRADeviceTaintRules            -      -      -      off    off
 DRAExtendedResource            -      -      off    off    on
 DRASchedulerFilterTimeout      -      -      on     on     on
+DRANodeAllocatableResources    -      -      -      -      off
+DRAWorkloadResourceClaims      -      -      -      -      off
+DynamicResourceAllocation      off    off    on     on     on
 =============================  =====  =====  =====  =====  =====
 
 ``-`` means the gate does not exist in that release (treated as off).
@@ -50,6 +57,9 @@ _SPECS: dict[str, list[tuple[int, bool]]] = {
     "DRADeviceTaintRules": [(35, False)],
     "DRAExtendedResource": [(34, False), (36, True)],
     "DRASchedulerFilterTimeout": [(34, True)],
+    "DRANodeAllocatableResources": [(36, False)],
+    "DRAWorkloadResourceClaims": [(36, False)],
+    "DynamicResourceAllocation": [(32, False), (34, True)],  # beta (off) 1.32-1.33, GA 1.34, locked on 1.35
 }
 
 #: Releases we know defaults for; the last one is used when the version is unknown.
@@ -68,10 +78,16 @@ _ATTR = {
     "DRADeviceTaintRules": "device_taint_rules",
     "DRAExtendedResource": "extended_resource",
     "DRASchedulerFilterTimeout": "scheduler_filter_timeout",
+    "DRANodeAllocatableResources": "node_allocatable_resources",
+    "DRAWorkloadResourceClaims": "workload_resource_claims",
+    "DynamicResourceAllocation": "dynamic_resource_allocation",
 }
 # Gates that are not features of the allocator itself (the scheduler plugin, its slice tracker or the
 # API server read them): they never change which upstream implementation is picked.
-_NOT_ALLOCATOR_FEATURES = frozenset({"DRADeviceTaintRules", "DRAExtendedResource", "DRASchedulerFilterTimeout"})
+# (upstream structured.Features has no entry for them.)
+_NOT_ALLOCATOR_FEATURES = frozenset({"DRADeviceTaintRules", "DRAExtendedResource", "DRASchedulerFilterTimeout",
+                                     "DRANodeAllocatableResources", "DRAWorkloadResourceClaims",
+                                     "DynamicResourceAllocation"})
 GATE_NAMES = tuple(_ATTR)
 
 # Features supported by upstream's "stable" allocator implementation.
@@ -91,6 +107,9 @@ class FeatureGates:
     device_taint_rules: bool = False
     extended_resource: bool = False
     scheduler_filter_timeout: bool = False
+    node_allocatable_resources: bool = False
+    workload_resource_claims: bool = False
+    dynamic_resource_allocation: bool = False
     version: str | None = None  # release the defaults came from, e.g. "1.34"
 
     # -- allocator view ---------------------------------------------------

@@ -26,3 +26,47 @@ def test_parse():
         parse_feature_gates("DRAAdminAccess=yes")
     with pytest.raises(UsageError):
         parse_feature_gates("DRAAdminAccess")
+
+
+# Upstream's defaults per release, written out gate by gate from the versioned specs in kubernetes/kubernetes
+# pkg/features/kube_features.go (not derived from features.py's table, so a slip there shows here).
+UPSTREAM_DEFAULTS = {
+    "1.34": {"DRAAdminAccess": True, "DRAPrioritizedList": True, "DRAResourceClaimDeviceStatus": True,
+             "DRADeviceTaints": False, "DRAPartitionableDevices": False, "DRAConsumableCapacity": False,
+             "DRADeviceBindingConditions": False, "DRAListTypeAttributes": False, "DRADeviceTaintRules": False,
+             "DRAExtendedResource": False, "DRASchedulerFilterTimeout": True, "DRANodeAllocatableResources": False,
+             "DRAWorkloadResourceClaims": False, "DynamicResourceAllocation": True},
+    "1.35": {"DRAAdminAccess": True, "DRAPrioritizedList": True, "DRAResourceClaimDeviceStatus": True,
+             "DRADeviceTaints": False, "DRAPartitionableDevices": False, "DRAConsumableCapacity": False,
+             "DRADeviceBindingConditions": False, "DRAListTypeAttributes": False, "DRADeviceTaintRules": False,
+             "DRAExtendedResource": False, "DRASchedulerFilterTimeout": True, "DRANodeAllocatableResources": False,
+             "DRAWorkloadResourceClaims": False, "DynamicResourceAllocation": True},
+    "1.36": {"DRAAdminAccess": True, "DRAPrioritizedList": True, "DRAResourceClaimDeviceStatus": True,
+             "DRADeviceTaints": True, "DRAPartitionableDevices": True, "DRAConsumableCapacity": True,
+             "DRADeviceBindingConditions": True, "DRAListTypeAttributes": False, "DRADeviceTaintRules": False,
+             "DRAExtendedResource": True, "DRASchedulerFilterTimeout": True, "DRANodeAllocatableResources": False,
+             "DRAWorkloadResourceClaims": False, "DynamicResourceAllocation": True},
+}
+
+
+@pytest.mark.parametrize("release", sorted(UPSTREAM_DEFAULTS))
+def test_defaults_per_release_are_upstreams(release):
+    gates = defaults_for_version(f"v{release}.0")
+    assert gates.version == release
+    assert gates.as_dict() == UPSTREAM_DEFAULTS[release]
+    assert defaults_for_version(release) == gates
+
+
+def test_implementation_per_release():
+    # 1.34/1.35 defaults: only stable-supported features on; 1.36 turns on consumable capacity and binding.
+    assert defaults_for_version("1.34").implementation == "stable"
+    assert defaults_for_version("1.35").implementation == "stable"
+    assert defaults_for_version("1.36").implementation == "experimental"
+
+
+def test_a_real_1_36_scheduler_gate_string_parses_and_gates_outside_the_allocator_pick_no_implementation():
+    text = ("DynamicResourceAllocation=true,DRANodeAllocatableResources=true,DRAWorkloadResourceClaims=true,"
+            "DRADeviceTaintRules=true")
+    gates = parse_feature_gates(text, base=defaults_for_version("1.35"))
+    assert gates.node_allocatable_resources and gates.workload_resource_claims and gates.device_taint_rules
+    assert gates.implementation == "stable"  # none of them is a feature of upstream's structured allocator
