@@ -10,7 +10,9 @@ shapes.  The differences handled here:
   ``tolerations`` and ``capacity`` directly; v1beta2/v1 put them under
   ``exactly:``.  ``firstAvailable`` is the same in all versions.
 * v1alpha3 (Kubernetes 1.31-1.33, still in most tutorials) has the v1beta1
-  shapes for slices, claims and templates and is converted the same way; the
+  shapes for slices, claims and templates and is converted the same way,
+  except that a device's capacities are bare quantities (``memory: 80Gi``,
+  wrapped as ``{value: 80Gi}`` here); the
   1.31-only fields (a claim's ``controller``, a class's ``suitableNodes``) have
   no meaning since 1.32 and are dropped.
 * everything else is identical across v1beta1, v1beta2 and v1.
@@ -69,7 +71,7 @@ def normalize_object(obj: dict, *, where: str = "") -> dict | None:
                 obj = _drop_v1alpha3_only_fields(kind, obj)
                 out = {**obj, "apiVersion": f"{GROUP}/v1"}
             if kind == "ResourceSlice":
-                out["spec"] = _slice_spec_from_v1beta1(obj.get("spec") or {})
+                out["spec"] = _slice_spec_from_v1beta1(obj.get("spec") or {}, alpha=version == "v1alpha3")
             elif kind == "ResourceClaim":
                 out["spec"] = _claim_spec_from_v1beta1(obj.get("spec") or {})
             elif kind == "ResourceClaimTemplate":
@@ -140,13 +142,18 @@ def check_pod_claim_references(pod: dict, *, where: str = "") -> None:
             )
 
 
-def _slice_spec_from_v1beta1(spec: dict) -> dict:
+def _slice_spec_from_v1beta1(spec: dict, *, alpha: bool = False) -> dict:
     out = dict(spec)
     devices = []
     for dev in spec.get("devices") or []:
         flat = {k: v for k, v in dev.items() if k != "basic"}
         basic = dev.get("basic") or {}
         flat.update(copy.deepcopy(basic))
+        if alpha and isinstance(flat.get("capacity"), dict):
+            # v1alpha3 capacities are bare quantities (``memory: 80Gi``); v1beta1 and later wrap them in
+            # DeviceCapacity (``memory: {value: 80Gi}``), as upstream's v1alpha3 conversion does.
+            flat["capacity"] = {name: {"value": q} if isinstance(q, (str, int, float)) and not isinstance(q, bool) else q
+                                for name, q in flat["capacity"].items()}
         devices.append(flat)
     out["devices"] = devices
     return out
