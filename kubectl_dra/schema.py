@@ -192,8 +192,10 @@ def _not_served(kind: str, version: str, release: str) -> str:
         text = (f"Kubernetes {release} does not serve {kind} in {GROUP}/{version}; it serves it in "
                 f"{', '.join(GROUP + '/' + v for v in here)}")
         if version == "v1alpha3" and "v1beta1" in here:
-            text += (f" ({version} was its version in Kubernetes 1.31-1.33: {GROUP}/v1beta1 has the same shape, "
-                     f"or convert it to v1)")
+            # v1alpha3 -> v1beta1: the same fields, but for ResourceSlice capacities (bare quantities in v1alpha3).
+            same = ("the same shape except that device capacities are written {value: QUANTITY}"
+                    if kind == "ResourceSlice" else "the same shape")
+            text += f" ({version} was its version in Kubernetes 1.31-1.33: {GROUP}/v1beta1 has {same}, or convert it to v1)"
         return text
     minor = int(release.split(".")[1])
     later = [r for r in RELEASES if served_versions(kind, r) and int(r.split(".")[1]) > minor]

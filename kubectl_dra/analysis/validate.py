@@ -254,12 +254,31 @@ def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release:
             if api.startswith("resource.k8s.io/"):
                 issues = validate_object(obj, release=release)
                 out += [_diag(file, doc, obj, i.path, "error", "schema", i.message) for i in issues]
+            elif obj.get("kind") == "Pod" and api == "v1":
+                out += _legacy_pod_claims(file, doc, obj)
             continue  # Pods, Nodes, ...: not ours to validate
         diags, v1 = offline_checks(file, doc, obj, release)
         out += diags
         if snap is not None and v1 is not None:
             out += cluster_checks(file, doc, obj, v1, snap, cache)
     return out
+
+
+def _legacy_pod_claims(file, doc, pod: dict) -> list[dict]:
+    """The pre-1.31 ``spec.resourceClaims[].source`` form: an unknown field to the API server since 1.31
+    (strict decoding refuses it), reported with the current field names (normalize's message)."""
+    from kubectl_dra.errors import InputError
+    from kubectl_dra.normalize import check_pod_claim_references
+
+    try:
+        check_pod_claim_references(pod)
+    except InputError as e:
+        entries = (pod.get("spec") or {}).get("resourceClaims") or []
+        i = next(i for i, entry in enumerate(entries) if isinstance(entry, dict) and "source" in entry)
+        path = f"spec.resourceClaims[{i}].source"
+        message = e.message.split(": ", 1)[1] if e.message.startswith("Pod ") else e.message
+        return [_diag(file, doc, pod, path, "error", "schema", message)]
+    return []
 
 
 def summary(diags: list[dict], files: list[str], objects: int, release: str | None = None) -> dict:

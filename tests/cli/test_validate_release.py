@@ -135,3 +135,40 @@ def test_live_validate_uses_the_servers_release_through_kubectl(tmp_path):
     report = json.loads(run.stdout)
     assert report["kubernetesVersion"] == "1.34"
     assert any("is a field of Kubernetes 1.36, not of 1.34" in d["message"] for d in report["diagnostics"])
+
+
+def test_a_tutorials_v1alpha3_manifests_are_errors_naming_what_to_write(tmp_path):
+    from tests.sources.test_old_versions import EXAMPLE_DRIVER_SLICE_V1ALPHA3
+
+    f = tmp_path / "old.yaml"
+    f.write_text(EXAMPLE_DRIVER_SLICE_V1ALPHA3)
+    result = CliRunner().invoke(app, ["validate", "-f", str(f), "--kubernetes-version", "1.35", "-o", "json"])
+    assert result.exit_code == 1
+    by_kind = {d["kind"]: d for d in json.loads(result.stdout)["diagnostics"]}
+    assert set(by_kind) == {"ResourceSlice", "DeviceClass", "ResourceClaim"}
+    assert all(d["path"] == "apiVersion" and d["code"] == "schema" for d in by_kind.values())
+    assert by_kind["ResourceClaim"]["message"] == (
+        "Kubernetes 1.35 does not serve ResourceClaim in resource.k8s.io/v1alpha3; it serves it in "
+        "resource.k8s.io/v1, resource.k8s.io/v1beta1, resource.k8s.io/v1beta2 (v1alpha3 was its version in "
+        "Kubernetes 1.31-1.33: resource.k8s.io/v1beta1 has the same shape, or convert it to v1)")
+    assert ("resource.k8s.io/v1beta1 has the same shape except that device capacities are written "
+            "{value: QUANTITY}") in by_kind["ResourceSlice"]["message"]
+
+
+def test_a_pre_1_31_pod_claim_source_is_a_finding_with_the_current_field_names(tmp_path):
+    from tests.sources.test_old_versions import LEGACY_POD
+
+    f = tmp_path / "pod.yaml"
+    f.write_text(LEGACY_POD)
+    result = CliRunner().invoke(app, ["validate", "-f", str(f)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        f"{f}:1: Pod/old-pod: spec.resourceClaims[0].source: error: spec.resourceClaims[0].source is the "
+        "pre-1.31 form of a pod claim; write the reference on the entry itself: {name: gpu, "
+        "resourceClaimTemplateName: one-gpu} (fields: name, and one of resourceClaimName or "
+        "resourceClaimTemplateName) [schema]")
+    fixed = LEGACY_POD.replace("  - name: gpu\n    source:\n      resourceClaimTemplateName: one-gpu",
+                               "  - name: gpu\n    resourceClaimTemplateName: one-gpu")
+    assert fixed != LEGACY_POD
+    f.write_text(fixed)
+    assert CliRunner().invoke(app, ["validate", "-f", str(f)]).exit_code == 0
