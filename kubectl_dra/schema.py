@@ -167,6 +167,14 @@ def _message(err, version: str, kind: str, release: str) -> str:
                                         lambda sub, f=field: f in (sub.get("properties") or {}))
             if elsewhere:
                 text += f"; {field!r} is a field of Kubernetes {', '.join(elsewhere)}, not of {release}"
+                continue
+            # the same place in another version of the kind (v1beta1's request.deviceClassName, device.basic)
+            others = [v for v in served_versions(kind, release) if v != version and (
+                sub := _subschema(load_schema(v, kind, release), list(err.absolute_path))) is not None
+                and field in (sub.get("properties") or {})]
+            if others:
+                text += (f"; {field!r} is a field of {', '.join(GROUP + '/' + v for v in others)} here, "
+                         f"not of {version}")
         return text
     if v == "required":
         return err.message.replace("is a required property", "is required")
@@ -183,6 +191,30 @@ def _message(err, version: str, kind: str, release: str) -> str:
                 text += f" in Kubernetes {release} ({err.instance!r} is accepted by {', '.join(elsewhere)})"
         return text
     return err.message
+
+
+# Fields the OpenAPI documents mark required that kube-apiserver accepts when omitted: the JSON decoder leaves
+# the Go zero value and the release's validation accepts it. (kind, path without list indexes, field.)
+_ZERO_VALUE_ACCEPTED = {
+    # upstream validateResourcePool (pkg/apis/resource/validation): only generation < 0 is an error
+    ("ResourceSlice", ("spec", "pool"), "generation"),
+}
+
+
+def _accepted_when_omitted(err, kind: str) -> bool:
+    if err.validator not in ("required", "enum"):
+        return False
+    path = tuple(p for p in err.absolute_path if not isinstance(p, int))
+    if path[:1] == ("status",):
+        # status is a subresource of every resource.k8s.io kind that has one: a create or an update of the
+        # object resets it (the registry strategies' PrepareForCreate / PrepareForUpdate), so only what
+        # fails decoding (unknown fields, wrong types, bad quantities) is an error there, not a missing or
+        # unlisted value the status validation would catch on a /status write.
+        return True
+    if err.validator != "required":
+        return False
+    missing = str(err.message).split("'")[1] if str(err.message).count("'") >= 2 else None
+    return (kind, path, missing) in _ZERO_VALUE_ACCEPTED
 
 
 def _not_served(kind: str, version: str, release: str) -> str:
@@ -221,6 +253,8 @@ def validate_object(obj: Any, version: str | None = None, kind: str | None = Non
         return [SchemaIssue("apiVersion", _not_served(kind, version, release))]
     issues = []
     for err in _validator(version, kind, release).iter_errors(obj):
+        if _accepted_when_omitted(err, kind):
+            continue
         issues.append(SchemaIssue(format_path(err.absolute_path), _message(err, version, kind, release)))
     issues.extend(_list_map_issues(obj, load_schema(version, kind, release), ()))
     return sorted(set(issues), key=lambda i: (i.path, i.message))

@@ -113,3 +113,23 @@ def test_versions_and_kinds_a_release_does_not_serve():
                       "metadata": {"name": "s"}}
     [issue] = validate_object(status_request, release="1.34")
     assert issue.message == "Kubernetes 1.34 does not serve ResourcePoolStatusRequest in any version (served from 1.36)"
+
+
+def test_status_is_checked_for_decoding_only_and_generation_may_be_omitted():
+    claim = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim", "metadata": {"name": "c"},
+             "spec": {"devices": {"requests": []}},
+             "status": {"reservedFor": [{"resource": "pods", "name": "p"}],          # no uid
+                        "devices": [{"driver": "d", "pool": "p", "device": "x",
+                                     "conditions": [{"type": "Ready", "status": "Maybe", "reason": "R",
+                                                     "message": ""}]}]}}        # no lastTransitionTime
+    assert validate_object(claim, release="1.36") == []  # the API server resets status on create/update
+    claim["status"]["reservedFor"][0]["uid"] = 7                                 # but a wrong type fails decoding
+    claim["status"]["bogus"] = True
+    assert sorted((i.path, i.message.split(" (")[0]) for i in validate_object(claim, release="1.36")) == [
+        ("status", "unknown field 'bogus'"), ("status.reservedFor[0].uid", "must be string, not int 7")]
+    slice_ = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": "s"},
+              "spec": {"driver": "d.example.com", "nodeName": "n", "pool": {"name": "n", "resourceSliceCount": 1}}}
+    assert validate_object(slice_, release="1.34") == []
+    del slice_["spec"]["pool"]["resourceSliceCount"]  # 0 is refused ("must be greater than zero")
+    assert [(i.path, i.message) for i in validate_object(slice_, release="1.34")] == [
+        ("spec.pool", "'resourceSliceCount' is required")]
