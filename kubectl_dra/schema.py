@@ -198,6 +198,13 @@ def _message(err, version: str, kind: str, release: str) -> str:
 _ZERO_VALUE_ACCEPTED = {
     # upstream validateResourcePool (pkg/apis/resource/validation): only generation < 0 is an error
     ("ResourceSlice", ("spec", "pool"), "generation"),
+    # An empty DeviceClass (no selectors: "an empty DeviceClass for users to reference", the API docs say) and
+    # a claim without requests ("if empty, nothing needs to be allocated") pass ValidateDeviceClass /
+    # ValidateResourceClaim(Template): their specs are plain structs, decoded empty when omitted.
+    ("DeviceClass", (), "spec"),
+    ("ResourceClaim", (), "spec"),
+    ("ResourceClaimTemplate", (), "spec"),
+    ("ResourceClaimTemplate", ("spec",), "spec"),
 }
 
 

@@ -133,3 +133,15 @@ def test_status_is_checked_for_decoding_only_and_generation_may_be_omitted():
     del slice_["spec"]["pool"]["resourceSliceCount"]  # 0 is refused ("must be greater than zero")
     assert [(i.path, i.message) for i in validate_object(slice_, release="1.34")] == [
         ("spec.pool", "'resourceSliceCount' is required")]
+
+
+def test_an_empty_class_and_a_claim_without_spec_are_accepted_as_the_api_server_does():
+    for kind in ("DeviceClass", "ResourceClaim", "ResourceClaimTemplate"):
+        obj = {"apiVersion": "resource.k8s.io/v1", "kind": kind, "metadata": {"name": "x"}}
+        assert validate_object(obj, release="1.34") == [], kind
+    template = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": {"name": "t"},
+                "spec": {"metadata": {"labels": {"a": "b"}}}}
+    assert validate_object(template, release="1.36") == []
+    # a slice's spec is not optional: driver and pool are needed
+    slice_ = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": "s"}}
+    assert [(i.path, i.message) for i in validate_object(slice_, release="1.36")] == [("(root)", "'spec' is required")]
