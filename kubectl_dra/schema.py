@@ -262,6 +262,8 @@ def validate_object(obj: Any, version: str | None = None, kind: str | None = Non
     for err in _validator(version, kind, release).iter_errors(obj):
         if _accepted_when_omitted(err, kind):
             continue
+        if err.instance is None and err.validator in ("type", "enum", "oneOf", "anyOf"):
+            continue  # JSON null decodes as "not set" (creationTimestamp: null in every kubectl --dry-run output)
         issues.append(SchemaIssue(format_path(err.absolute_path), _message(err, version, kind, release)))
     issues.extend(_list_map_issues(obj, load_schema(version, kind, release), ()))
     return sorted(set(issues), key=lambda i: (i.path, i.message))

@@ -145,3 +145,15 @@ def test_an_empty_class_and_a_claim_without_spec_are_accepted_as_the_api_server_
     # a slice's spec is not optional: driver and pool are needed
     slice_ = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": "s"}}
     assert [(i.path, i.message) for i in validate_object(slice_, release="1.36")] == [("(root)", "'spec' is required")]
+
+
+def test_null_is_not_set_as_for_the_api_servers_decoder():
+    # `kubectl create --dry-run=client -o yaml` writes creationTimestamp: null; null anywhere decodes as unset.
+    template = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
+                "metadata": {"name": "t", "creationTimestamp": None},
+                "spec": {"metadata": {"creationTimestamp": None}, "spec": {"devices": {"requests": [
+                    {"name": "gpu", "exactly": {"deviceClassName": "gpu.example.com", "selectors": None}}]}}}}
+    assert validate_object(template, release="1.35") == []
+    template["spec"]["spec"]["devices"]["requests"][0]["exactly"]["count"] = "2"  # a wrong type still is one
+    assert [i.path for i in validate_object(template, release="1.35")] == [
+        "spec.spec.devices.requests[0].exactly.count"]
