@@ -32,9 +32,10 @@ DynamicResourceAllocation      off    off    on     on     on
 The allocator sees a reduced feature set (upstream ``structured.Features``):
 device binding conditions count as enabled only when both
 DRADeviceBindingConditions and DRAResourceClaimDeviceStatus are on.  Upstream
-then picks the *stable* implementation when only AdminAccess, PrioritizedList,
-PartitionableDevices and DeviceTaints are (possibly) enabled, else a newer one
-(incubating / experimental); see :attr:`FeatureGates.implementation`.
+then picks the first of its three implementations, most stable first, whose supported features
+cover every enabled one: *stable* (AdminAccess, PrioritizedList, PartitionableDevices,
+DeviceTaints), *incubating* (those plus ConsumableCapacity and binding conditions with device
+status), *experimental* (those plus ListTypeAttributes); see :attr:`FeatureGates.implementation`.
 """
 
 from __future__ import annotations
@@ -90,8 +91,14 @@ _NOT_ALLOCATOR_FEATURES = frozenset({"DRADeviceTaintRules", "DRAExtendedResource
                                      "DynamicResourceAllocation"})
 GATE_NAMES = tuple(_ATTR)
 
-# Features supported by upstream's "stable" allocator implementation.
+# Features supported by each of upstream's allocator implementations (their SupportedFeatures), most
+# stable first: structured/allocator.go's availableAllocators, in its order.
 _STABLE_SUPPORTED = frozenset({"DRAAdminAccess", "DRAPrioritizedList", "DRAPartitionableDevices", "DRADeviceTaints"})
+_INCUBATING_SUPPORTED = _STABLE_SUPPORTED | {"DRAConsumableCapacity", "DRADeviceBindingConditions",
+                                             "DRAResourceClaimDeviceStatus"}
+_EXPERIMENTAL_SUPPORTED = _INCUBATING_SUPPORTED | {"DRAListTypeAttributes"}
+IMPLEMENTATIONS = (("stable", _STABLE_SUPPORTED), ("incubating", _INCUBATING_SUPPORTED),
+                   ("experimental", _EXPERIMENTAL_SUPPORTED))
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,16 @@ class FeatureGates:
 
     @property
     def implementation(self) -> str:
-        """Which upstream implementation kube-scheduler would pick: "stable" or "experimental"."""
-        return "stable" if self.allocator_features() <= _STABLE_SUPPORTED else "experimental"
+        """Which upstream implementation kube-scheduler would pick: "stable", "incubating" or
+        "experimental".  Mirrors upstream NewAllocator (structured/allocator.go): the first entry of
+        availableAllocators whose supportedFeatures are a superset of the enabled features.
+        (Incubating and experimental differ only in list-type attributes, which the allocator
+        reads from the gate itself; "stable" differs in more, see ``implementation != "stable"``.)"""
+        enabled = self.allocator_features()
+        for name, supported in IMPLEMENTATIONS:
+            if enabled <= supported:
+                return name
+        return "experimental"  # not reached: experimental supports every allocator feature
 
     def enabled(self, gate: str) -> bool:
         return bool(getattr(self, _ATTR[gate]))

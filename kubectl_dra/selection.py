@@ -56,13 +56,41 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 # A v1 DeviceAttribute holds its value in one of these fields; the first one set, in this order
 # (the order of upstream's CEL input conversion), is the attribute's value.  Anything else (no
-# field set, or one this release does not know, such as the list types) holds no supported value.
+# field set, or only a list field while DRAListTypeAttributes is off) holds no supported value.
 # (kubectl_dra.cel's memo getters inline attribute_key: they run once per device and expression.)
 ATTRIBUTE_KINDS = ("int", "bool", "string", "version")
+# DRAListTypeAttributes (alpha in 1.36): the list fields, read before the scalars when the gate is
+# on, in this order (upstream cel.CompilationResult.getAttributeValue).  A list field that is set
+# counts even when empty (Go: a non-nil slice); its decoded value is a tuple, so keys stay hashable.
+LIST_ATTRIBUTE_KINDS = ("ints", "bools", "strings", "versions")
+# Upstream resourceapi.ResourceSliceMaxAttributeValuesPerDevice (1.36): CEL's includes() refuses
+# longer lists.
+MAX_ATTRIBUTE_VALUES = 48
 
 
-def attribute_key(raw: Mapping[str, Any]):
-    """A hashable (kind, raw value) for a v1 DeviceAttribute, or None if it holds no supported value."""
+def _list_key(raw: Mapping[str, Any]):
+    for kind in LIST_ATTRIBUTE_KINDS:
+        v = raw.get(kind)
+        if v is not None:
+            if type(v) is not list:
+                return None  # not a list at all: no value upstream could decode
+            value = tuple(v)
+            try:
+                hash(value)
+            except TypeError:  # items that are not scalars: no supported value
+                return None
+            return (kind, value)
+    return None
+
+
+def attribute_key(raw: Mapping[str, Any], lists: bool = False):
+    """A hashable (kind, raw value) for a v1 DeviceAttribute, or None if it holds no supported value.
+
+    ``lists`` (DRAListTypeAttributes on): a list field comes first, as (``"ints"``, tuple of values)."""
+    if lists:
+        hit = _list_key(raw)
+        if hit is not None:
+            return hit
     for kind in ATTRIBUTE_KINDS:
         v = raw.get(kind)
         if v is not None:
@@ -71,9 +99,34 @@ def attribute_key(raw: Mapping[str, Any]):
 
 
 def attribute_plain(raw: Mapping[str, Any]) -> Any:
-    """The attribute's raw value (a version stays its string), or None if it holds no supported value."""
+    """The attribute's raw value for display (a version stays its string; a list attribute its list,
+    whether or not the gate is on: what the slice says), or None if it holds no value we know."""
     key = attribute_key(raw)
-    return None if key is None else key[1]
+    if key is not None:
+        return key[1]
+    key = _list_key(raw) if isinstance(raw, Mapping) else None
+    return None if key is None else list(key[1])
+
+
+def attribute_values(raw: Mapping[str, Any] | None):
+    """Upstream attributeAsSet (structured/internal/experimental/allocator_experimental.go), for the
+    constraints with DRAListTypeAttributes on: (kind, frozenset of values) where a scalar is a
+    one-element set; a non-empty list field comes first (ints, bools, strings, versions), then the
+    scalars; None when neither holds a value (an empty list does not count here)."""
+    if raw is None:
+        return None
+    for kind, scalar in (("ints", "int"), ("bools", "bool"), ("strings", "string"), ("versions", "version")):
+        v = raw.get(kind)
+        if type(v) is list and v:
+            try:
+                return (scalar, frozenset(v))
+            except TypeError:
+                return None
+    for kind in ATTRIBUTE_KINDS:
+        v = raw.get(kind)
+        if v is not None:
+            return (kind, frozenset((v,)))
+    return None
 
 
 def lookup_attribute(device: Mapping[str, Any], driver: str, name: str) -> Mapping[str, Any] | None:
@@ -88,7 +141,7 @@ def lookup_attribute(device: Mapping[str, Any], driver: str, name: str) -> Mappi
     return attrs.get(ident)
 
 
-def unsupported_attribute(attributes: Mapping[str, Any] | None) -> str | None:
+def unsupported_attribute(attributes: Mapping[str, Any] | None, lists: bool = False) -> str | None:
     """The name of the first attribute that holds no supported value (see :func:`attribute_key`;
     a value that is not a map at all counts too), else None: what makes upstream's CEL input
     conversion reject the device.  Runs once per device: the usual case is checked inline."""
@@ -105,7 +158,9 @@ def unsupported_attribute(attributes: Mapping[str, Any] | None) -> str | None:
             if (attr.get("int") is not None or attr.get("bool") is not None or attr.get("string") is not None
                     or attr.get("version") is not None):
                 continue
-        elif isinstance(attr, Mapping) and attribute_key(attr) is not None:
+            if lists and _list_key(attr) is not None:
+                continue
+        elif isinstance(attr, Mapping) and attribute_key(attr, lists) is not None:
             continue
         return name
     return None
@@ -163,10 +218,10 @@ def runtime_error(e: BaseException) -> Verdict:
     return Verdict(Kind.RUNTIME_ERROR, _message(e), e)
 
 
-def _default_compile(text: str, check_cost: bool = True):
+def _default_compile(text: str, check_cost: bool = True, lists: bool = False):
     from kubectl_dra.cel import compile_expression
 
-    return compile_expression(text, check_cost=check_cost)
+    return compile_expression(text, check_cost=check_cost, list_types=lists)
 
 
 def compile_selector(text: str, *, check_cost: bool = True):
@@ -187,11 +242,13 @@ class SelectorEvaluator:
 
     ``compile_fn(text)`` compiles one text (default :func:`kubectl_dra.cel.compile_expression`);
     a test may pass its own.  ``check_cost=False`` (DeviceClasses already in a cluster: the API
-    server accepted them) applies to the default compiler only.
+    server accepted them) applies to the default compiler only.  ``lists``: DRAListTypeAttributes is
+    on (list attribute values decode, CEL sees them as lists and has ``includes``).
     """
 
-    def __init__(self, compile_fn: Callable | None = None):
+    def __init__(self, compile_fn: Callable | None = None, lists: bool = False):
         self.compile_fn = compile_fn
+        self.lists = lists
         self.compiled: dict = {}       # text -> compiled expression | COMPILE_ERROR verdict
         self._unbudgeted: dict = {}    # the same, compiled with check_cost=False
         self.results: dict = {}        # (id(compiled), id(device)) -> the program's Verdict
@@ -212,7 +269,7 @@ class SelectorEvaluator:
     def _compile(self, text: str, check_cost: bool):
         try:
             if self.compile_fn is None:
-                return _default_compile(text, check_cost)
+                return _default_compile(text, check_cost, self.lists)
             return self.compile_fn(text)
         except Exception as e:  # CelCompileError, and anything a compiler raises
             return compile_error(e)
@@ -225,7 +282,7 @@ class SelectorEvaluator:
         return self._check_inputs(device) if hit is _UNCHECKED else hit
 
     def _check_inputs(self, device: Mapping[str, Any]) -> Verdict | None:
-        name = unsupported_attribute(device.get("attributes"))
+        name = unsupported_attribute(device.get("attributes"), self.lists)
         hit = None if name is None else runtime_error(ValueError(f"attribute {name}: unsupported attribute value"))
         self.inputs[id(device)] = hit
         return hit
@@ -331,15 +388,16 @@ class SelectorEvaluator:
         return out
 
 
-_BY_SNAPSHOT: dict[int, SelectorEvaluator] = {}
+_BY_SNAPSHOT: dict[tuple, SelectorEvaluator] = {}
 
 
-def for_snapshot(snapshot) -> SelectorEvaluator:
-    """The evaluator of a snapshot, created on first use and dropped with the snapshot."""
-    key = id(snapshot)
+def for_snapshot(snapshot, lists: bool = False) -> SelectorEvaluator:
+    """The evaluator of a snapshot (one per value of ``lists``: DRAListTypeAttributes), created on
+    first use and dropped with the snapshot."""
+    key = (id(snapshot), lists)
     hit = _BY_SNAPSHOT.get(key)
     if hit is None:
-        hit = SelectorEvaluator()
+        hit = SelectorEvaluator(lists=lists)
         try:
             done = weakref.finalize(snapshot, _BY_SNAPSHOT.pop, key, None)
         except TypeError:  # an object without weak references: give it an evaluator of its own

@@ -383,15 +383,15 @@ G134 = defaults_for_version("1.34")
 
 
 def feats(*, admin=False, prioritized=False, partitionable=False, taints=False, binding=False,
-          consumable=False) -> FeatureGates:
+          consumable=False, lists=False) -> FeatureGates:
     """Exactly the allocator features an upstream case enables (upstream ``Features{...}``), nothing else.
 
     ``binding`` is upstream's DeviceBindingAndStatus: both DRADeviceBindingConditions and
-    DRAResourceClaimDeviceStatus on.
+    DRAResourceClaimDeviceStatus on.  ``lists`` is upstream's ListTypeAttributes (DRAListTypeAttributes).
     """
     return FeatureGates(admin_access=admin, prioritized_list=prioritized, partitionable_devices=partitionable,
                         device_taints=taints, device_binding_conditions=binding, device_status=binding,
-                        consumable_capacity=consumable)
+                        consumable_capacity=consumable, list_type_attributes=lists)
 
 
 NONE = feats()

@@ -157,7 +157,7 @@ def test_a_snapshots_evaluator_goes_with_it():
 
     snap = _snapshot(A100)
     for_snapshot(snap).evaluate(IS_A100, DRIVER, snap.devices[0].device)
-    key = id(snap)
+    key = (id(snap), False)  # (snapshot, DRAListTypeAttributes)
     assert key in selection._BY_SNAPSHOT
     del snap
     gc.collect()

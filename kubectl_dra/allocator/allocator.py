@@ -93,7 +93,9 @@ class Allocator:
         self._index: PoolIndex | None = None
         # Selector verdicts, shared with everything that evaluates selectors on this snapshot (a
         # test's cel_compile: its own); the allocator asks with upstream's input conversion.
-        self.selection = for_snapshot(snapshot) if cel_compile is None else SelectorEvaluator(cel_compile)
+        lists = self.gates.list_type_attributes  # DRAListTypeAttributes: list values decode (CEL, constraints)
+        self.selection = (for_snapshot(snapshot, lists) if cel_compile is None
+                          else SelectorEvaluator(cel_compile, lists=lists))
         with gc_paused():
             self.allocated = AllocatedState(snapshot.allocated_claims)
         self.planner = ClaimPlanner(self.gates, snapshot.device_classes)
@@ -286,7 +288,8 @@ class _AllocationRun:
                                       f"{min_devices} exceeds the claim limit of {ALLOCATION_RESULTS_MAX_SIZE}")
             if type(constraints) is str:
                 raise AllocationError(constraints)
-            self.constraints.append([kind(index, names, attribute) for kind, index, names, attribute in constraints])
+            lists = self.allocator.gates.list_type_attributes
+            self.constraints.append([kind(index, names, attribute, lists) for kind, index, names, attribute in constraints])
 
     def _collect_all_devices(self, request: RequestData) -> None:
         """allocationMode All: every selectable device of every pool on this node, now."""

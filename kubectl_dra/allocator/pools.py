@@ -29,7 +29,7 @@ Ordering (decides which devices the first-fit search picks, and therefore
 which device upstream picks): pools are sorted by driver name, then pool name
 (plain string comparison); inside a pool, slices are sorted by slice name;
 inside a slice, devices keep the order of ``spec.devices``.  With the
-experimental implementation (any gate outside the stable set on), pools that
+incubating and experimental implementations (any gate outside the stable set on), pools that
 contain a device with ``bindingConditions`` come after all other pools, again
 sorted by driver and pool name.
 """

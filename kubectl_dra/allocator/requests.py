@@ -6,8 +6,8 @@ Mirrors the claim loop of upstream ``Allocator.Allocate`` and ``validateDeviceRe
 Every claim in order, every request in order (every subrequest of a ``firstAvailable`` list):
 feature gates (subrequests need DRAPrioritizedList, capacity requests DRAConsumableCapacity,
 adminAccess DRAAdminAccess), selectors must be CEL, the DeviceClass must exist, the allocation
-mode must be known.  Constraints are built (``distinctAttribute`` only in the experimental
-implementation; the stable one rejects it as an unknown constraint).  The node-dependent part of
+mode must be known.  Constraints are built (``distinctAttribute`` only in the incubating and experimental
+implementations; the stable one rejects it as an unknown constraint).  The node-dependent part of
 validation (``All`` collects its devices on the node, the 32-results limit) is in the search
 (:mod:`kubectl_dra.allocator.allocator`).
 

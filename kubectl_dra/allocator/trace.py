@@ -11,7 +11,7 @@ looked at.
 Fields
 ------
 :class:`AllocationTrace`
-    ``node``: node name.  ``implementation``: "stable" or "experimental".
+    ``node``: node name.  ``implementation``: "stable", "incubating" or "experimental".
     ``pools``: list of ``{"pool", "generation", "slices", "devices", "state"}``
     where state is ``ok``, ``incomplete`` or ``invalid`` (with ``reason``).
     ``requests``: one :class:`RequestTrace` per request / subrequest tried.

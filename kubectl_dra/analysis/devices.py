@@ -13,7 +13,10 @@ KEY_CAPACITY = ("memory", "cores", "multiprocessors", "bandwidth", "millicores")
 
 
 def attribute_text(attr: Mapping[str, Any]) -> str:
+    """Display text of a raw attribute; a list attribute (DRAListTypeAttributes) as ``[a b]``."""
     v = attribute_plain(attr)
+    if isinstance(v, list):
+        return "[" + " ".join("true" if x is True else "false" if x is False else str(x) for x in v) + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)

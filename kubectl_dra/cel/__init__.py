@@ -18,6 +18,7 @@ from kubectl_dra.cel.errors import CelCompileError, CelError, CelEvaluationError
 from kubectl_dra.cel.interp import DEFAULT_COST_LIMIT, Act, Compiler, output_kind
 from kubectl_dra.cel.syntax import parse
 from kubectl_dra.cel.values import type_name
+from kubectl_dra.selection import attribute_key
 
 __all__ = ["compile_expression", "CompiledExpression", "CelCompileError", "CelEvaluationError",
            "DeviceInput", "DEFAULT_COST_LIMIT"]
@@ -37,22 +38,34 @@ class _Leaf:
 class _Node:
     __slots__ = ("path", "branches", "get")
 
-    def __init__(self, path: tuple):
+    def __init__(self, path: tuple, lists: bool = False):
         self.path = path
         self.branches: dict = {}
         # get(driver, raw_attrs, raw_caps, allow) -> the same key as DeviceInput.key_for(path),
         # read straight from the raw device fields (no DeviceInput); None: use key_for.
-        self.get = _key_getter(path)
+        self.get = _key_getter(path, lists)
 
 
-def _key_getter(path: tuple):
+def _key_getter(path: tuple, lists: bool = False):
     """A function computing ``DeviceInput.key_for(path)`` from normalized raw fields, for the
-    single-value reads that memo lookups do (driver, one attribute, one capacity, the flag)."""
+    single-value reads that memo lookups do (driver, one attribute, one capacity, the flag).
+    ``lists``: DRAListTypeAttributes is on (list values decode too)."""
     kind = path[0]
     if kind == "a":
         domain, name = path[1], path[2]
         full = domain + "/" + name
         invalid = ("invalid", name)
+        if lists:
+            def get_attribute_or_list(driver, attrs, caps, allow):
+                raw = attrs.get(full)
+                if raw is None:
+                    if domain != driver:
+                        return MISSING
+                    raw = attrs.get(name)
+                    if raw is None:
+                        return MISSING
+                return attribute_key(raw, True) or invalid
+            return get_attribute_or_list
 
         def get_attribute(driver, attrs, caps, allow):
             raw = attrs.get(full)
@@ -101,8 +114,9 @@ def _key_getter(path: tuple):
 class CompiledExpression:
     """One compiled selector; thread-safe, memoizing."""
 
-    def __init__(self, expression: str, program, cost_limit: int, max_cost: int | None):
+    def __init__(self, expression: str, program, cost_limit: int, max_cost: int | None, lists: bool = False):
         self.expression = expression
+        self.lists = lists                # DRAListTypeAttributes: list attribute values decode
         self._program = program
         self.cost_limit = cost_limit
         self.max_cost = max_cost          # estimated worst-case cost (None when unbounded/unknown)
@@ -130,11 +144,12 @@ class CompiledExpression:
                 break
             get = node.get
             if get is None:
-                node = node.branches.get(DeviceInput(driver, attributes, capacity, allow).key_for(node.path))
+                node = node.branches.get(DeviceInput(driver, attributes, capacity, allow,
+                                                     lists=self.lists).key_for(node.path))
             else:
                 node = node.branches.get(get(driver, attributes, capacity, allow))
         else:
-            leaf = self._run(DeviceInput(driver, attributes, capacity, allow, label=device_label))
+            leaf = self._run(DeviceInput(driver, attributes, capacity, allow, label=device_label, lists=self.lists))
         if leaf.ok:
             return leaf.value
         raise CelEvaluationError(leaf.error, expression=self.expression, device=device_label,
@@ -161,7 +176,7 @@ class CompiledExpression:
         if getattr(entry, "node_name", None):
             label += f" (node {entry.node_name})"
         inp = DeviceInput(entry.driver, dev.get("attributes"), dev.get("capacity"),
-                          dev.get("allowMultipleAllocations"), label=label)
+                          dev.get("allowMultipleAllocations"), label=label, lists=self.lists)
         return self.evaluate_input(inp)
 
     def evaluate_input(self, inp: DeviceInput) -> bool:
@@ -216,7 +231,7 @@ class CompiledExpression:
                 self._root = leaf
                 return
             if self._root is None:
-                self._root = _Node(reads[0][0])
+                self._root = _Node(reads[0][0], self.lists)
                 self._nodes += 1
             node = self._root
             for i, (path, key) in enumerate(reads):
@@ -228,7 +243,7 @@ class CompiledExpression:
                         node.branches[key] = leaf
                     return
                 if nxt is None:
-                    nxt = _Node(reads[i + 1][0])
+                    nxt = _Node(reads[i + 1][0], self.lists)
                     node.branches[key] = nxt
                     self._nodes += 1
                 node = nxt
@@ -242,14 +257,17 @@ _CACHE_LOCK = threading.Lock()
 
 
 def compile_expression(expression: str, *, cost_limit: int = DEFAULT_COST_LIMIT,
-                       check_cost: bool = True) -> CompiledExpression:
-    """Compile (cached per distinct text and options); raises :class:`CelCompileError`."""
-    key = (expression, cost_limit, check_cost)
+                       check_cost: bool = True, list_types: bool = False) -> CompiledExpression:
+    """Compile (cached per distinct text and options); raises :class:`CelCompileError`.
+
+    ``list_types``: the environment of DRAListTypeAttributes (upstream cel.Features
+    EnableListTypeAttributes): list attribute values are CEL lists and ``includes`` exists."""
+    key = (expression, cost_limit, check_cost, list_types)
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
     tree = parse(expression)
-    compiler = Compiler(expression)
+    compiler = Compiler(expression, list_types=list_types)
     program = compiler.build(tree, frozenset())
     kind = output_kind(tree)
     if kind is not None and kind != "bool":
@@ -262,7 +280,7 @@ def compile_expression(expression: str, *, cost_limit: int = DEFAULT_COST_LIMIT,
             f"estimated cost {max_cost} exceeds the budget of {cost_limit} for a device selector; "
             "try simplifying the expression (fewer nested comprehensions over attribute maps or long strings)",
             expression=expression, kind="cost")
-    compiled = CompiledExpression(expression, program, cost_limit, max_cost)
+    compiled = CompiledExpression(expression, program, cost_limit, max_cost, lists=list_types)
     with _CACHE_LOCK:
         if len(_CACHE) > 4096:
             _CACHE.clear()

@@ -44,6 +44,15 @@ def cel_attribute_value(key):
         raise CelError(f"attribute {v}: unsupported attribute value")
     if kind == "int":
         return int(v)
+    if kind == "versions":  # DRAListTypeAttributes: a list of semvers (upstream getAttributeValue)
+        try:
+            return [Semver.parse(x) for x in v]
+        except (ValueError, TypeError) as e:
+            raise CelError(f"parse semantic version: {e}") from None
+    if kind == "ints":
+        return [int(x) for x in v]
+    if kind in ("bools", "strings"):
+        return list(v)
     return v
 
 
@@ -58,11 +67,12 @@ class DeviceInput:
     attribute is read (the API server validates versions, so this is rare).
     """
 
-    __slots__ = ("driver", "raw_attrs", "raw_caps", "allow", "label", "_attrs", "_caps")
+    __slots__ = ("driver", "raw_attrs", "raw_caps", "allow", "label", "lists", "_attrs", "_caps")
 
     def __init__(self, driver: str, attributes: Mapping[str, Any] | None, capacity: Mapping[str, Any] | None,
-                 allow_multiple_allocations: bool | None = None, label: str | None = None):
+                 allow_multiple_allocations: bool | None = None, label: str | None = None, lists: bool = False):
         self.driver = driver or ""
+        self.lists = lists  # DRAListTypeAttributes: list attribute values decode
         self.raw_attrs = attributes or {}
         self.raw_caps = capacity or {}
         self.allow = bool(allow_multiple_allocations) if allow_multiple_allocations is not None else False
@@ -84,7 +94,7 @@ class DeviceInput:
             out: dict = {}
             for qname, raw in self.raw_attrs.items():
                 d, i = split_qualified_name(qname, self.driver)
-                out.setdefault(d, {})[i] = attribute_key(raw or {}) or ("invalid", qname)
+                out.setdefault(d, {})[i] = attribute_key(raw or {}, self.lists) or ("invalid", qname)
             self._attrs = out
         return self._attrs
 
@@ -106,7 +116,7 @@ class DeviceInput:
             raw = self._lookup(self.raw_attrs, path[1], path[2])
             if raw is None:
                 return MISSING
-            return attribute_key(raw) or ("invalid", path[2])
+            return attribute_key(raw, self.lists) or ("invalid", path[2])
         if kind == "c":
             raw = self._lookup(self.raw_caps, path[1], path[2])
             if raw is None:

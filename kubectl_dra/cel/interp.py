@@ -19,6 +19,7 @@ from kubectl_dra.cel.values import (
     map_find, type_name,
 )
 from kubectl_dra.quantity import Quantity
+from kubectl_dra.selection import MAX_ATTRIBUTE_VALUES
 
 # Upstream resource.CELSelectorExpressionMaxCost.
 DEFAULT_COST_LIMIT = 1_000_000
@@ -49,8 +50,9 @@ def _is_num(v) -> bool:
 
 
 class Compiler:
-    def __init__(self, text: str):
+    def __init__(self, text: str, list_types: bool = False):
         self.text = text
+        self.list_types = list_types  # DRAListTypeAttributes: the member function includes() exists
 
     def err(self, node: Node, msg: str) -> CelCompileError:
         line, col = node.line or 1, node.col
@@ -210,6 +212,8 @@ class Compiler:
             return self.global_call(n, qname, args, scope)
         if target is None:
             return self.global_call(n, name, args, scope)
+        if name == "includes" and self.list_types:
+            return self._includes(n, target, args, scope)
         entry = L.MEMBER_FUNCTIONS.get(name)
         if entry is None:
             if name in L.UNSUPPORTED:
@@ -247,6 +251,31 @@ class Compiler:
                 act.charge(_size_cost(t) + sum(_size_cost(a) for a in vals))
             return fn(_plain(t), *[_plain(v) for v in vals])
         return cn
+
+    def _includes(self, n: Node, target: Node, args, scope):
+        """``<target>.includes(<arg>)`` (DRAListTypeAttributes; upstream cel includesFunc): whether a
+        list target has an item equal to arg, or a scalar target equals it; lists longer than
+        ResourceSliceMaxAttributeValuesPerDevice are a runtime error."""
+        if len(args) != 1:
+            raise self.err(n, f"found no matching overload for 'includes' applied to "
+                              f"'{self._argdesc([target] + list(args))}'")
+        tf = self.build(target, scope)
+        af = self.build(args[0], scope)
+        limit = MAX_ATTRIBUTE_VALUES
+
+        def inc(act):
+            t = tf(act)
+            a = af(act)
+            if isinstance(t, (list, tuple)):
+                for i, item in enumerate(t):
+                    if i >= limit:
+                        raise CelError(f"'includes' function cannot be applied to lists longer than {limit} values")
+                    act.charge(1)
+                    if cel_equals(item, a):
+                        return True
+                return False
+            return cel_equals(t, a)
+        return inc
 
     def unsupported(self, n: Node, name: str) -> CelCompileError:
         line, col = n.line or 1, n.col

@@ -7,7 +7,7 @@ from typing import Any
 from rich.markup import escape
 from rich.tree import Tree
 
-from kubectl_dra.render.output import make_console
+from kubectl_dra.render.output import make_console, value_text
 
 STATE_STYLE = {"allocated": "green", "allocated,reserved": "green", "pending": "yellow", "missing": "red",
                "not-generated": "yellow"}
@@ -39,7 +39,7 @@ def _holders(holders: list[dict], availability: dict | None = None) -> str:
 
 
 def _attrs_line(attrs: dict, capacity: dict) -> str:
-    a = ", ".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in attrs.items())
+    a = ", ".join(f"{k.rsplit('/', 1)[-1]}={value_text(v)}" for k, v in attrs.items())
     c = ", ".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in capacity.items())
     return "[dim]" + _s("; ".join(x for x in (a, c) if x)) + "[/]"
 

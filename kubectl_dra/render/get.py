@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from kubectl_dra import kinds
-from kubectl_dra.render.output import format_table, write
+from kubectl_dra.render.output import format_table, value_text, write
 
 #: `get` type -> what `-o name` writes before /NAME
 _NAME_PREFIX = {k.listing: k.name_prefix for k in kinds.accepted_by(kinds.GET)}
@@ -29,7 +29,7 @@ def _device_rows(records: list[dict], wide: bool):
         row = [r["node"], r["driver"], r["pool"], r["device"], r["summary"], r["capacitySummary"],
                r["taintSummary"], r["availability"]["text"], claim, pods]
         if wide:
-            row += [r["slice"], ",".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in r["attributes"].items())]
+            row += [r["slice"], ",".join(f"{k.rsplit('/', 1)[-1]}={value_text(v)}" for k, v in r["attributes"].items())]
         rows.append(row)
     return headers, rows
 

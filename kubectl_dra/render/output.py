@@ -116,6 +116,16 @@ def make_console(stderr: bool = False) -> Console:
     )
 
 
+def value_text(v: Any) -> str:
+    """An attribute value as text: booleans as true/false, a list attribute (DRAListTypeAttributes)
+    as ``[a b]`` (the way kubectl prints a list; no commas, which separate attributes)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + " ".join(value_text(x) for x in v) + "]"
+    return str(v)
+
+
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_headers: bool = False) -> str:
     """kubectl-style columns: upper-case headers, left-aligned, three spaces apart."""
     rows = [["<none>" if v is None or v == "" else str(v) for v in r] for r in rows]

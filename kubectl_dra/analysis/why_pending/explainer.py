@@ -307,7 +307,10 @@ class _Explainer:
         if code == CEL_ERROR and errs:
             details["celErrors"] = errs[:5]
             if request is None:
-                request = next((rt.request for rt in trace.requests if rt.cel_errors), None)
+                first = next((rt for rt in trace.requests if rt.cel_errors), None)
+                if first is not None:
+                    request = first.request
+                    claim_name = claim_name or first.claim.split("/", 1)[-1]
             message = f"{error} (first failing device: {errs[0].get('device')})"
         fixes = []
         if code == NO_CLASS:
@@ -317,6 +320,11 @@ class _Explainer:
         elif code == CEL_ERROR:
             fixes.append("guard the selector with has() or check the attribute names this driver publishes "
                          "(`kubectl dra match` shows which devices error and why)")
+            if ("unsupported attribute value" in error and self.alloc is not None
+                    and not self.alloc.gates.list_type_attributes):
+                # upstream cel getAttributeValue: list values are read only with the gate on
+                fixes.append("if that attribute holds a list (ints, bools, strings, versions), kube-scheduler reads it "
+                             "only with DRAListTypeAttributes enabled (try --feature-gates DRAListTypeAttributes=true)")
         return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
 
     def classify(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> Reason:
@@ -427,9 +435,13 @@ class _Explainer:
             for e in sel_ok:
                 v = lookup_attribute(e.device, e.driver, attr) if attr else None
                 values["<not set>" if v is None else attribute_text(v)] += 1
-            kind = "the same" if c.get("kind") != "distinct" else "distinct values of"
+            lists = self.alloc is not None and self.alloc.gates.list_type_attributes
+            if c.get("kind") == "distinctAttribute":
+                kind = "have no value in common of" if lists else "have distinct values of"
+            else:  # with DRAListTypeAttributes, matchAttribute asks for one value common to all
+                kind = "share a common value of" if lists else "share the same"
             return r(CONSTRAINT_UNSATISFIABLE,
-                     f"no {need} free matching device(s) share {kind} {attr}"
+                     f"no {need} free matching device(s) {kind} {attr}"
                      f" (values among matching devices: {', '.join(f'{v} x{n}' for v, n in values.most_common())})",
                      details={"constraint": c, "values": dict(values)})
         if rt.rejected_binding:
