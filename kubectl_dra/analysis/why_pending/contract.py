@@ -152,8 +152,18 @@ class IncompleteEntry(_IncompleteEntry, total=False):
     message: str  # the API server's words
 
 
+Stage = Literal["claims", "allocation", "binding", "prepare", "running"]
+
+
+class UncheckedStage(TypedDict):
+    stage: Stage
+    resource: str | None  # what could not be read (plural); None: read, but it cannot tell (e.g. which pod is a driver's)
+    message: str
+
+
 class _Report(TypedDict):
     target: TargetRef
+    stage: Stage  # how far the target got; the first stage that blocks is the answer
     fits: bool
     claims: list[ClaimEntry]
     nodes: list[NodeEntry]
@@ -169,6 +179,7 @@ class Report(_Report, total=False):
     pod: PodState  # pod targets only
     incomplete: list[IncompleteEntry]  # what could not be read and the answer depends on (exit code 6)
     couldFit: bool  # "fits" is false only because of what could not be read: some node would fit
+    unchecked: list[UncheckedStage]  # stages that could not be checked (what they needed was not readable)
 
 
 def keys_of(typed: Any) -> tuple[frozenset[str], frozenset[str]]:

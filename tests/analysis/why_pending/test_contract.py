@@ -33,6 +33,7 @@ README_PATHS = {
     ("scheduler",): c.SchedulerWords,
     ("pod",): c.PodState,
     ("incomplete", "[]"): c.IncompleteEntry,
+    ("unchecked", "[]"): c.UncheckedStage,
 }
 
 
@@ -145,6 +146,10 @@ PARTIAL = SourceInfo(kind="cluster", pod_namespaces=("default",), incomplete=(
     Gap("events", "", "default", "forbidden", (), "no scheduler events")))
 
 
+QUOTAS_UNREAD = SourceInfo(kind="cluster", incomplete=(
+    Gap("resourcequotas", "", "default", "forbidden", (), "quotas are unknown"),))
+
+
 def _variants():
     """The example, and edits of it that reach the report's optional keys."""
     base = _example_objects()
@@ -154,6 +159,7 @@ def _variants():
     trainer = _find(objs, "Pod", "trainer")
     trainer["status"].pop("resourceClaimStatuses", None)
     yield "not-generated", objs
+    yield "not-generated-quotas-unread", objs  # (built with the QUOTAS_UNREAD source: the claims stage is unchecked)
     objs = copy.deepcopy(base)  # a missing template: a claim entry without a name
     _find(objs, "Pod", "trainer")["spec"]["resourceClaims"][0]["resourceClaimTemplateName"] = "nope"
     _find(objs, "Pod", "trainer")["status"].pop("resourceClaimStatuses", None)
@@ -170,7 +176,7 @@ TARGETS = [("Pod", "trainer", "default"), ("Pod", "inference", "default"), ("Pod
 
 def _reports():
     for label, objs in _variants():
-        snap = Snapshot.from_objects(objs, source=PARTIAL if label == "partial" else None)
+        snap = Snapshot.from_objects(objs, source={"partial": PARTIAL, "not-generated-quotas-unread": QUOTAS_UNREAD}.get(label))
         for kind, name, ns in TARGETS:
             for names in (False, True):
                 yield f"{label}:{kind}/{name}:names={names}", why_pending(snap, kind, name, ns, GATES, device_names=names)
