@@ -81,6 +81,11 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
         p("[bold yellow]Incomplete answer[/] [dim](exit code 6): kubectl-dra could not read everything it depends on[/]")
         for g in report["incomplete"]:
             p(f"  [yellow]![/] {_s(gap_line(g))}")
+    if report.get("unchecked"):
+        p("")
+        p("[bold yellow]Not checked[/]")
+        for u in report["unchecked"]:
+            p(f"  [yellow]?[/] stage {_s(u['stage'])}: {_s(u['message'])}")
     if report["claims"]:
         p("")
         p("[bold]Claims[/]")

@@ -144,17 +144,17 @@ def check_prepare(snap: Snapshot, target: ResolvedTarget, pod: Mapping[str, Any]
         said = next((e for e in reversed(events) if driver in event_text(e) and _NOT_REGISTERED.search(event_text(e))),
                     None)
         matched = [(p, rule) for p in node_pods if (rule := driver_rule(snap, p, driver))]
-        published = any(d.node_name == node for d in snap.devices if d.driver == driver)
+        published = any(d.driver == driver for d in snap.devices_by_node_name.get(node, ()))
         slices = f"; its ResourceSlices for {node} are still published" if published else ""
         if matched:
-            down = [(p, why) for p, _ in matched if (why := _not_running(p))]
+            down = [(p, why, rule) for p, rule in matched if (why := _not_running(p))]
             if len(down) == len(matched):
-                p, why = down[0]
+                p, why, rule = down[0]
                 reasons.append(Reason(
                     DRIVER_NOT_RUNNING, f"driver {driver}'s kubelet plugin on node {node} is not running: pod "
                     f"{namespace_of(p)}/{name_of(p)} {why}{slices}",
                     details={"driver": driver, "node": node, "pod": f"{namespace_of(p)}/{name_of(p)}",
-                             "state": why, "matchedBy": dict(matched)[p]},
+                             "state": why, "matchedBy": rule},
                     fixes=[f"kubectl logs -n {namespace_of(p)} {name_of(p)} --previous  (why the plugin fails)"]))
                 continue
         if said is not None:

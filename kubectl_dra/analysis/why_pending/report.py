@@ -15,6 +15,7 @@ from kubectl_dra.allocator import Allocator, gc_paused
 from kubectl_dra.analysis.why_pending import incomplete, stages
 from kubectl_dra.analysis.why_pending.explainer import _Explainer
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions
+from kubectl_dra.analysis.why_pending.reasons import TEMPLATE_NOT_GENERATED
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, scheduler_words, summarize
 from kubectl_dra.analysis.why_pending.target import ResolvedTarget, resolve_target, target_reasons_block
 from kubectl_dra.analysis.why_pending.whatif import check_freeing_finished, check_lifting_taints
@@ -133,6 +134,11 @@ def _report(snap: Snapshot, kind: str, name: str, namespace: str, gates: Feature
 def _apply_stage(report: Report, a: stages.Assessment) -> None:
     """The stage, its reasons, and what it means for "fits" and "nodes" (the pod's node once it has one)."""
     report["stage"] = a.stage  # type: ignore[typeddict-item]
+    if any(r.code in stages.EXPLAINS_MISSING_CLAIM for r in a.reasons):
+        # the claim was refused (quota, admin access): "is the controller running?" is not the fix
+        for r in report["reasons"]:
+            if r["code"] == TEMPLATE_NOT_GENERATED:
+                r.pop("fixes", None)
     report["reasons"] += [r.to_dict() for r in a.reasons]
     if a.unchecked:
         report["unchecked"] = a.unchecked

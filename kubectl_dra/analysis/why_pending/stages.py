@@ -36,6 +36,8 @@ STAGES = (CLAIMS, ALLOCATION, BINDING, PREPARE, RUNNING)
 # Reasons that keep a pod in the claims stage.
 CLAIMS_STAGE_CODES = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, QUOTA_EXCEEDED,
                       ADMIN_ACCESS_NOT_ALLOWED)
+# Reasons that say why a template claim was not created.
+EXPLAINS_MISSING_CLAIM = (QUOTA_EXCEEDED, ADMIN_ACCESS_NOT_ALLOWED)
 # Reasons of a later stage that are warnings, not blockers, once the containers run.
 WARNING_ONLY_WHEN_RUNNING = (DEVICE_UNHEALTHY,)
 
