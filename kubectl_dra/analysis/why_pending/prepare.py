@@ -48,6 +48,9 @@ def check_node_name_bypass(snap: Snapshot, target: ResolvedTarget, pod: Mapping[
     from kubectl_dra.analysis.why_pending.binding import reserved_for_pod
 
     node = (pod.get("spec") or {}).get("nodeName")
+    if any(c.get("type") == "PodScheduled" and c.get("status") == "True"
+           for c in (pod.get("status") or {}).get("conditions") or []):
+        return []  # the scheduler bound it (a pinned pod never gets PodScheduled from it)
     unallocated = [name_of(c) for c in target.to_allocate]
     unreserved = [pc.claim_name for pc in target.allocated if not reserved_for_pod(pc.claim or {}, pod)]
     if not unallocated and not unreserved:

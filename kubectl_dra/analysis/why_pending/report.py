@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from kubectl_dra.allocator import Allocator, gc_paused
-from kubectl_dra.analysis.why_pending import incomplete, stages
+from kubectl_dra.analysis.why_pending import extended, incomplete, stages
 from kubectl_dra.analysis.why_pending.explainer import _Explainer
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions
 from kubectl_dra.analysis.why_pending.reasons import TEMPLATE_NOT_GENERATED
@@ -53,6 +53,8 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
                  keep_alive: Callable[..., Any] | None = None, now: datetime | None = None,
                  binding_timeout: float | None = None) -> Report:
     target = resolve_target(snap, kind, name, namespace)
+    gates, inferred = extended.infer_gates(snap, target.pod, gates)  # observed state wins over gate defaults
+    target, extended_resources = extended.apply(snap, target, gates)
     alloc = Allocator(snap, gates)
     explainer = _Explainer(snap, {name_of(c): c for c in target.to_allocate}, alloc, with_names=device_names)
     node_names = _node_names(snap, alloc, only_nodes)
@@ -69,6 +71,10 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
         check_freeing_finished(snap, gates, target.to_allocate, nodes_out, could=bool(hidden))
     could_fit = incomplete.unverified_fits(hidden, nodes_out)
     report = _report(snap, kind, name, namespace, gates, target, nodes_out)
+    if inferred:
+        report["inferredGates"] = inferred
+    if extended_resources:
+        report["extendedResources"] = extended_resources  # type: ignore[typeddict-item]
     assessment = stages.assess(snap, target, report, now=now, binding_timeout=binding_timeout)
     _apply_stage(report, assessment)
     gaps = incomplete.relevant_gaps(snap, kind, namespace, report["nodes"])
