@@ -34,7 +34,7 @@ SUPPORTED_VERSIONS = ("v1", "v1beta2", "v1beta1", "v1alpha3")
 #: Versions converted with a one-line notice on stderr (see :func:`old_version_notice`).
 OLD_VERSIONS = ("v1alpha3",)
 DRA_KINDS = ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate")
-CORE_KINDS = ("Node", "Pod", "Event", "Namespace")
+CORE_KINDS = ("Node", "Pod", "Event", "Namespace", "ResourceQuota")
 KNOWN_KINDS = DRA_KINDS + CORE_KINDS
 
 _EXACT_FIELDS = ("deviceClassName", "selectors", "allocationMode", "count", "adminAccess", "tolerations", "capacity")

@@ -239,9 +239,18 @@ class SourceInfo:
     pod_namespaces: tuple[str, ...] | None = None
     # What could not be read (forbidden, not served): answers that depend on it say so.
     incomplete: tuple[Gap, ...] = ()
+    # The server's time when it was read (live: the Date header of its answers; a dump records it), RFC 3339.
+    server_time: str | None = None
+
+    # Nodes whose pods (of every namespace) were read as well: why-pending reads a bound pod's node
+    # for the drivers' kubelet plugins.
+    pod_nodes: tuple[str, ...] = ()
 
     def knows_all_pods_in(self, namespace: str) -> bool:
         return self.pod_namespaces is None or namespace in self.pod_namespaces
+
+    def knows_pods_on(self, node: str) -> bool:
+        return self.pod_namespaces is None or node in self.pod_nodes
 
     def gaps(self, resource: str, namespace: str | None = None) -> tuple[Gap, ...]:
         """The gaps that may hide objects of ``resource`` in ``namespace`` (None: in any namespace)."""
@@ -262,6 +271,9 @@ class Snapshot:
     resource_claim_templates: Mapping[NamespacedKey, dict]
     events: tuple[dict, ...] = ()
     source: SourceInfo = field(default_factory=SourceInfo)
+    # What why-pending's claims stage reads: quotas that may block claim creation, and namespaces (admin access).
+    resource_quotas: Mapping[NamespacedKey, dict] = field(default_factory=lambda: _freeze({}))
+    namespaces: Mapping[str, dict] = field(default_factory=lambda: _freeze({}))
 
     # ------------------------------------------------------------------
     @classmethod
@@ -275,6 +287,8 @@ class Snapshot:
         claims: dict = {}
         templates: dict = {}
         events: list = []
+        quotas: dict = {}
+        namespaces: dict = {}
         for raw in objects:
             obj = raw if normalized else normalize_object(raw)
             if obj is None:
@@ -294,6 +308,10 @@ class Snapshot:
                 templates[(namespace_of(obj), name_of(obj))] = obj
             elif kind == "Event":
                 events.append(obj)
+            elif kind == "ResourceQuota":
+                quotas[(namespace_of(obj), name_of(obj))] = obj
+            elif kind == "Namespace":
+                namespaces[name_of(obj)] = obj
         return cls(
             nodes=_freeze(nodes),
             pods=_freeze(pods),
@@ -303,6 +321,8 @@ class Snapshot:
             resource_claim_templates=_freeze(templates),
             events=tuple(events),
             source=source or SourceInfo(),
+            resource_quotas=_freeze(quotas),
+            namespaces=_freeze(namespaces),
         )
 
     def objects(self) -> list[dict]:
@@ -314,6 +334,8 @@ class Snapshot:
         out += [self.resource_claim_templates[k] for k in sorted(self.resource_claim_templates)]
         out += [self.resource_claims[k] for k in sorted(self.resource_claims)]
         out += [self.pods[k] for k in sorted(self.pods)]
+        out += [self.namespaces[k] for k in sorted(self.namespaces)]
+        out += [self.resource_quotas[k] for k in sorted(self.resource_quotas)]
         out += list(self.events)
         return out
 

@@ -44,6 +44,12 @@ def why_pending(
     output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.",
                                                 autocompletion=comp.output_choices("text", "wide", "json", "yaml"))] = "",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and the device names behind every number (same as -o wide; with -o json, adds funnel.names).")] = False,
+    now: Annotated[Optional[str], typer.Option(
+        "--now", metavar="RFC3339",
+        help="The time binding timeouts are judged against (default: the server's time; offline: the newest timestamp in the input).")] = None,
+    binding_timeout: Annotated[Optional[float], typer.Option(
+        "--binding-timeout", metavar="SECONDS",
+        help="kube-scheduler's DynamicResources bindingTimeout, if configured otherwise (default 600).")] = None,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -60,6 +66,11 @@ def why_pending(
     gates_override = feature_gates  # validated before any I/O
     parse_feature_gates(gates_override)
     check_kubernetes_version(kubernetes_version)
+    now_at = _parse_now(now)
+    if binding_timeout is not None and binding_timeout <= 0:
+        from kubectl_dra.errors import UsageError
+
+        raise UsageError(f"invalid --binding-timeout {binding_timeout:g}: expected a number of seconds > 0")
     events_for = (namespace, name) if kind == "Pod" else None  # namespace None: the context's
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
@@ -67,7 +78,7 @@ def why_pending(
     ns = src.effective_namespace(snap)
     gates = gates_for(kubernetes_version, snap.source.server_version, gates_override)
     report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide",
-                   keep_alive=keep_until_exit)
+                   keep_alive=keep_until_exit, now=now_at, binding_timeout=binding_timeout)
     if fmt in ("json", "yaml"):
         emit_data(report, fmt)
     else:
@@ -78,3 +89,16 @@ def why_pending(
         from kubectl_dra.snapshot import Gap
 
         finish_incomplete([Gap.from_dict(g) for g in report["incomplete"]], say=fmt in ("json", "yaml"))
+
+
+def _parse_now(text: str | None):
+    """``--now`` as a datetime (UTC when no offset is given); a usage error when it is not RFC 3339."""
+    if text is None:
+        return None
+    from kubectl_dra.analysis.why_pending.stages import parse_time
+    from kubectl_dra.errors import UsageError
+
+    at = parse_time(text)
+    if at is None:
+        raise UsageError(f"invalid --now {text!r}: expected an RFC 3339 time such as 2026-12-01T10:00:00Z")
+    return at

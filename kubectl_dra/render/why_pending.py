@@ -24,9 +24,20 @@ def _node_list(nodes: list[str], verbose: bool) -> str:
     return ", ".join(nodes[:MAX_NODES_SHOWN]) + f", ... (+{len(nodes) - MAX_NODES_SHOWN} more)"
 
 
+# How each stage opens the first line (stages after allocation say where the pod is instead of a node count).
+_STAGE_WORDS = {"claims": "is waiting for its claims", "allocation": "is not scheduled"}
+
+
 def verdict_line(report: Report) -> str:
     t = report["target"]
     what = f"{'Pod' if t['kind'] == 'Pod' else 'ResourceClaim'} {t['namespace']}/{t['name']}"
+    stage = report.get("stage", "allocation")
+    if stage in ("binding", "prepare", "running"):
+        return _later_stage_line(report, what, stage)
+    if t["kind"] == "Pod":
+        what = f"{what} {_STAGE_WORDS[stage]}"
+    else:
+        what = f"{what} is {'not allocated' if stage == 'allocation' else 'waiting'}"
     total = len(report["nodes"])
     fitting = [n["name"] for n in report["nodes"] if n["fits"]]
     if report["fits"]:
@@ -41,6 +52,25 @@ def verdict_line(report: Report) -> str:
     return f"{what}: fits nowhere (0 of {total} node{'s' if total != 1 else ''})"
 
 
+def _later_stage_line(report: Report, what: str, stage: str) -> str:
+    node = report["nodes"][0]["name"] if report["nodes"] else (report.get("pod") or {}).get("nodeName")
+    first = next((r for r in report["reasons"] if r["code"] not in ("no-claims",)), None)
+    blocked = not report["fits"]
+    unchecked = report.get("unchecked")
+    if stage == "binding":
+        where = f" on node {node}" if node else ""
+        head = f"{what}: its devices are allocated{where}, but the pod is not bound yet"
+        return head + (f": {first['message']}" if first and blocked else ": waiting for the scheduler to bind it")
+    if stage == "prepare":
+        if first and blocked:
+            return f"{what} is scheduled on {node} but its devices were never prepared: {first['message']}"
+        if unchecked:
+            return f"{what} is bound to {node}; whether its devices were prepared is unknown: {unchecked[0]['message']}"
+        return f"{what} is bound to {node}; its containers have not started, and nothing DRA-related blocks them"
+    head = f"{what} is running" + (f" on {node}" if node else "")
+    return head + (f" (warning: {first['message']})" if first else "")
+
+
 def render_text(report: Report, *, verbose: bool = False) -> None:
     con = make_console()
     p = con.print
@@ -51,6 +81,11 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
         p("[bold yellow]Incomplete answer[/] [dim](exit code 6): kubectl-dra could not read everything it depends on[/]")
         for g in report["incomplete"]:
             p(f"  [yellow]![/] {_s(gap_line(g))}")
+    if report.get("unchecked"):
+        p("")
+        p("[bold yellow]Not checked[/]")
+        for u in report["unchecked"]:
+            p(f"  [yellow]?[/] stage {_s(u['stage'])}: {_s(u['message'])}")
     if report["claims"]:
         p("")
         p("[bold]Claims[/]")

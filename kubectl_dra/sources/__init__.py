@@ -67,13 +67,15 @@ def load_snapshot(opts: SourceOptions) -> Snapshot:
 
 def _object_count(snap: Snapshot) -> int:
     return (len(snap.nodes) + len(snap.pods) + len(snap.resource_slices) + len(snap.resource_claims)
-            + len(snap.device_classes) + len(snap.resource_claim_templates) + len(snap.events))
+            + len(snap.device_classes) + len(snap.resource_claim_templates) + len(snap.events)
+            + len(snap.resource_quotas) + len(snap.namespaces))
 
 
 def _load_snapshot(opts: SourceOptions) -> Snapshot:
     if opts.filenames:
         from kubectl_dra.sources.files import (
-            INCOMPLETE_KEY, POD_NAMESPACES_ANNOTATION, SERVER_VERSION_ANNOTATION, load_files_with_meta,
+            INCOMPLETE_KEY, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION, SERVER_VERSION_ANNOTATION,
+            load_files_with_meta,
         )
 
         objects, files, meta = load_files_with_meta(opts.filenames)
@@ -81,7 +83,7 @@ def _load_snapshot(opts: SourceOptions) -> Snapshot:
         info = SourceInfo(kind="files", description=", ".join(files) if len(files) <= 3 else f"{len(files)} files",
                           namespace=opts.namespace or "default", server_version=meta.get(SERVER_VERSION_ANNOTATION),
                           pod_namespaces=tuple(pod_ns.split(",")) if pod_ns else None,
-                          incomplete=meta.get(INCOMPLETE_KEY, ()))
+                          incomplete=meta.get(INCOMPLETE_KEY, ()), server_time=meta.get(SERVER_TIME_ANNOTATION))
     else:
         from kubectl_dra.sources.live import load_live
 

@@ -47,6 +47,8 @@ def _expand(paths: Iterable[str]) -> list[str]:
 SERVER_VERSION_ANNOTATION = "kubectl-dra.io/server-version"
 # ... and, when it did not read every namespace's pods, which namespaces it did read (comma-separated).
 POD_NAMESPACES_ANNOTATION = "kubectl-dra.io/pod-namespaces"
+# ... and the server's time when it was read, so "now" (binding timeouts) is the same offline.
+SERVER_TIME_ANNOTATION = "kubectl-dra.io/server-time"
 
 
 # ... and what it could not read (forbidden lists): the List's own "incomplete" key, as every command's JSON.
@@ -99,7 +101,7 @@ def _parse(text: str, where: str) -> tuple[list[dict], dict]:
     for d in docs:
         if isinstance(d, dict):
             ann = (d.get("metadata") or {}).get("annotations") or {}
-            for key in (SERVER_VERSION_ANNOTATION, POD_NAMESPACES_ANNOTATION):
+            for key in (SERVER_VERSION_ANNOTATION, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION):
                 if key in ann and key not in meta:
                     meta[key] = ann[key]
             if INCOMPLETE_KEY in d and is_list(d) and INCOMPLETE_KEY not in meta:
@@ -170,6 +172,9 @@ def dump_list(snap: "Snapshot") -> dict:
     if snap.source.pod_namespaces is not None:
         # ... and knows that pods of other namespaces were not read (absent != deleted).
         annotations[POD_NAMESPACES_ANNOTATION] = ",".join(snap.source.pod_namespaces)
+    if snap.source.server_time:
+        # ... and judges binding timeouts against the time the cluster was read, not today.
+        annotations[SERVER_TIME_ANNOTATION] = snap.source.server_time
     if annotations:
         doc["metadata"] = {"annotations": annotations}
     if snap.source.incomplete:

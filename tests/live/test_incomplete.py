@@ -89,7 +89,7 @@ def test_claims_of_other_namespaces_forbidden_never_fits(make_server, env_for):
     text = dra(env, "why-pending", "pod/trainer")
     assert text.returncode == 6 and text.stderr == ""  # the report itself says it
     lines = text.stdout.splitlines()
-    assert lines[0] == ("Pod default/trainer: unknown: could fit on 4 of 4 nodes, but the answer is incomplete "
+    assert lines[0] == ("Pod default/trainer is not scheduled: unknown: could fit on 4 of 4 nodes, but the answer is incomplete "
                         "(see below): node-0, node-1, node-2, node-3")
     assert lines[2].startswith("Incomplete answer (exit code 6)")
     assert lines[3] == "  ! " + CLAIMS_LINE[len("warning: incomplete: "):].rstrip("\n")

@@ -152,8 +152,32 @@ class IncompleteEntry(_IncompleteEntry, total=False):
     message: str  # the API server's words
 
 
+Stage = Literal["claims", "allocation", "binding", "prepare", "running"]
+
+
+class UncheckedStage(TypedDict):
+    stage: Stage
+    resource: str | None  # what could not be read (plural); None: read, but it cannot tell (e.g. which pod is a driver's)
+    message: str
+
+
+class _ExtendedResourceEntry(TypedDict):
+    container: str
+    resource: str  # e.g. "example.com/gpu", "deviceclass.resource.kubernetes.io/gpu.example.com"
+    quantity: int | None  # None: not a whole number of devices
+    deviceClass: str  # the DeviceClass that backs it
+    dra: bool  # DRA serves it (DRAExtendedResource on, or shown on by the snapshot)
+
+
+class ExtendedResourceEntry(_ExtendedResourceEntry, total=False):
+    request: str  # the request of the pod's extended-resource claim that asks for it
+    claim: str  # that claim (the scheduler's, or the one it would make)
+    note: str  # why DRA does not serve it, or where a device plugin does
+
+
 class _Report(TypedDict):
     target: TargetRef
+    stage: Stage  # how far the target got; the first stage that blocks is the answer
     fits: bool
     claims: list[ClaimEntry]
     nodes: list[NodeEntry]
@@ -169,6 +193,9 @@ class Report(_Report, total=False):
     pod: PodState  # pod targets only
     incomplete: list[IncompleteEntry]  # what could not be read and the answer depends on (exit code 6)
     couldFit: bool  # "fits" is false only because of what could not be read: some node would fit
+    unchecked: list[UncheckedStage]  # stages that could not be checked (what they needed was not readable)
+    inferredGates: dict[str, str]  # gate -> what in the snapshot shows it on (observed state wins over defaults)
+    extendedResources: list[ExtendedResourceEntry]  # pod targets asking for extended resources a DeviceClass backs
 
 
 def keys_of(typed: Any) -> tuple[frozenset[str], frozenset[str]]:

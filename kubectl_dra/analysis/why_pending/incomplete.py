@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # the report's typed shape, for annotations only (not importe
     from kubectl_dra.analysis.why_pending.contract import NodeEntry
 
 CLAIMS, PODS, EVENTS = "resourceclaims", "pods", "events"
+# Read only for why-pending's later stages: a gap there matters only when that stage is checked.
+STAGE_ONLY = ("resourcequotas", "namespaces")
 
 
 def hidden_holders(snap: Snapshot) -> tuple[Gap, ...]:
@@ -42,6 +44,8 @@ def relevant_gaps(snap: Snapshot, kind: str, namespace: str, nodes_out: list[Nod
         elif g.resource == EVENTS:
             if kind != "Pod" or not g.covers(EVENTS, namespace):
                 continue
+        elif g.resource in STAGE_ONLY:  # only the stage that needs them lists them (stages.assess)
+            continue
         out.append(g)
     return out
 

@@ -40,13 +40,26 @@ NOT_FITTING = "does-not-fit"
 NODE_AFFINITY = "node-affinity"
 # Per node: the dry run fits, but objects that could not be read (forbidden) may make it wrong.
 INCOMPLETE_VIEW = "incomplete-view"
+# The later stages of the Pending phase (stages.py): the claims stage (claims_stage.py) ...
+QUOTA_EXCEEDED = "quota-exceeded"
+ADMIN_ACCESS_NOT_ALLOWED = "admin-access-not-allowed"
+# ... binding (binding.py) ...
+BINDING_CONDITIONS_PENDING = "binding-conditions-pending"
+BINDING_FAILED = "binding-failed"
+RESERVED_FOR_FULL = "reserved-for-full"
+# ... prepare (prepare.py) ...
+NODE_NAME_BYPASSES_SCHEDULER = "node-name-bypasses-scheduler"
+KUBELET_PREPARE_FAILED = "kubelet-prepare-failed"
+DRIVER_NOT_RUNNING = "driver-not-running"
+DEVICE_UNHEALTHY = "device-unhealthy"
 
 REASON_CODES: tuple[str, ...] = (
     NO_CLAIMS, CLAIM_NOT_FOUND, TEMPLATE_NOT_GENERATED, TEMPLATE_NOT_FOUND, CLAIM_DELETING,
     NO_CLASS, NO_DEVICES_FOR_DRIVER, SELECTOR_MATCHES_NOTHING, CEL_ERROR, INSUFFICIENT_COUNT,
     ALL_MATCHING_ALLOCATED, CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, CAPACITY_EXHAUSTED, TAINT,
     INCOMPLETE_POOL, INVALID_POOL, BINDING_CONDITIONS, ALLOCATION_ERROR, NOT_FITTING, NODE_AFFINITY,
-    INCOMPLETE_VIEW,
+    INCOMPLETE_VIEW, QUOTA_EXCEEDED, ADMIN_ACCESS_NOT_ALLOWED, BINDING_CONDITIONS_PENDING, BINDING_FAILED,
+    RESERVED_FOR_FULL, NODE_NAME_BYPASSES_SCHEDULER, KUBELET_PREPARE_FAILED, DRIVER_NOT_RUNNING, DEVICE_UNHEALTHY,
 )
 
 

@@ -7,13 +7,15 @@ that confirm a fix), summary.py (groups, fixes, the scheduler's words), contract
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from kubectl_dra.allocator import Allocator, gc_paused
-from kubectl_dra.analysis.why_pending import incomplete
+from kubectl_dra.analysis.why_pending import extended, incomplete, stages
 from kubectl_dra.analysis.why_pending.explainer import _Explainer
 from kubectl_dra.analysis.why_pending.nodes import node_exclusions
+from kubectl_dra.analysis.why_pending.reasons import TEMPLATE_NOT_GENERATED
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, scheduler_words, summarize
 from kubectl_dra.analysis.why_pending.target import ResolvedTarget, resolve_target, target_reasons_block
 from kubectl_dra.analysis.why_pending.whatif import check_freeing_finished, check_lifting_taints
@@ -32,21 +34,27 @@ CPU_MEMORY_NOTE = ("kubectl-dra checks DRA claims and the pod's node selection, 
 
 def why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
                 only_nodes: list[str] | None = None, *, device_names: bool = False,
-                keep_alive: Callable[..., Any] | None = None) -> Report:
+                keep_alive: Callable[..., Any] | None = None, now: datetime | None = None,
+                binding_timeout: float | None = None) -> Report:
     """The why-pending report.  ``device_names``: list the devices behind every funnel number
     (``-o wide`` / ``--verbose``); without it the funnel carries the counts only.  ``keep_alive``
     is handed the big objects the analysis is done with (the allocator and the explainer, with
     their caches), for a caller that would rather not free them (the command: see
-    kubectl_dra.process); without it they are freed as usual."""
+    kubectl_dra.process); without it they are freed as usual.  ``now`` (``--now``) and
+    ``binding_timeout`` (seconds) judge binding conditions (see binding.py)."""
     # Thousands of dry runs and reports of small acyclic objects: the cyclic GC only costs time here.
     with gc_paused():
-        return _why_pending(snap, kind, name, namespace, gates, only_nodes, device_names, keep_alive)
+        return _why_pending(snap, kind, name, namespace, gates, only_nodes, device_names, keep_alive,
+                            now, binding_timeout)
 
 
 def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: FeatureGates,
                  only_nodes: list[str] | None = None, device_names: bool = False,
-                 keep_alive: Callable[..., Any] | None = None) -> Report:
+                 keep_alive: Callable[..., Any] | None = None, now: datetime | None = None,
+                 binding_timeout: float | None = None) -> Report:
     target = resolve_target(snap, kind, name, namespace)
+    gates, inferred = extended.infer_gates(snap, target.pod, gates)  # observed state wins over gate defaults
+    target, extended_resources = extended.apply(snap, target, gates)
     alloc = Allocator(snap, gates)
     explainer = _Explainer(snap, {name_of(c): c for c in target.to_allocate}, alloc, with_names=device_names)
     node_names = _node_names(snap, alloc, only_nodes)
@@ -63,7 +71,14 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
         check_freeing_finished(snap, gates, target.to_allocate, nodes_out, could=bool(hidden))
     could_fit = incomplete.unverified_fits(hidden, nodes_out)
     report = _report(snap, kind, name, namespace, gates, target, nodes_out)
-    gaps = incomplete.relevant_gaps(snap, kind, namespace, nodes_out)
+    if inferred:
+        report["inferredGates"] = inferred
+    if extended_resources:
+        report["extendedResources"] = extended_resources  # type: ignore[typeddict-item]
+    assessment = stages.assess(snap, target, report, now=now, binding_timeout=binding_timeout)
+    _apply_stage(report, assessment)
+    gaps = incomplete.relevant_gaps(snap, kind, namespace, report["nodes"])
+    gaps += [g for g in assessment.gaps if g not in gaps]
     if gaps:
         report["incomplete"] = [g.to_dict() for g in gaps]
         if could_fit and not target_reasons_block(target.reasons):
@@ -120,6 +135,30 @@ def _report(snap: Snapshot, kind: str, name: str, namespace: str, gates: Feature
         report["pod"] = {"phase": ((pod.get("status") or {}).get("phase")), "nodeName": (pod.get("spec") or {}).get("nodeName")}
     report["fixes"] = [] if report["fits"] else collect_fixes(report)
     return report
+
+
+def _apply_stage(report: Report, a: stages.Assessment) -> None:
+    """The stage, its reasons, and what it means for "fits" and "nodes" (the pod's node once it has one)."""
+    report["stage"] = a.stage  # type: ignore[typeddict-item]
+    if any(r.code in stages.EXPLAINS_MISSING_CLAIM for r in a.reasons):
+        # the claim was refused (quota, admin access): "is the controller running?" is not the fix
+        for r in report["reasons"]:
+            if r["code"] == TEMPLATE_NOT_GENERATED:
+                r.pop("fixes", None)
+    report["reasons"] += [r.to_dict() for r in a.reasons]
+    if a.unchecked:
+        report["unchecked"] = a.unchecked
+    if a.blocking or (a.unchecked and a.stage != stages.RUNNING):
+        report["fits"] = False  # never "fits" on what could not be seen, nor past a later stage's blocker
+    if a.stage in (stages.BINDING, stages.PREPARE, stages.RUNNING) and a.node:
+        mine = [n for n in report["nodes"] if n["name"] == a.node]
+        if not mine:  # a node the input does not hold
+            mine = [{"name": a.node, "fits": report["fits"], "allocation": {}, "reasons": []}]
+        for n in mine:
+            n["fits"] = bool(n["fits"]) and report["fits"]
+        report["nodes"] = mine
+        report["summary"] = summarize(mine)
+    report["fixes"] = [] if report["fits"] else collect_fixes(report)
 
 
 def _result_dict(x) -> AllocatedDevice:

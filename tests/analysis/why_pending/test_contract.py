@@ -33,6 +33,8 @@ README_PATHS = {
     ("scheduler",): c.SchedulerWords,
     ("pod",): c.PodState,
     ("incomplete", "[]"): c.IncompleteEntry,
+    ("unchecked", "[]"): c.UncheckedStage,
+    ("extendedResources", "[]"): c.ExtendedResourceEntry,
 }
 
 
@@ -70,7 +72,7 @@ def readme_keys(block: str) -> dict[tuple, dict[str, str]]:
 def test_readme_contract_block_lists_the_keys_of_the_typed_structures():
     found = readme_keys(readme_block())
     # objects of the block without a typed structure of their own: claim name -> devices, and per-code details
-    untyped = {("nodes", "[]", "allocation"), ("nodes", "[]", "reasons", "[]", "details")}
+    untyped = {("nodes", "[]", "allocation"), ("nodes", "[]", "reasons", "[]", "details"), ("inferredGates",)}
     assert set(found) == set(README_PATHS) | untyped, "the README block has objects the test does not know"
     for path, typed in README_PATHS.items():
         required, optional = c.keys_of(typed)
@@ -145,6 +147,10 @@ PARTIAL = SourceInfo(kind="cluster", pod_namespaces=("default",), incomplete=(
     Gap("events", "", "default", "forbidden", (), "no scheduler events")))
 
 
+QUOTAS_UNREAD = SourceInfo(kind="cluster", incomplete=(
+    Gap("resourcequotas", "", "default", "forbidden", (), "quotas are unknown"),))
+
+
 def _variants():
     """The example, and edits of it that reach the report's optional keys."""
     base = _example_objects()
@@ -154,6 +160,16 @@ def _variants():
     trainer = _find(objs, "Pod", "trainer")
     trainer["status"].pop("resourceClaimStatuses", None)
     yield "not-generated", objs
+    yield "not-generated-quotas-unread", objs  # (built with the QUOTAS_UNREAD source: the claims stage is unchecked)
+    objs = copy.deepcopy(base)  # extended resources backed by a DeviceClass; a claim reserved for a PodGroup
+    trainer = _find(objs, "Pod", "trainer")
+    trainer["spec"]["containers"][0].setdefault("resources", {})["limits"] = {
+        "deviceclass.resource.kubernetes.io/gpu.nvidia.com": "1", "deviceclass.resource.kubernetes.io/mig.nvidia.com": "500m"}
+    _find(objs, "Node", "gpu-node-1").setdefault("status", {}).setdefault("allocatable", {})[
+        "deviceclass.resource.kubernetes.io/gpu.nvidia.com"] = "1"
+    _find(objs, "ResourceClaim", "trainer-gpus-q9t4m").setdefault("status", {})["reservedFor"] = [
+        {"apiGroup": "scheduling.k8s.io", "resource": "podgroups", "name": "training", "uid": "uid-pg"}]
+    yield "extended", objs
     objs = copy.deepcopy(base)  # a missing template: a claim entry without a name
     _find(objs, "Pod", "trainer")["spec"]["resourceClaims"][0]["resourceClaimTemplateName"] = "nope"
     _find(objs, "Pod", "trainer")["status"].pop("resourceClaimStatuses", None)
@@ -170,7 +186,7 @@ TARGETS = [("Pod", "trainer", "default"), ("Pod", "inference", "default"), ("Pod
 
 def _reports():
     for label, objs in _variants():
-        snap = Snapshot.from_objects(objs, source=PARTIAL if label == "partial" else None)
+        snap = Snapshot.from_objects(objs, source={"partial": PARTIAL, "not-generated-quotas-unread": QUOTAS_UNREAD}.get(label))
         for kind, name, ns in TARGETS:
             for names in (False, True):
                 yield f"{label}:{kind}/{name}:names={names}", why_pending(snap, kind, name, ns, GATES, device_names=names)
