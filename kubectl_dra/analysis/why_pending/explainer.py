@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, quantity_text, selector_expressions
+from kubectl_dra.cel.diagnostics import selector_hints
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
@@ -23,7 +24,7 @@ from kubectl_dra.analysis.why_pending.reasons import (
     NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
 from kubectl_dra.quantity import QuantityError, parse_quantity
-from kubectl_dra.selection import MATCH, NO_MATCH, lookup_attribute
+from kubectl_dra.selection import MATCH, NO_MATCH, Kind, lookup_attribute
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
 
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
@@ -114,6 +115,7 @@ class _Explainer:
         self._class_drivers: dict[str, set[str]] = {}
         self.alloc = alloc  # shares its per-device selector results and holder index
         self._selectors: dict = {}
+        self._hints: dict = {}
 
     def _passes(self, exprs: Iterable[str], d: DeviceEntry | SeenDevice) -> tuple[bool, str | None]:
         """(every selector matches, the error message if one failed) for one device."""
@@ -153,6 +155,31 @@ class _Explainer:
                     drivers.add(e.driver)
             self._class_drivers[class_name] = drivers
         return self._class_drivers[class_name]
+
+    def selector_hints(self, expression: str, device_class: str | None) -> list[str]:
+        """The selector diagnosis `match` gives (kubectl_dra.cel.diagnostics.selector_hints), on the
+        devices the selector sees: those of the class (every device for a class's own selector or an
+        unknown class), anywhere in the cluster, so every node gets the same words.  Cached."""
+        key = (expression, device_class)
+        hit = self._hints.get(key)
+        if hit is None:
+            sels = self.class_selectors(device_class) if device_class in self.snap.device_classes else []
+            if expression in sels:
+                sels = []
+            devices = [e for e in self.snap.devices if not sels or self._passes(sels, e)[0]]
+            selection = self.alloc.selection if self.alloc is not None else self.matcher.selection
+            evaluated = []
+            for e in devices[:2000]:  # enough to see which drivers publish the key
+                v = selection.evaluate(expression, e.driver, e.device, strict_inputs=self.alloc is not None)
+                evaluated.append((e.driver, v.message if v.kind is Kind.RUNTIME_ERROR else None))
+            hit = self._hints[key] = selector_hints(expression, devices, evaluated)
+        return hit
+
+    @staticmethod
+    def _hint_fixes(hints) -> list[str]:
+        """Hints worth offering as a fix: not a bare "no device has this value" (for an alternative of a
+        prioritized list that may be just what the user meant), unless it says which value was meant."""
+        return [h.message for h in hints if h.kind != "unknown-value" or "did you mean" in h.message]
 
     # -- the request spec --------------------------------------------------------
     def request_spec(self, claim: Mapping[str, Any], request: str) -> Mapping[str, Any]:
@@ -329,20 +356,33 @@ class _Explainer:
         message = error
         errs = [e for rt in (trace.requests if trace else []) for e in rt.cel_errors
                 if claim_name is None or rt.claim.endswith("/" + claim_name)]
+        fixes = []
         if code == CEL_ERROR and errs:
             details["celErrors"] = errs[:5]
-            if request is None:
-                request = next((rt.request for rt in trace.requests if rt.cel_errors), None)
-            message = f"{error} (first failing device: {errs[0].get('device')})"
-        fixes = []
+            rt = next((rt for rt in trace.requests if rt.cel_errors
+                       and (claim_name is None or rt.claim.endswith("/" + claim_name))), None)
+            if request is None and rt is not None:
+                request = rt.request
+            expr = errs[0].get("expression")
+            message = f"{error} (first failing device: {errs[0].get('device')}; expression: {expr})"
+            fixes += self._cel_fixes(expr, rt.device_class if rt is not None else None, details)
         if code == NO_CLASS:
             cls = _CLASS_IN_ERROR.search(error)
             fixes.append(f"create DeviceClass {cls.group(1)} or fix deviceClassName in the claim" if cls
                          else "fix deviceClassName in the claim")
-        elif code == CEL_ERROR:
-            fixes.append("guard the selector with has() or check the attribute names this driver publishes "
+        elif code == CEL_ERROR and not fixes:
+            fixes.append("check the attribute and capacity names this driver publishes "
                          "(`kubectl dra match` shows which devices error and why)")
         return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
+
+    def _cel_fixes(self, expression: str | None, device_class: str | None, details: dict) -> list[str]:
+        """The selector diagnosis as fixes ("hints" in the details); `kubectl dra match` gives the same."""
+        if not expression:
+            return []
+        hints = self.selector_hints(expression, device_class)
+        if hints:
+            details["hints"] = [h.message for h in hints]
+        return self._hint_fixes(hints)
 
     def classify(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> Reason:
         """The failed request's first (most blocking) reason."""
@@ -391,8 +431,14 @@ class _Explainer:
             return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist",
                      fixes=[f"create DeviceClass {rt.device_class} or fix deviceClassName in the claim"])
         if f.cel_errors or rt.cel_errors:
-            err = (f.cel_errors or rt.cel_errors)[0]
-            return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}")
+            err = (rt.cel_errors or f.cel_errors)[0]
+            expr = err.get("expression") if rt.cel_errors else None
+            details: dict = {}
+            fixes = self._cel_fixes(expr, rt.device_class, details) or [
+                "check the attribute and capacity names this driver publishes "
+                "(`kubectl dra match` shows which devices error and why)"]
+            return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}"
+                     + (f" (expression: {expr})" if expr else ""), details=details, fixes=fixes)
         if incomplete and n_selectors < need:
             pools = ", ".join(f"{p['pool']} ({len(p.get('slices') or [])} of {p.get('expected', '?')} slices)" for p in incomplete)
             return r(INCOMPLETE_POOL, f"pool {pools} is incomplete (the driver is still publishing it)",
@@ -412,10 +458,13 @@ class _Explainer:
         if n_selectors == 0:
             seen = self.values_seen(f.request_selectors, class_ok)
             shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in seen.items())
+            hints = [h for e in f.request_selectors for h in self.selector_hints(e, rt.device_class)]
             return r(SELECTOR_MATCHES_NOTHING,
                      f"{n_class} device(s) of class {rt.device_class} but none matches "
                      + " && ".join(f.request_selectors) + (f" (values here: {shown})" if shown else ""),
-                     details={"selectors": f.request_selectors, "valuesSeen": seen})
+                     details={"selectors": f.request_selectors, "valuesSeen": seen,
+                              **({"hints": [h.message for h in hints]} if hints else {})},
+                     fixes=self._hint_fixes(hints))
         if rt.mode != "All" and n_selectors < need:
             return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
                                          f"(even if all were free)")
