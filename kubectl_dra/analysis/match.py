@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from kubectl_dra.cel.diagnostics import diagnose
+from kubectl_dra.cel.diagnostics import selector_hints
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.selection import MATCH, NO_MATCH, Verdict, for_snapshot
 from kubectl_dra.snapshot import Snapshot
@@ -86,16 +86,9 @@ def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = N
             g["matching"].append(entry.name)
 
     considered = [e for e, d in zip(entries, devices) if d["outcome"] not in ("class-excluded", "class-error")]
-    hints = [h.as_dict() for h in diagnose(expression, considered or entries)]
-    # "no such key" on devices of drivers that never publish the name: suggest a driver guard
-    for e in errors.values():
-        if e["missingKey"] and e["message"].startswith("no such key"):
-            failing = sorted({d["driver"] for d in devices if d.get("error") == e["message"]})
-            ok_drivers = sorted({d["driver"] for d in devices if d["outcome"] in ("match", "no-match")})
-            if ok_drivers:
-                hints.append({"kind": "driver-guard", "column": None, "message":
-                              f'devices of {", ".join(failing)} have no "{e["missingKey"]}": guard the lookup with '
-                              f'device.driver == "{ok_drivers[0]}" && ... or has(...), or use --class'})
+    evaluated = [(d["driver"], d.get("error")) for d in devices if d["outcome"] in ("match", "no-match", "error")]
+    hints = [h.as_dict() for h in selector_hints(expression, considered or entries, evaluated,
+                                                 narrow_with="use --class")]
     return {
         "expression": expression,
         "class": class_name,

@@ -289,3 +289,55 @@ def _check_comparison(r: Ref, op: str, lit, pub: Published, add, node: Node) -> 
             add(Hint("unknown-value", msg, col))
     if "version" in types and ltype == "semver":
         return
+
+
+# -- the one selector diagnosis of `match` and `why-pending` ----------------------------------------
+
+_NO_SUCH_KEY = "no such key: "
+
+
+def missing_key_of(message: str | None) -> str | None:
+    """The key of a ``no such key: KEY`` runtime error message (None for other messages)."""
+    if message and _NO_SUCH_KEY in message:
+        return message.split(_NO_SUCH_KEY, 1)[1].strip().strip("'\"") or None
+    return None
+
+
+def selector_hints(expression: str, devices: Iterable, evaluated: Iterable[tuple[str, str | None]] = (),
+                   *, narrow_with: str = "") -> list[Hint]:
+    """Every hint for one selector, for ``match`` and ``why-pending`` alike.
+
+    ``devices``: the DeviceEntry objects the selector sees; ``evaluated``: (driver, error message or None)
+    per device it ran on.  First :func:`diagnose`'s hints (a capacity read as an attribute, a version
+    compared with a string, a wrong domain, a misspelled name, a value no device has).  Then, for a
+    ``no such key`` error that those do not explain, a guard, but only when some devices evaluated
+    without the error: a guard (the driver, or ``has()``) then keeps those.  When every device errors,
+    no guard is offered: it would turn the error into a silent no-match.  ``narrow_with``: another way
+    to narrow the devices, appended to the driver guard (``match``: "use --class").
+    """
+    devices = list(devices)
+    hints = diagnose(expression, devices)
+    explained = {h.kind for h in hints} & {"capacity-not-attribute", "attribute-not-capacity", "wrong-domain",
+                                            "unknown-name", "unknown-domain", "name-as-domain"}
+    failing: dict[str, set[str]] = {}
+    ok_drivers: set[str] = set()
+    for driver, message in evaluated:
+        key = missing_key_of(message)
+        if message is None:
+            ok_drivers.add(driver)
+        elif key is not None:
+            failing.setdefault(key, set()).add(driver)
+    if explained or not ok_drivers:
+        return hints
+    for key, drivers in failing.items():
+        others = sorted(drivers - ok_drivers)
+        if others:
+            hints.append(Hint("driver-guard",
+                              f'devices of {", ".join(sorted(drivers))} have no "{key}": guard the lookup with '
+                              f'device.driver == "{sorted(ok_drivers)[0]}" && ... or has(...)'
+                              + (f", or {narrow_with}" if narrow_with else "")))
+        else:
+            hints.append(Hint("has-guard",
+                              f'some devices of {", ".join(sorted(drivers))} publish "{key}" and others do not: '
+                              f"guard the lookup with has(...) && ... to skip the ones without it"))
+    return hints

@@ -71,6 +71,21 @@ def _later_stage_line(report: Report, what: str, stage: str) -> str:
     return head + (f" (warning: {first['message']})" if first else "")
 
 
+def _other_reasons(report: Report, g, verbose: bool) -> list[str]:
+    """The reasons after the first of a group's first node (every one blocks too, in rank order);
+    with -o wide, those of every node of the group that has more than one."""
+    by_name = {n["name"]: n for n in report["nodes"]}
+    out: list[str] = []
+    names = g["nodes"] if verbose else g["nodes"][:1]
+    for name in names:
+        rest = (by_name.get(name) or {}).get("reasons", [])[1:]
+        where = f" (on {name})" if len(g["nodes"]) > 1 else ""
+        for r in rest:
+            req = f"claim {r['claim']}, request {r['request']}: " if r.get("request") else ""
+            out.append(f"and{where} {r['code']}: {req}{r['message']}")
+    return out
+
+
 def render_text(report: Report, *, verbose: bool = False) -> None:
     con = make_console()
     p = con.print
@@ -133,6 +148,8 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
             if seen and verbose:
                 for k, vals in seen.items():
                     p(f"      values of {_s(k)}: {_s(', '.join(vals))}")
+            for line in _other_reasons(report, g, verbose):
+                p(f"    {_s(line)}")
     fits = [n for n in report["nodes"] if n["fits"] or n.get("wouldFit")]
     if fits:
         p("")

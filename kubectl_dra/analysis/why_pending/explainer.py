@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, quantity_text, selector_expressions
+from kubectl_dra.cel.diagnostics import selector_hints
 from kubectl_dra.analysis.why_pending.nodes import taint_text
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
@@ -23,7 +24,7 @@ from kubectl_dra.analysis.why_pending.reasons import (
     NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
 from kubectl_dra.quantity import QuantityError, parse_quantity
-from kubectl_dra.selection import MATCH, NO_MATCH, lookup_attribute
+from kubectl_dra.selection import MATCH, NO_MATCH, Kind, lookup_attribute
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
 
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
@@ -114,6 +115,7 @@ class _Explainer:
         self._class_drivers: dict[str, set[str]] = {}
         self.alloc = alloc  # shares its per-device selector results and holder index
         self._selectors: dict = {}
+        self._hints: dict = {}
 
     def _passes(self, exprs: Iterable[str], d: DeviceEntry | SeenDevice) -> tuple[bool, str | None]:
         """(every selector matches, the error message if one failed) for one device."""
@@ -153,6 +155,31 @@ class _Explainer:
                     drivers.add(e.driver)
             self._class_drivers[class_name] = drivers
         return self._class_drivers[class_name]
+
+    def selector_hints(self, expression: str, device_class: str | None) -> list[str]:
+        """The selector diagnosis `match` gives (kubectl_dra.cel.diagnostics.selector_hints), on the
+        devices the selector sees: those of the class (every device for a class's own selector or an
+        unknown class), anywhere in the cluster, so every node gets the same words.  Cached."""
+        key = (expression, device_class)
+        hit = self._hints.get(key)
+        if hit is None:
+            sels = self.class_selectors(device_class) if device_class in self.snap.device_classes else []
+            if expression in sels:
+                sels = []
+            devices = [e for e in self.snap.devices if not sels or self._passes(sels, e)[0]]
+            selection = self.alloc.selection if self.alloc is not None else self.matcher.selection
+            evaluated = []
+            for e in devices[:2000]:  # enough to see which drivers publish the key
+                v = selection.evaluate(expression, e.driver, e.device, strict_inputs=self.alloc is not None)
+                evaluated.append((e.driver, v.message if v.kind is Kind.RUNTIME_ERROR else None))
+            hit = self._hints[key] = selector_hints(expression, devices, evaluated)
+        return hit
+
+    @staticmethod
+    def _hint_fixes(hints) -> list[str]:
+        """Hints worth offering as a fix: not a bare "no device has this value" (for an alternative of a
+        prioritized list that may be just what the user meant), unless it says which value was meant."""
+        return [h.message for h in hints if h.kind != "unknown-value" or "did you mean" in h.message]
 
     # -- the request spec --------------------------------------------------------
     def request_spec(self, claim: Mapping[str, Any], request: str) -> Mapping[str, Any]:
@@ -271,6 +298,10 @@ class _Explainer:
 
     # -- classification ------------------------------------------------------------
     def explain_failure(self, outcome, node_name: str) -> list[Reason]:
+        """Every reason the node fails, ranked by what actually blocks: the requests whose own devices fall
+        short first (in the allocator's order), a request that is fine on its own (``does-not-fit``) last;
+        inside a request, its causes in the order they block.  The alternatives of a prioritized list stay
+        together, each alternative's failure shown."""
         trace = outcome.trace
         reasons: list[Reason] = []
         if outcome.error:
@@ -281,11 +312,32 @@ class _Explainer:
         failed = [rt for rt in (trace.requests if trace else []) if rt.failed]
         if not failed and not reasons:
             return [Reason(NOT_FITTING, "the claims cannot be allocated together on this node")]
-        # A prioritized list fails only when every subrequest failed: explain each alternative.
-        for rt in failed:
+        # (claim, parent request) -> [position, reasons]: a prioritized list fails only when every
+        # subrequest failed, so each alternative is explained.
+        by_request: dict[tuple, list] = {}
+        for pos, rt in enumerate(trace.requests if trace else []):
             claim_name = rt.claim.split("/", 1)[1]
             claim = self.claims.get(claim_name) or {}
-            reasons.append(self.classify(rt, claim, claim_name, node_name, incomplete))
+            if rt.failed:
+                found = self.request_reasons(rt, claim, claim_name, node_name, incomplete)
+            elif not rt.tried:
+                # never reached (an earlier request failed first): still say when its own devices fall short,
+                # so fixing the first problem does not just uncover the next one
+                found = self.untried_reasons(rt, claim, claim_name, node_name, incomplete)
+            else:
+                continue
+            if found:
+                by_request.setdefault((claim_name, rt.request.partition("/")[0]), [pos, []])[1].extend(found)
+        ranked = sorted(by_request.values(), key=lambda e: (all(x.code == NOT_FITTING for x in e[1]), e[0]))
+        blocking = [x for _, found in ranked for x in found if x.code != NOT_FITTING]
+        for _, found in ranked:
+            for x in found:
+                if x.code == NOT_FITTING and blocking:
+                    first = blocking[0]
+                    x.message = (f"{x.details['funnel']['free']} free matching device(s): this request can be "
+                                 f"satisfied on its own; the node fails on claim {first.claim}, request "
+                                 f"{first.request} ({first.code})")
+                reasons.append(x)
         return reasons
 
     def explain_error(self, error: str, trace) -> Reason:
@@ -304,41 +356,78 @@ class _Explainer:
         message = error
         errs = [e for rt in (trace.requests if trace else []) for e in rt.cel_errors
                 if claim_name is None or rt.claim.endswith("/" + claim_name)]
+        fixes = []
         if code == CEL_ERROR and errs:
             details["celErrors"] = errs[:5]
-            if request is None:
-                first = next((rt for rt in trace.requests if rt.cel_errors), None)
-                if first is not None:
-                    request = first.request
-                    claim_name = claim_name or first.claim.split("/", 1)[-1]
-            message = f"{error} (first failing device: {errs[0].get('device')})"
-        fixes = []
+            rt = next((rt for rt in trace.requests if rt.cel_errors
+                       and (claim_name is None or rt.claim.endswith("/" + claim_name))), None)
+            if request is None and rt is not None:
+                request = rt.request
+                claim_name = claim_name or rt.claim.split("/", 1)[-1]
+            expr = errs[0].get("expression")
+            message = f"{error} (first failing device: {errs[0].get('device')}; expression: {expr})"
+            fixes += self._cel_fixes(expr, rt.device_class if rt is not None else None, details)
         if code == NO_CLASS:
             cls = _CLASS_IN_ERROR.search(error)
             fixes.append(f"create DeviceClass {cls.group(1)} or fix deviceClassName in the claim" if cls
                          else "fix deviceClassName in the claim")
-        elif code == CEL_ERROR:
-            fixes.append("guard the selector with has() or check the attribute names this driver publishes "
+        elif code == CEL_ERROR and not fixes:
+            fixes.append("check the attribute and capacity names this driver publishes "
                          "(`kubectl dra match` shows which devices error and why)")
-            if ("unsupported attribute value" in error and self.alloc is not None
-                    and not self.alloc.gates.list_type_attributes):
-                # upstream cel getAttributeValue: list values are read only with the gate on
-                fixes.append("if that attribute holds a list (ints, bools, strings, versions), kube-scheduler reads it "
-                             "only with DRAListTypeAttributes enabled (try --feature-gates DRAListTypeAttributes=true)")
+        if (code == CEL_ERROR and "unsupported attribute value" in error and self.alloc is not None
+                and not self.alloc.gates.list_type_attributes):
+            # upstream cel getAttributeValue: list values are read only with the gate on
+            fixes.append("if that attribute holds a list (ints, bools, strings, versions), kube-scheduler reads it "
+                         "only with DRAListTypeAttributes enabled (try --feature-gates DRAListTypeAttributes=true)")
         return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
 
+    def _cel_fixes(self, expression: str | None, device_class: str | None, details: dict) -> list[str]:
+        """The selector diagnosis as fixes ("hints" in the details); `kubectl dra match` gives the same."""
+        if not expression:
+            return []
+        hints = self.selector_hints(expression, device_class)
+        if hints:
+            details["hints"] = [h.message for h in hints]
+        return self._hint_fixes(hints)
+
     def classify(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> Reason:
-        """The failed request as one reason: the first stage of its funnel that leaves too few devices,
-        else what the allocator rejected the free matching devices for."""
+        """The failed request's first (most blocking) reason."""
+        return self.request_reasons(rt, claim, claim_name, node_name, incomplete)[0]
+
+    def request_reasons(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> list[Reason]:
+        """The failed request's reasons, most blocking first: the first stage of its funnel that leaves too
+        few devices; else other claims holding too many of them, then what the allocator rejected the free
+        matching devices for (every kind of rejection, the one that rejected most devices first)."""
         f = self.funnel(rt, claim, node_name)
+        r = self._reason_maker(rt, f, claim_name)
+        stage = self._device_stage_reason(rt, f, node_name, incomplete, r)
+        if stage is not None:
+            return [stage]
+        held = self._held_reason(rt, f, r)
+        rejections = self._rejection_reasons(rt, f, r)
+        if held is not None:
+            return [held] + [x for x in rejections if x.code != NOT_FITTING]
+        if f.held_by and rejections[0].code != NOT_FITTING:
+            # enough free devices, but the allocator rejected them: that comes first; the holders of the
+            # rest block too (freeing them would leave devices to take)
+            return rejections + [self._held_reason(rt, f, r, after_rejections=True)]
+        return rejections
+
+    def untried_reasons(self, rt, claim, claim_name: str, node_name: str, incomplete: list) -> list[Reason]:
+        """A request the search never reached: its funnel alone (no rejections were recorded for it)."""
+        f = self.funnel(rt, claim, node_name)
+        r = self._reason_maker(rt, f, claim_name)
+        found = self._device_stage_reason(rt, f, node_name, incomplete, r) or self._held_reason(rt, f, r)
+        return [found] if found is not None else []
+
+    @staticmethod
+    def _reason_maker(rt, f: Funnel, claim_name: str):
         funnel_json = f.to_dict()
 
         def r(code: str, msg: str, *, details: Mapping[str, Any] | None = None, fixes: list | None = None) -> Reason:
             return Reason(code, msg, claim=claim_name, request=rt.request,
                           details={"funnel": funnel_json, **(details or {})}, fixes=fixes or [])
-
-        return (self._device_stage_reason(rt, f, node_name, incomplete, r) or self._held_reason(rt, f, r)
-                or self._rejection_reason(rt, f, r))
+        return r
 
     def _device_stage_reason(self, rt, f: Funnel, node_name: str, incomplete: list, r) -> Reason | None:
         """No class, a selector error, an incomplete pool, or too few devices pass the selectors."""
@@ -348,8 +437,14 @@ class _Explainer:
             return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist",
                      fixes=[f"create DeviceClass {rt.device_class} or fix deviceClassName in the claim"])
         if f.cel_errors or rt.cel_errors:
-            err = (f.cel_errors or rt.cel_errors)[0]
-            return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}")
+            err = (rt.cel_errors or f.cel_errors)[0]
+            expr = err.get("expression") if rt.cel_errors else None
+            details: dict = {}
+            fixes = self._cel_fixes(expr, rt.device_class, details) or [
+                "check the attribute and capacity names this driver publishes "
+                "(`kubectl dra match` shows which devices error and why)"]
+            return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}"
+                     + (f" (expression: {expr})" if expr else ""), details=details, fixes=fixes)
         if incomplete and n_selectors < need:
             pools = ", ".join(f"{p['pool']} ({len(p.get('slices') or [])} of {p.get('expected', '?')} slices)" for p in incomplete)
             return r(INCOMPLETE_POOL, f"pool {pools} is incomplete (the driver is still publishing it)",
@@ -369,19 +464,23 @@ class _Explainer:
         if n_selectors == 0:
             seen = self.values_seen(f.request_selectors, class_ok)
             shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in seen.items())
+            hints = [h for e in f.request_selectors for h in self.selector_hints(e, rt.device_class)]
             return r(SELECTOR_MATCHES_NOTHING,
                      f"{n_class} device(s) of class {rt.device_class} but none matches "
                      + " && ".join(f.request_selectors) + (f" (values here: {shown})" if shown else ""),
-                     details={"selectors": f.request_selectors, "valuesSeen": seen})
+                     details={"selectors": f.request_selectors, "valuesSeen": seen,
+                              **({"hints": [h.message for h in hints]} if hints else {})},
+                     fixes=self._hint_fixes(hints))
         if rt.mode != "All" and n_selectors < need:
             return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
                                          f"(even if all were free)")
         return None
 
-    def _held_reason(self, rt, f: Funnel, r) -> Reason | None:
-        """Enough devices match, but other claims hold too many of them."""
+    def _held_reason(self, rt, f: Funnel, r, after_rejections: bool = False) -> Reason | None:
+        """Enough devices match, but other claims hold too many of them (``after_rejections``: enough are
+        free, but the allocator rejected those; the holders of the others are named too)."""
         n_selectors, n_free, need = len(f.matching_selectors), len(f.free), rt.count
-        if not (n_free < need or (rt.mode == "All" and f.held_by)):
+        if not (after_rejections or n_free < need or (rt.mode == "All" and f.held_by)):
             return None
         holders = self.holder_facts(f.held_by)
         fixes = []
@@ -398,36 +497,42 @@ class _Explainer:
                                                                    ", finished or not: unknown" if p["finished"] is None else '')
                                                   for p in h['pods']) + ")" if h["pods"] else "")
                               for h in holders)
-        return r(ALL_MATCHING_ALLOCATED,
-                 f"{n_selectors} device(s) match, {n_free} free, {need} needed; {held_text}",
+        counts = (f"{n_selectors} device(s) match, {n_free} free but rejected (see the reason above), "
+                  f"the other {n_selectors - n_free} held" if after_rejections
+                  else f"{n_selectors} device(s) match, {n_free} free, {need} needed")
+        return r(ALL_MATCHING_ALLOCATED, f"{counts}; {held_text}",
                  details={"holders": holders}, fixes=fixes)
 
-    def _rejection_reason(self, rt, f: Funnel, r) -> Reason:
+    def _rejection_reasons(self, rt, f: Funnel, r) -> list[Reason]:
         """Free matching devices exist: what the allocator rejected them for (taints, counters, capacity,
-        constraints, binding conditions), or no combination of them fits."""
+        constraints, binding conditions; every kind met, the one that rejected most devices first, ties in
+        upstream's check order), or no combination of them fits."""
         sel_ok, n_free, need = f.matching_selectors, len(f.free), rt.count
+        found: list[tuple[int, Reason]] = []
         if rt.rejected_taint:
             t = rt.rejected_taint[0]
             tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
                    **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
             devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
-            return r(TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)} that the request does not tolerate",
-                     details={"taints": rt.rejected_taint, "toleration": tol},
-                     fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]"
-                            + _health_caveat(t)])
+            found.append((len(devs), r(
+                TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)} that the request does not tolerate",
+                details={"taints": rt.rejected_taint, "toleration": tol},
+                fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]" + _health_caveat(t)])))
         if rt.rejected_counters:
             c = rt.rejected_counters[0]
             consumers = self.counter_consumers(c)
-            return r(COUNTERS_EXHAUSTED,
-                     f"counter {c.get('counter')} of counter set {c.get('counter_set')} is exhausted "
-                     f"(device {c.get('device', '').rsplit('/', 1)[-1]} needs {self.counter_amount(c, 'needed')}, "
-                     f"{self.counter_amount(c, 'left')} left)"
-                     + (f"; consumed by {', '.join(consumers)}" if consumers else ""),
-                     details={"counters": rt.rejected_counters, "consumers": consumers})
+            found.append((len({x.get("device") for x in rt.rejected_counters}), r(
+                COUNTERS_EXHAUSTED,
+                f"counter {c.get('counter')} of counter set {c.get('counter_set')} is exhausted "
+                f"(device {c.get('device', '').rsplit('/', 1)[-1]} needs {self.counter_amount(c, 'needed')}, "
+                f"{self.counter_amount(c, 'left')} left)"
+                + (f"; consumed by {', '.join(consumers)}" if consumers else ""),
+                details={"counters": rt.rejected_counters, "consumers": consumers})))
         if rt.rejected_capacity:
             c = rt.rejected_capacity[0]
-            return r(CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: {c.get('reason')}",
-                     details={"capacity": rt.rejected_capacity})
+            found.append((len({x.get("device") for x in rt.rejected_capacity}), r(
+                CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: {c.get('reason')}",
+                details={"capacity": rt.rejected_capacity})))
         if rt.rejected_constraint:
             c = rt.rejected_constraint[0]
             attr = c.get("attribute")
@@ -440,15 +545,22 @@ class _Explainer:
                 kind = "have no value in common of" if lists else "have distinct values of"
             else:  # with DRAListTypeAttributes, matchAttribute asks for one value common to all
                 kind = "share a common value of" if lists else "share the same"
-            return r(CONSTRAINT_UNSATISFIABLE,
-                     f"no {need} free matching device(s) {kind} {attr}"
-                     f" (values among matching devices: {', '.join(f'{v} x{n}' for v, n in values.most_common())})",
-                     details={"constraint": c, "values": dict(values)})
+            unset = [e.name for e in sel_ok if attr and lookup_attribute(e.device, e.driver, attr) is None]
+            found.append((len({x.get("device") for x in rt.rejected_constraint}), r(
+                CONSTRAINT_UNSATISFIABLE,
+                f"no {need} free matching device(s) {kind} {attr}"
+                f" (values among matching devices: {', '.join(f'{v} x{n}' for v, n in values.most_common())})"
+                + (f"; {', '.join(unset[:5])}{' ...' if len(unset) > 5 else ''} "
+                   f"{'does' if len(unset) == 1 else 'do'} not publish {attr}" if unset else ""),
+                details={"constraint": c, "values": dict(values)})))
         if rt.rejected_binding:
-            return r(BINDING_CONDITIONS, "matching devices need binding conditions, which are disabled",
-                     details={"devices": rt.rejected_binding})
-        return r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
-                              f"and constraint of the pod's claims together")
+            found.append((len(set(rt.rejected_binding)), r(
+                BINDING_CONDITIONS, "matching devices need binding conditions, which are disabled",
+                details={"devices": rt.rejected_binding})))
+        if found:
+            return [x for _, x in sorted(found, key=lambda e: -e[0])]  # stable: ties keep the check order
+        return [r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
+                               f"and constraint of the pod's claims together")]
 
     def counter_amount(self, c: Mapping[str, Any], field: str) -> str:
         """A counter amount of a rejection in the units the pool declares the counter in ("40Gi", not
