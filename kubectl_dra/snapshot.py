@@ -262,6 +262,11 @@ class Snapshot:
     resource_claim_templates: Mapping[NamespacedKey, dict]
     events: tuple[dict, ...] = ()
     source: SourceInfo = field(default_factory=SourceInfo)
+    # DeviceTaintRules by name (v1beta2 shape).  Their taints are in ``resource_slices`` only in a
+    # snapshot patched by kubectl_dra.taintrules.apply (then ``rule_taints`` says which taint came from
+    # which rule); a snapshot straight from the source has the slices as the drivers published them.
+    device_taint_rules: Mapping[str, dict] = field(default_factory=lambda: _freeze({}))
+    rule_taints: Mapping[DeviceKey, tuple[tuple[str, dict], ...]] = field(default_factory=lambda: _freeze({}))
 
     # ------------------------------------------------------------------
     @classmethod
@@ -275,6 +280,7 @@ class Snapshot:
         claims: dict = {}
         templates: dict = {}
         events: list = []
+        rules: dict = {}
         for raw in objects:
             obj = raw if normalized else normalize_object(raw)
             if obj is None:
@@ -294,6 +300,8 @@ class Snapshot:
                 templates[(namespace_of(obj), name_of(obj))] = obj
             elif kind == "Event":
                 events.append(obj)
+            elif kind == "DeviceTaintRule":
+                rules[name_of(obj)] = obj
         return cls(
             nodes=_freeze(nodes),
             pods=_freeze(pods),
@@ -303,6 +311,7 @@ class Snapshot:
             resource_claim_templates=_freeze(templates),
             events=tuple(events),
             source=source or SourceInfo(),
+            device_taint_rules=_freeze(rules),
         )
 
     def objects(self) -> list[dict]:
@@ -315,6 +324,7 @@ class Snapshot:
         out += [self.resource_claims[k] for k in sorted(self.resource_claims)]
         out += [self.pods[k] for k in sorted(self.pods)]
         out += list(self.events)
+        out += [self.device_taint_rules[k] for k in sorted(self.device_taint_rules)]
         return out
 
     # -- pools and devices ------------------------------------------------
