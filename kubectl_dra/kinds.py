@@ -58,7 +58,7 @@ RESOURCE_CLAIM = Kind("ResourceClaim", "resourceclaims", GROUP, True, "claim", "
 RESOURCE_CLAIM_TEMPLATE = Kind("ResourceClaimTemplate", "resourceclaimtemplates", GROUP, True, "template", "templates",
                                ("template", "resourceclaimtemplate", "rct", "resourceclaimtemplates", "templates"))
 DEVICE_TAINT_RULE = Kind("DeviceTaintRule", "devicetaintrules", GROUP, False, "taintrule", "taintrules",
-                         ("devicetaintrule", "taintrule", "dtr", "devicetaintrules", "taintrules"))
+                         ("taintrule", "devicetaintrule", "dtr", "devicetaintrules", "taintrules"))
 POD = Kind("Pod", "pods", "", True, "pod", "pods", ("pod", "po", "pods"))
 NODE = Kind("Node", "nodes", "", False, "node", "nodes", ("node", "no", "nodes"))
 NAMESPACE = Kind("Namespace", "namespaces", "", False, "namespace", "namespaces", ("namespace", "ns", "namespaces"))
