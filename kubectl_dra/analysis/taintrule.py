@@ -63,8 +63,10 @@ def claims_on(snap: Snapshot, keys: set) -> list[dict]:
 def _claim_eviction(claim: Mapping[str, Any], taint: Mapping[str, Any], selected: Callable[[Mapping], bool]):
     """For one allocated claim and the rule's NoExecute taint (upstream claimEvictionTime, this taint only):
     None when no device of the claim carries it or every such device tolerates it for ever; else the
-    seconds until eviction (0: at once) and the tolerations that delay it."""
+    seconds until eviction (0: at once); and whether a toleration that matches the taint was not counted
+    because its effect is not NoExecute."""
     when = None
+    ignored = False
     for r in ((claim.get("status") or {}).get("allocation") or {}).get("devices", {}).get("results") or []:
         if not selected(r):
             continue
@@ -79,9 +81,11 @@ def _claim_eviction(claim: Mapping[str, Any], taint: Mapping[str, Any], selected
                 seconds = s if seconds is None else min(seconds, s)
         if forever:
             continue
+        if seconds is None and any(tolerates(tol, taint) for tol in r.get("tolerations") or ()):
+            ignored = True  # a toleration without effect NoExecute: the eviction controller does not count it
         delay = 0 if seconds is None else seconds
         when = delay if when is None else min(when, delay)
-    return when
+    return when, ignored
 
 
 def evictions(snap: Snapshot, rule: Mapping[str, Any], minor: int) -> tuple[list[dict], list[dict]]:
@@ -104,7 +108,7 @@ def evictions(snap: Snapshot, rule: Mapping[str, Any], minor: int) -> tuple[list
             continue  # not scheduled (nothing to evict), or already going
         if (pod.get("status") or {}).get("phase") in FINISHED:
             continue
-        when, by, tolerated = None, [], []
+        when, by, tolerated, ignored = None, [], [], False
         for pc in snap.pod_claims(pod):
             claim = pc.claim
             if claim is None or not (claim.get("status") or {}).get("allocation"):
@@ -117,7 +121,8 @@ def evictions(snap: Snapshot, rule: Mapping[str, Any], minor: int) -> tuple[list
                           .get("devices", {}).get("results") or [])
             if not on_rule:
                 continue
-            delay = _claim_eviction(claim, taint, selected)
+            delay, not_counted = _claim_eviction(claim, taint, selected)
+            ignored = ignored or not_counted
             if delay is None:
                 tolerated.append(pc.claim_name)
                 continue
@@ -126,7 +131,8 @@ def evictions(snap: Snapshot, rule: Mapping[str, Any], minor: int) -> tuple[list
         base = {"namespace": ns, "name": pname, "node": spec.get("nodeName"),
                 "phase": (pod.get("status") or {}).get("phase")}
         if when is not None:
-            evicted.append({**base, "claims": by, "afterSeconds": when})
+            evicted.append({**base, "claims": by, "afterSeconds": when,
+                            **({"tolerationWithoutEffect": True} if ignored and when == 0 else {})})
         elif tolerated:
             tolerating.append({**base, "claims": tolerated})
     return evicted, tolerating
@@ -150,3 +156,80 @@ def explain_rule(snap: Snapshot, name: str) -> dict:
             "devices": {"selected": len(entries), "total": len(snap.devices), "groups": device_groups(entries)},
             "allocatedClaims": claims_on(snap, {e.key for e in entries}),
             "ignoredFields": taintrules.ignored_fields(rule, minor)}
+
+
+def _places(report: Mapping[str, Any]) -> list[str]:
+    """The nodes where the dry run allocates the pod's claims (``fits``, or ``wouldFit`` while target-level
+    reasons such as a template claim not generated yet remain)."""
+    return [n["name"] for n in report.get("nodes") or () if n.get("fits") or n.get("wouldFit")]
+
+
+def pending_pods(snap: Snapshot) -> list[tuple[str, str]]:
+    """Pods waiting to be scheduled that use claims: what a NoSchedule/NoExecute taint can take a place from."""
+    out = []
+    for (ns, name), pod in sorted(snap.pods.items()):
+        spec = pod.get("spec") or {}
+        if spec.get("nodeName") or (pod.get("metadata") or {}).get("deletionTimestamp"):
+            continue
+        if (pod.get("status") or {}).get("phase", "Pending") != "Pending" or not spec.get("resourceClaims"):
+            continue
+        out.append((ns, name))
+    return out
+
+
+def preview(snap: Snapshot, rule: Mapping[str, Any], gates, *, as_written: Mapping[str, Any] | None = None,
+            keep_alive=None) -> dict:
+    """What applying ``rule`` to the cluster of ``snap`` (unpatched: the rules already there stay in force)
+    would do.  When ``gates`` make DeviceTaintRules inert, ``gatesNeeded`` says which are off, and the rest
+    is what the rule would do once they are on.  ``as_written``: the rule before normalization (its own
+    apiVersion), for the release's API checks."""
+    from kubectl_dra.analysis.why_pending import why_pending
+
+    minor = taintrules.minor_of(gates)
+    needed = taintrules.gates_needed(gates)
+    effective = taintrules.enabled(gates) if needed else gates
+    name = name_of(rule)
+    entries = selected_devices(snap, rule, minor)
+    keys = {e.key for e in entries}
+    summary = rule_summary(rule)
+    taint = summary["taint"]
+    evicted, tolerating = evictions(snap, rule, minor)
+    notes = []
+    if summary["deviceSelector"] is None:
+        notes.append("the rule has no deviceSelector: kube-scheduler applies its taint to every device, the "
+                     "eviction controller to none (no pod is evicted); write deviceSelector: {} for every device")
+    notes += [f"{f} exists only up to Kubernetes 1.34: ignored by 1.{minor} (and rejected by its API server)"
+              for f in taintrules.ignored_fields(rule, minor)]
+    if taint.get("effect") == "None":
+        notes.append("effect None: the taint changes neither scheduling nor running pods (the eviction controller "
+                     "only reports in the rule's status what NoExecute would do)")
+    losing: list[dict] = []
+    checked = 0
+    if taint.get("effect") in taintrules.PREVENTING_EFFECTS and entries:
+        before = taintrules.apply(snap, effective)
+        after = taintrules.apply(snap, effective, {**snap.device_taint_rules, name: rule})
+        for ns, pname in pending_pods(snap):
+            checked += 1
+            had = _places(why_pending(before, "Pod", pname, ns, effective, keep_alive=keep_alive))
+            if not had:
+                continue
+            left = _places(why_pending(after, "Pod", pname, ns, effective, keep_alive=keep_alive))
+            if not left:
+                losing.append({"namespace": ns, "name": pname, "nodesBefore": had})
+    return {
+        "rule": summary,
+        "kubernetesVersion": gates.version,
+        "inForce": not needed,
+        "gatesNeeded": needed,
+        "replaces": name in snap.device_taint_rules,
+        # what the release's API server says about the rule (the selector warnings are said louder below)
+        "problems": [{"path": p, "severity": s, "message": m} for p, s, m in taintrules.check_rule(as_written or rule, minor)
+                     if not (s == "warning" and p == "spec.deviceSelector")],
+        "selectsAll": bool(entries) and len(entries) == len(snap.devices),
+        "devices": {"selected": len(entries), "total": len(snap.devices), "groups": device_groups(entries)},
+        "allocatedClaims": claims_on(snap, keys),
+        "evictions": evicted,
+        "tolerating": tolerating,
+        "pendingPods": {"checked": checked, "losingLastPlace": losing},
+        "notes": notes,
+    }
