@@ -98,7 +98,7 @@ def _root(
 
 
 def _register() -> None:
-    from kubectl_dra.commands import dump, explain, get, match, scaffold, validate, why_pending
+    from kubectl_dra.commands import dump, explain, get, match, preview, scaffold, validate, why_pending
 
     # (name, function, help, one-line summary for the command list, extra options)
     commands = [
@@ -113,6 +113,9 @@ def _register() -> None:
          {"cls": scaffold.ScaffoldCommand}),
         ("validate", validate.validate, validate.VALIDATE_HELP,
          "Check DRA manifests offline or against a cluster (schema, CEL, references, satisfiability).", {}),
+        ("preview", preview.preview, preview.PREVIEW_HELP,
+         "What applying a DeviceTaintRule would do: devices, claims, evictions, pending pods left without a place.",
+         {}),
         ("dump", dump.dump, dump.DUMP_HELP, "Write the cluster's DRA state as one List, to share or analyse offline.",
          {"no_args_is_help": False}),
     ]

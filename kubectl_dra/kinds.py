@@ -57,13 +57,15 @@ RESOURCE_CLAIM = Kind("ResourceClaim", "resourceclaims", GROUP, True, "claim", "
                       ("claim", "resourceclaim", "rc", "resourceclaims", "claims"))
 RESOURCE_CLAIM_TEMPLATE = Kind("ResourceClaimTemplate", "resourceclaimtemplates", GROUP, True, "template", "templates",
                                ("template", "resourceclaimtemplate", "rct", "resourceclaimtemplates", "templates"))
+DEVICE_TAINT_RULE = Kind("DeviceTaintRule", "devicetaintrules", GROUP, False, "taintrule", "taintrules",
+                         ("taintrule", "devicetaintrule", "dtr", "devicetaintrules", "taintrules"))
 POD = Kind("Pod", "pods", "", True, "pod", "pods", ("pod", "po", "pods"))
 NODE = Kind("Node", "nodes", "", False, "node", "nodes", ("node", "no", "nodes"))
 NAMESPACE = Kind("Namespace", "namespaces", "", False, "namespace", "namespaces", ("namespace", "ns", "namespaces"))
 
 #: every kind, in the order listings and messages use
-KINDS: tuple[Kind, ...] = (DEVICE, DEVICE_CLASS, RESOURCE_SLICE, RESOURCE_CLAIM, RESOURCE_CLAIM_TEMPLATE, POD, NODE,
-                           NAMESPACE)
+KINDS: tuple[Kind, ...] = (DEVICE, DEVICE_CLASS, RESOURCE_SLICE, RESOURCE_CLAIM, RESOURCE_CLAIM_TEMPLATE,
+                           DEVICE_TAINT_RULE, POD, NODE, NAMESPACE)
 
 _BY_KIND = {k.kind: k for k in KINDS}
 _BY_RESOURCE = {k.resource: k for k in KINDS if k.resource}
@@ -84,7 +86,7 @@ def _choices(words: list[str]) -> str:
 
 
 _GET_KINDS = (DEVICE, DEVICE_CLASS, RESOURCE_SLICE, RESOURCE_CLAIM, RESOURCE_CLAIM_TEMPLATE)
-_EXPLAIN_KINDS = (DEVICE_CLASS, RESOURCE_SLICE, RESOURCE_CLAIM, RESOURCE_CLAIM_TEMPLATE, POD, NODE)
+_EXPLAIN_KINDS = (DEVICE_CLASS, RESOURCE_SLICE, RESOURCE_CLAIM, RESOURCE_CLAIM_TEMPLATE, DEVICE_TAINT_RULE, POD, NODE)
 _SCAFFOLD_KINDS = (RESOURCE_CLAIM, RESOURCE_CLAIM_TEMPLATE, DEVICE_CLASS, POD)
 
 _VOCABULARIES: dict[str, _Vocabulary] = {

@@ -16,6 +16,10 @@ shapes.  The differences handled here:
   1.31-only fields (a claim's ``controller``, a class's ``suitableNodes``) have
   no meaning since 1.32 and are dropped.
 * everything else is identical across v1beta1, v1beta2 and v1.
+* DeviceTaintRule has no v1: it is served as v1alpha3 (1.33-1.36) and v1beta2 (1.36).  Both are read
+  and brought to the v1beta2 shape (the same fields since 1.35); the 1.34-only selector fields
+  (``deviceSelector.deviceClassName``, ``deviceSelector.selectors``) are kept, so that
+  :mod:`kubectl_dra.taintrules` can honour them under 1.34 and say they are ignored later.
 
 Pods written for the classic-DRA API (Kubernetes 1.26-1.30) named their claims
 under ``spec.resourceClaims[].source``; the API server rejects that since 1.31,
@@ -35,7 +39,12 @@ SUPPORTED_VERSIONS = ("v1", "v1beta2", "v1beta1", "v1alpha3")
 OLD_VERSIONS = ("v1alpha3",)
 DRA_KINDS = ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate")
 CORE_KINDS = ("Node", "Pod", "Event", "Namespace", "ResourceQuota")
-KNOWN_KINDS = DRA_KINDS + CORE_KINDS
+#: DeviceTaintRule: outside DRA_KINDS (no v1; v1alpha3 is its current alpha version, not an "old" one).
+TAINT_RULE_KIND = "DeviceTaintRule"
+TAINT_RULE_VERSIONS = ("v1beta2", "v1alpha3")
+#: The version DeviceTaintRules are kept in after normalization.
+TAINT_RULE_API_VERSION = f"{GROUP}/v1beta2"
+KNOWN_KINDS = DRA_KINDS + (TAINT_RULE_KIND,) + CORE_KINDS
 
 _EXACT_FIELDS = ("deviceClassName", "selectors", "allocationMode", "count", "adminAccess", "tolerations", "capacity")
 
@@ -79,6 +88,15 @@ def normalize_object(obj: dict, *, where: str = "") -> dict | None:
                 spec["spec"] = _claim_spec_from_v1beta1(spec.get("spec") or {})
                 out["spec"] = spec
         return out
+    if kind == TAINT_RULE_KIND:
+        group, _, version = api_version.rpartition("/")
+        if group != GROUP or version not in TAINT_RULE_VERSIONS:
+            name = (obj.get("metadata") or {}).get("name", "?")
+            raise InputError(
+                f"{where}{kind} {name!r}: unsupported apiVersion {api_version!r} "
+                f"(kubectl-dra reads {', '.join(GROUP + '/' + v for v in TAINT_RULE_VERSIONS)})"
+            )
+        return obj if version == "v1beta2" else {**obj, "apiVersion": TAINT_RULE_API_VERSION}
     if kind == "Pod":
         check_pod_claim_references(obj, where=where)
     if kind in CORE_KINDS:

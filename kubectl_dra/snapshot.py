@@ -274,6 +274,11 @@ class Snapshot:
     # What why-pending's claims stage reads: quotas that may block claim creation, and namespaces (admin access).
     resource_quotas: Mapping[NamespacedKey, dict] = field(default_factory=lambda: _freeze({}))
     namespaces: Mapping[str, dict] = field(default_factory=lambda: _freeze({}))
+    # DeviceTaintRules by name (v1beta2 shape).  Their taints are in ``resource_slices`` only in a
+    # snapshot patched by kubectl_dra.taintrules.apply (then ``rule_taints`` says which taint came from
+    # which rule); a snapshot straight from the source has the slices as the drivers published them.
+    device_taint_rules: Mapping[str, dict] = field(default_factory=lambda: _freeze({}))
+    rule_taints: Mapping[DeviceKey, tuple[tuple[str, dict], ...]] = field(default_factory=lambda: _freeze({}))
 
     # ------------------------------------------------------------------
     @classmethod
@@ -289,6 +294,7 @@ class Snapshot:
         events: list = []
         quotas: dict = {}
         namespaces: dict = {}
+        rules: dict = {}
         for raw in objects:
             obj = raw if normalized else normalize_object(raw)
             if obj is None:
@@ -312,6 +318,8 @@ class Snapshot:
                 quotas[(namespace_of(obj), name_of(obj))] = obj
             elif kind == "Namespace":
                 namespaces[name_of(obj)] = obj
+            elif kind == "DeviceTaintRule":
+                rules[name_of(obj)] = obj
         return cls(
             nodes=_freeze(nodes),
             pods=_freeze(pods),
@@ -323,6 +331,7 @@ class Snapshot:
             source=source or SourceInfo(),
             resource_quotas=_freeze(quotas),
             namespaces=_freeze(namespaces),
+            device_taint_rules=_freeze(rules),
         )
 
     def objects(self) -> list[dict]:
@@ -337,6 +346,7 @@ class Snapshot:
         out += [self.namespaces[k] for k in sorted(self.namespaces)]
         out += [self.resource_quotas[k] for k in sorted(self.resource_quotas)]
         out += list(self.events)
+        out += [self.device_taint_rules[k] for k in sorted(self.device_taint_rules)]
         return out
 
     # -- pools and devices ------------------------------------------------

@@ -59,7 +59,8 @@ def taints_text(entry: DeviceEntry) -> str:
     out = []
     for t in entry.device.get("taints") or []:
         kv = t.get("key", "") + (f"={t['value']}" if t.get("value") else "")
-        out.append(f"{kv}:{t.get('effect', '')}")
+        # a DeviceTaintRule's taint (kubectl_dra.taintrules.apply) names its rule
+        out.append(f"{kv}:{t.get('effect', '')}" + (f" (rule {t['rule']})" if t.get("rule") else ""))
     return ",".join(out)
 
 

@@ -26,7 +26,8 @@ def not_found(kind: Kind, name: str, namespace: str | None = None) -> NotFoundEr
 def explain(snap: Snapshot, kind: Kind, name: str, namespace: str) -> dict:
     """The facts about one object; ``kind`` is one of :func:`kubectl_dra.kinds.accepted_by` ``("explain")``."""
     fn = {kinds.DEVICE_CLASS: explain_class, kinds.RESOURCE_SLICE: explain_slice, kinds.RESOURCE_CLAIM: explain_claim,
-          kinds.RESOURCE_CLAIM_TEMPLATE: explain_template, kinds.POD: explain_pod, kinds.NODE: explain_node}[kind]
+          kinds.RESOURCE_CLAIM_TEMPLATE: explain_template, kinds.POD: explain_pod, kinds.NODE: explain_node,
+          kinds.DEVICE_TAINT_RULE: explain_taint_rule}[kind]
     return fn(snap, name, namespace)
 
 
@@ -280,3 +281,10 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
     if spec.get("extendedResourceName"):
         out["extendedResourceName"] = spec["extendedResourceName"]
     return out
+
+
+def explain_taint_rule(snap: Snapshot, name: str, namespace: str) -> dict:
+    """A DeviceTaintRule: its taint and selector, the gates it needs, the devices it selects, the claims on them."""
+    from kubectl_dra.analysis.taintrule import explain_rule
+
+    return {"kind": "DeviceTaintRule", **explain_rule(snap, name)}

@@ -17,6 +17,7 @@ from kubectl_dra.snapshot import Gap, Snapshot
 
 CLAIMS = "resourceclaims"
 PODS = "pods"
+DEVICE_TAINT_RULES = "devicetaintrules"
 
 
 def _unique(gaps: Iterable[Gap]) -> list[Gap]:
@@ -49,6 +50,11 @@ def for_explain(snap: Snapshot, kind: Kind, namespace: str) -> list[Gap]:
     if kind in (kinds.DEVICE_CLASS, kinds.RESOURCE_SLICE, kinds.NODE):
         return _unique(holders(snap) + list(snap.source.gaps(PODS)))  # holders and their pods' phases
     return _unique(snap.source.gaps(CLAIMS, namespace) + snap.source.gaps(PODS, namespace))
+
+
+def for_preview(snap: Snapshot) -> list[Gap]:
+    """`preview RULE_FILE`: the claims on the devices, the pods they run, the rules already in force."""
+    return _unique(holders(snap) + list(snap.source.gaps(PODS)) + list(snap.source.gaps(DEVICE_TAINT_RULES)))
 
 
 def for_dump(snap: Snapshot) -> list[Gap]:

@@ -6,7 +6,8 @@ optionally, a Snapshot of the cluster they will be applied to; it returns diagno
     {"file", "document", "kind", "name", "path", "severity": "error"|"warning", "code", "message"}
 
 Codes: parse, schema, name, request-shape, constraint-domain, cel-compile, cel-hint (offline and cluster
-hints from kubectl_dra.cel.diagnostics), class-missing, cel-runtime, no-match, unsatisfiable.
+hints from kubectl_dra.cel.diagnostics), class-missing, cel-runtime, no-match, unsatisfiable, taint-rule
+(a DeviceTaintRule warning: a selector that selects everything, or none).
 """
 
 from __future__ import annotations
@@ -249,6 +250,9 @@ def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release:
         if not isinstance(obj, dict):
             out.append(_diag(file, doc, None, "(root)", "error", "parse", "not a Kubernetes object"))
             continue
+        if _is_taint_rule(obj):
+            out += taint_rule_checks(file, doc, obj, snap, release)
+            continue
         if not is_dra_object(obj):
             api = str(obj.get("apiVersion") or "")
             if api.startswith("resource.k8s.io/"):
@@ -281,6 +285,33 @@ def _legacy_pod_claims(file, doc, pod: dict) -> list[dict]:
     return []
 
 
+def _is_taint_rule(obj: Any) -> bool:
+    return (isinstance(obj, dict) and obj.get("kind") == "DeviceTaintRule"
+            and str(obj.get("apiVersion") or "").split("/", 1)[0] == "resource.k8s.io")
+
+
+def taint_rule_checks(file, doc, obj: dict, snap=None, release: str | None = None) -> list[dict]:
+    """A DeviceTaintRule against its release's API (kubectl_dra.taintrules.check_rule): ``release`` when
+    given (validate --kubernetes-version), else the release of the cluster when one is given, else the newest."""
+    from kubectl_dra.features import defaults_for_version
+    from kubectl_dra.normalize import TAINT_RULE_VERSIONS
+    from kubectl_dra.taintrules import check_rule, minor_of
+
+    version = str(obj.get("apiVersion") or "").rpartition("/")[2]
+    if version not in TAINT_RULE_VERSIONS:
+        return [_diag(file, doc, obj, "apiVersion", "error", "schema",
+                      f"{obj.get('apiVersion')!r} does not serve DeviceTaintRule (resource.k8s.io/"
+                      f"{' or resource.k8s.io/'.join(TAINT_RULE_VERSIONS)})")]
+    minor = minor_of(defaults_for_version(release if release else
+                                          snap.source.server_version if snap is not None else None))
+    out = [_diag(file, doc, obj, path, severity, "schema" if severity == "error" else "taint-rule", message)
+           for path, severity, message in check_rule(obj, minor)]
+    meta = obj.get("metadata") or {}
+    if isinstance(meta, dict) and not meta.get("name") and not meta.get("generateName"):
+        out.append(_diag(file, doc, obj, "metadata.name", "error", "name", "metadata.name is required"))
+    return out
+
+
 def summary(diags: list[dict], files: list[str], objects: int, release: str | None = None) -> dict:
     from kubectl_dra.schema import check_release
 
@@ -296,5 +327,5 @@ def check_manifests(docs: Iterable[tuple[str, int, Any]], files: list[str], unpa
     docs = list(docs)
     diags = [_diag(f, None, None, "(file)", "error", "parse", message) for f, message in unparsable]
     diags += validate_documents(docs, snap, release)
-    objects = sum(1 for _, _, o in docs if isinstance(o, dict) and is_dra_object(o))
+    objects = sum(1 for _, _, o in docs if isinstance(o, dict) and (is_dra_object(o) or _is_taint_rule(o)))
     return summary(diags, files, objects, release)

@@ -50,6 +50,9 @@ def explain(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
     snap = src.snapshot()
+    from kubectl_dra import taintrules
+
+    snap = taintrules.apply(snap)  # DeviceTaintRules' taints on the devices they select, each naming its rule
     ns = src.effective_namespace(snap)
     result = build(snap, kind, name, ns)
     gaps = incomplete.for_explain(snap, kind, ns)

@@ -71,6 +71,9 @@ def get(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     snap = src.snapshot()
+    from kubectl_dra import taintrules
+
+    snap = taintrules.apply(snap)  # DeviceTaintRules' taints on the devices they select, each naming its rule
     ns = src.effective_namespace(snap)
     if kind_key == "devices":
         records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,

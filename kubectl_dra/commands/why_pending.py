@@ -77,6 +77,9 @@ def why_pending(
     snap = src.snapshot(include_events_for=events_for)
     ns = src.effective_namespace(snap)
     gates = gates_for(kubernetes_version, snap.source.server_version, gates_override)
+    from kubectl_dra import taintrules
+
+    snap = taintrules.apply(snap, gates)  # DeviceTaintRules, when the gates put them in force
     report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide",
                    keep_alive=keep_until_exit, now=now_at, binding_timeout=binding_timeout)
     if fmt in ("json", "yaml"):

@@ -237,6 +237,7 @@ TARGET_DESCRIPTIONS: dict[Kind, str] = {
     kinds.RESOURCE_SLICE: "a ResourceSlice",
     kinds.RESOURCE_CLAIM: "a ResourceClaim",
     kinds.RESOURCE_CLAIM_TEMPLATE: "a ResourceClaimTemplate",
+    kinds.DEVICE_TAINT_RULE: "a DeviceTaintRule and the devices it taints",
     kinds.POD: "a Pod and its claims",
     kinds.NODE: "a Node's devices",
 }

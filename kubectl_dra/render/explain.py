@@ -83,7 +83,8 @@ def _add_constraints_config(tree: Tree, facts: dict) -> None:
 def tree_for(result: dict) -> Tree:
     kind = result["kind"]
     return {"ResourceClaim": _claim_tree, "ResourceClaimTemplate": _template_tree, "Pod": _pod_tree,
-            "Node": _node_tree, "ResourceSlice": _slice_tree, "DeviceClass": _class_tree}[kind](result)
+            "Node": _node_tree, "ResourceSlice": _slice_tree, "DeviceClass": _class_tree,
+            "DeviceTaintRule": _taint_rule_tree}[kind](result)
 
 
 def _claim_tree(r: dict) -> Tree:
@@ -168,7 +169,9 @@ def _node_tree(r: dict) -> Tree:
         for d in p["devices"]:
             taint = ""
             if d.get("taints"):
-                taint = " [red]tainted " + _s(",".join(f"{x.get('key')}:{x.get('effect')}" for x in d["taints"])) + "[/]"
+                taint = " [red]tainted " + _s(",".join(f"{x.get('key')}:{x.get('effect')}"
+                                                       + (f" (rule {x['rule']})" if x.get("rule") else "")
+                                                       for x in d["taints"])) + "[/]"
             pn.add(f"{_s(d['device'])} [dim]{_s(d['summary'])}[/]{taint}  {_holders(d['holders'], d.get('availability'))}")
     return t
 
@@ -221,3 +224,29 @@ def _class_tree(r: dict) -> Tree:
 def render_text(result: dict) -> None:
     """The tree of an `explain` result (analysis.explain)."""
     make_console().print(tree_for(result))
+
+
+def _taint_rule_tree(r: dict) -> Tree:
+    t = Tree(f"[bold]DeviceTaintRule {_s(r['name'])}[/]  taint [red]{_s(r['taintText'])}[/]")
+    if r["gatesNeeded"]:
+        t.add(f"[yellow]not in force in Kubernetes {_s(r['kubernetesVersion'])}: needs feature gate(s) "
+              f"{_s(', '.join(r['gatesNeeded']))}[/]")
+    sel = r["deviceSelector"]
+    t.add("selector: " + ("[yellow]none (kube-scheduler: every device; eviction controller: none)[/]" if sel is None
+                          else _s(", ".join(f"{k}={v}" for k, v in sel.items()) or "{} (every device)")))
+    for f in r["ignoredFields"]:
+        t.add(f"[yellow]{_s(f)} is not known to Kubernetes {_s(r['kubernetesVersion'])}: ignored[/]")
+    d = r["devices"]
+    head = f"[bold]Devices[/] {d['selected']} of {d['total']}"
+    if r["selectsAll"]:
+        head += " [bold red](every device in the cluster)[/]"
+    dt = t.add(head)
+    for g in d["groups"]:
+        dt.add(f"[cyan]{_s(g['node'])}[/] {_s(g['driver'])}/{_s(g['pool'])}: {g['count']} "
+               f"[dim]{_s(', '.join(g['devices']))}[/]")
+    if r["allocatedClaims"]:
+        ct = t.add(f"[bold]Allocated claims on them[/] {len(r['allocatedClaims'])}")
+        for c in r["allocatedClaims"]:
+            pods = f" (pods {_s(', '.join(c['pods']))})" if c["pods"] else ""
+            ct.add(f"{_s(c['namespace'])}/{_s(c['name'])}: {_s(', '.join(x.rsplit('/', 1)[-1] for x in c['devices']))}{pods}")
+    return t

@@ -86,9 +86,9 @@ def test_why_pending_target_parser_contract():
     (("get", "widget"), "unknown type 'widget' (choose from: devices, classes, slices, claims, templates)"),
     (("get", "Pods"), "unknown type 'Pods' (choose from: devices, classes, slices, claims, templates)"),
     (("explain", "Widget.example.com/x"), "unknown type 'widget' (choose from: deviceclass, resourceslice, "
-                                         "resourceclaim, resourceclaimtemplate, pod, node)"),
+                                         "resourceclaim, resourceclaimtemplate, devicetaintrule, pod, node)"),
     (("explain", "device/x"), "unknown type 'device' (choose from: deviceclass, resourceslice, "
-                              "resourceclaim, resourceclaimtemplate, pod, node)"),
+                              "resourceclaim, resourceclaimtemplate, devicetaintrule, pod, node)"),
     (("explain", "claim"), "expected TYPE/NAME (for example claim/my-claim), got 'claim'"),
     (("explain", "claim/"), "missing name in 'claim/'"),
     (("why-pending", "Node/gpu-node-1"), "unknown target type 'Node' (use pod/NAME or resourceclaim/NAME; "

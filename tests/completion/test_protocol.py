@@ -133,7 +133,7 @@ def test_why_pending_pending_pod_before_running_one(tmp_path):
 
 def test_explain_types_then_names():
     values, descs, directive = answer("explain", *F, "")
-    assert values == ["class/", "slice/", "claim/", "template/", "pod/", "node/"]
+    assert values == ["class/", "slice/", "claim/", "template/", "taintrule/", "pod/", "node/"]
     assert directive == comp.DIRECTIVE_NO_FILE_COMP | comp.DIRECTIVE_NO_SPACE
     assert answer("explain", *F, "cl")[0] == ["class/", "claim/"]
     # one type matches: its names right away

@@ -18,6 +18,7 @@ from kubectl_dra.allocator import Allocator
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, quantity_text, selector_expressions
 from kubectl_dra.cel.diagnostics import selector_hints
 from kubectl_dra.analysis.why_pending.nodes import taint_text
+from kubectl_dra.taintrules import source_of_taint
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
     CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
@@ -514,9 +515,15 @@ class _Explainer:
             tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
                    **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
             devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
+            # Where each taint comes from: the driver's slice, or a DeviceTaintRule (kubectl_dra.taintrules).
+            taints = [{**x, "source": source_of_taint(self.snap, x.get("device", ""), x)} for x in rt.rejected_taint]
+            sources = sorted({x["source"] for x in taints if x["source"]
+                              and (x.get("key"), x.get("value"), x.get("effect")) == (t.get("key"), t.get("value"), t.get("effect"))})
+            from_text = f" (from {', '.join(sources)})" if sources else ""
             found.append((len(devs), r(
-                TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)} that the request does not tolerate",
-                details={"taints": rt.rejected_taint, "toleration": tol},
+                TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)}{from_text} that the request "
+                       f"does not tolerate",
+                details={"taints": taints, "toleration": tol},
                 fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]" + _health_caveat(t)])))
         if rt.rejected_counters:
             c = rt.rejected_counters[0]

@@ -1,0 +1,82 @@
+"""`kubectl dra preview RULE_FILE`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from kubectl_dra.completion import callbacks as comp
+from kubectl_dra.commands.common import (
+    Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
+)
+
+PREVIEW_HELP = """What applying a DeviceTaintRule would do, before anyone applies it.
+
+RULE_FILE holds one DeviceTaintRule (resource.k8s.io/v1alpha3 or v1beta2). The cluster comes from the
+live API or from -f, like every command; the rules already in it stay in force. Shows the devices the
+rule selects (by node, driver and pool), the allocated claims on them, the running pods the eviction
+controller would evict (NoExecute; the claims' tolerations respected as it respects them), the pending
+pods that would lose their last place to fit (NoSchedule or NoExecute: the dry run re-run with the
+taint), and a loud warning when the selector selects every device. When the release's feature gates
+leave DeviceTaintRules inert, it says so first, then what the rule would do once they are enabled.
+
+Examples:
+
+  kubectl dra preview gpu-broken.yaml
+
+  kubectl dra preview rule.yaml -f cluster-dump.json -o json
+
+  kubectl dra preview rule.yaml --kubernetes-version 1.34 --feature-gates DRADeviceTaints=true
+"""
+
+
+def preview(
+    rule_file: Annotated[str, typer.Argument(metavar="RULE_FILE", help="A file (or -) holding one DeviceTaintRule.")],
+    feature_gates: Annotated[Optional[str], typer.Option(
+        "--feature-gates", metavar="Name=true,...", autocompletion=comp.complete_feature_gates,
+        help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
+    kubernetes_version: Annotated[Optional[str], typer.Option(
+        "--kubernetes-version", metavar="1.NN",
+        help="Use the feature-gate defaults and API of this release instead of the cluster's (offline default: the newest).")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="text (default), json or yaml.",
+                                                autocompletion=comp.output_choices("text", "json", "yaml"))] = "",
+    filename: Filenames = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespace = None,
+    request_timeout: RequestTimeout = 30.0,
+) -> None:
+    from kubectl_dra.analysis import incomplete
+    from kubectl_dra.analysis.taintrule import preview as build
+    from kubectl_dra.errors import InputError
+    from kubectl_dra.features import check_kubernetes_version, gates_for, parse_feature_gates
+    from kubectl_dra.normalize import normalize_object
+    from kubectl_dra.process import keep_until_exit
+    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.sources.files import load_files
+
+    fmt = check_output(output, ("", "text", "json", "yaml"))
+    parse_feature_gates(feature_gates)
+    check_kubernetes_version(kubernetes_version)
+    objects, _ = load_files([rule_file])  # before any cluster I/O: a bad file fails fast (exit 3)
+    rules = [o for o in objects if isinstance(o, dict) and o.get("kind") == "DeviceTaintRule"]
+    if len(rules) != 1:
+        kinds_seen = ", ".join(sorted({str(o.get("kind")) for o in objects if isinstance(o, dict)})) or "nothing"
+        raise InputError(f"{rule_file}: expected one DeviceTaintRule, found {len(rules)} (the file holds: {kinds_seen})")
+    rule = normalize_object(rules[0], where=f"{rule_file}: ")
+    if not (rule.get("metadata") or {}).get("name"):
+        raise InputError(f"{rule_file}: the DeviceTaintRule has no metadata.name")
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      request_timeout=request_timeout)
+    snap = src.snapshot()
+    gates = gates_for(kubernetes_version, snap.source.server_version, feature_gates)
+    result = build(snap, rule, gates, as_written=rules[0], keep_alive=keep_until_exit)
+    gaps = incomplete.for_preview(snap)
+    if fmt in ("json", "yaml"):
+        emit_data(with_incomplete(result, gaps), fmt)
+    else:
+        from kubectl_dra.render.preview import render_text
+
+        render_text(result)
+    finish_incomplete(gaps)

@@ -1,0 +1,99 @@
+"""DeviceTaintRules through the commands: validate accepts them (the example driver's own demo manifests),
+get devices / explain show the taints they put on devices with the rule's name, why-pending's `taint` reason
+names the rule, and `explain deviceTaintRule/NAME` exists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import DRIVERS
+
+GPU = str(DRIVERS / "example-gpu.yaml")
+DEMO = Path("/work/shared/fixtures/dra-example-driver/demo/examples/device-taints-tolerations")
+needs_demo = pytest.mark.skipif(not DEMO.is_dir(), reason="the example driver's demo manifests are not on this machine")
+
+RULE = {"apiVersion": "resource.k8s.io/v1alpha3", "kind": "DeviceTaintRule", "metadata": {"name": "gpu-3-broken"},
+        "spec": {"deviceSelector": {"driver": "gpu.example.com", "device": "gpu-3"},
+                 "taint": {"key": "example.com/ecc", "value": "uncorrectable", "effect": "NoSchedule"}}}
+
+
+def write(tmp_path: Path, name: str, *objs) -> str:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump_all(list(objs)))
+    return str(p)
+
+
+@needs_demo
+@pytest.mark.parametrize("case", sorted(p.name for p in DEMO.iterdir()) if DEMO.is_dir() else [])
+def test_the_example_drivers_taint_demos_validate_clean(cli, case):
+    res = cli("validate", "-f", str(DEMO / case), "-o", "json")
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0, out["diagnostics"]
+    assert out["errors"] == 0 and out["objects"] >= 2
+    rules = [d for d in out["diagnostics"] if d["kind"] == "DeviceTaintRule"]
+    assert rules == []
+
+
+def test_validate_reports_a_rule_field_the_release_does_not_know(cli, tmp_path):
+    bad = json.loads(json.dumps(RULE))
+    bad["spec"]["deviceSelector"]["selectors"] = [{"cel": {"expression": "true"}}]
+    bad["spec"]["taint"]["effect"] = "PreferNoSchedule"
+    res = cli("validate", "-f", write(tmp_path, "r.yaml", bad), "-o", "json")
+    assert res.exit_code == 1
+    got = {(d["path"], d["code"]) for d in json.loads(res.stdout)["diagnostics"]}
+    assert got == {("spec.deviceSelector.selectors", "schema"), ("spec.taint.effect", "schema")}
+
+
+def test_get_devices_shows_the_rule_taint_with_its_source(cli, tmp_path):
+    f = write(tmp_path, "r.yaml", RULE)
+    res = cli("get", "devices", "-f", GPU, "-f", f, "-o", "json")
+    assert res.exit_code == 0, res.stderr
+    by = {d["device"]: d for d in json.loads(res.stdout)["items"]}
+    assert by["gpu-3"]["taints"] == [{"key": "example.com/ecc", "value": "uncorrectable", "effect": "NoSchedule",
+                                      "rule": "gpu-3-broken"}]
+    assert by["gpu-2"]["taints"] == []
+    text = cli("get", "devices", "-f", GPU, "-f", f).stdout
+    assert "example.com/ecc=uncorrectable:NoSchedule (rule gpu-3-broken)" in text
+
+
+def test_explain_a_rule(cli, tmp_path):
+    f = write(tmp_path, "r.yaml", RULE)
+    res = cli("explain", "devicetaintrule/gpu-3-broken", "-f", GPU, "-f", f, "-o", "json")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["kind"] == "DeviceTaintRule" and out["gatesNeeded"] == ["DRADeviceTaintRules"]
+    assert out["devices"] == {"selected": 1, "total": 8, "groups": [
+        {"node": "kind-worker", "driver": "gpu.example.com", "pool": "kind-worker", "count": 1, "devices": ["gpu-3"]}]}
+    assert out["selectsAll"] is False
+    text = cli("explain", "dtr/gpu-3-broken", "-f", GPU, "-f", f).stdout
+    assert "needs feature gate(s) DRADeviceTaintRules" in text and "Devices 1 of 8" in text
+    nope = cli("explain", "dtr/nope", "-f", GPU, "-f", f)
+    assert nope.exit_code == 5 and 'devicetaintrules.resource.k8s.io "nope" not found' in nope.stderr
+
+
+def _pod_claiming_all(tmp_path):
+    claim = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim", "metadata": {"name": "all-gpus", "namespace": "default"},
+             "spec": {"devices": {"requests": [{"name": "gpus", "exactly": {"deviceClassName": "gpu.example.com",
+                                                                           "allocationMode": "All"}}]}}}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": "x"}], "resourceClaims": [{"name": "g", "resourceClaimName": "all-gpus"}]},
+           "status": {"phase": "Pending"}}
+    return write(tmp_path, "p.yaml", claim, pod)
+
+
+def test_why_pending_names_the_rule_behind_a_taint_once_rules_are_in_force(cli, tmp_path):
+    f, p = write(tmp_path, "r.yaml", RULE), _pod_claiming_all(tmp_path)
+    on = cli("why-pending", "pod/p", "-f", GPU, "-f", f, "-f", p, "-o", "json",
+             "--feature-gates", "DRADeviceTaintRules=true")
+    assert on.exit_code == 0, on.stderr
+    reason = json.loads(on.stdout)["nodes"][0]["reasons"][0]
+    assert reason["code"] == "taint"
+    assert "(from rule gpu-3-broken)" in reason["message"]
+    assert reason["details"]["taints"][0]["source"] == "rule gpu-3-broken"
+    # 1.36's defaults: DRADeviceTaintRules off, the rule is inert and the pod fits
+    off = json.loads(cli("why-pending", "pod/p", "-f", GPU, "-f", f, "-f", p, "-o", "json").stdout)
+    assert off["fits"] is True
