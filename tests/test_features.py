@@ -78,7 +78,11 @@ def test_implementation_per_release():
     # 1.34/1.35 defaults: only stable-supported features on; 1.36 turns on consumable capacity and binding.
     assert defaults_for_version("1.34").implementation == "stable"
     assert defaults_for_version("1.35").implementation == "stable"
-    assert defaults_for_version("1.36").implementation == "experimental"
+    # upstream NewAllocator takes the first implementation whose SupportedFeatures cover the enabled ones:
+    # incubating covers consumable capacity and binding; only list-type attributes need experimental
+    assert defaults_for_version("1.36").implementation == "incubating"
+    lists = parse_feature_gates("DRAListTypeAttributes=true", base=defaults_for_version("1.36"))
+    assert lists.implementation == "experimental"
 
 
 def test_a_real_1_36_scheduler_gate_string_parses_and_gates_outside_the_allocator_pick_no_implementation():

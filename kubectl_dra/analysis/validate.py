@@ -304,8 +304,16 @@ def taint_rule_checks(file, doc, obj: dict, snap=None, release: str | None = Non
                       f"{' or resource.k8s.io/'.join(TAINT_RULE_VERSIONS)})")]
     minor = minor_of(defaults_for_version(release if release else
                                           snap.source.server_version if snap is not None else None))
-    out = [_diag(file, doc, obj, path, severity, "schema" if severity == "error" else "taint-rule", message)
-           for path, severity, message in check_rule(obj, minor)]
+    # The release's schema says what the API server refuses (served versions, fields, enums); check_rule adds
+    # the warnings (selectors that select everything or nothing) and what the schema cannot say, never a second
+    # finding for a path the schema already reported.
+    out = [_diag(file, doc, obj, i.path, "error", "schema", i.message)
+           for i in validate_object(obj, release=release or f"1.{minor}")]
+    reported = {d["path"] for d in out}
+    out += [_diag(file, doc, obj, path, severity, "schema" if severity == "error" else "taint-rule", message)
+            for path, severity, message in check_rule(obj, minor)
+            if severity != "error" or not any(path == p or path.startswith(p + ".") or p.startswith(path + ".")
+                                              for p in reported)]
     meta = obj.get("metadata") or {}
     if isinstance(meta, dict) and not meta.get("name") and not meta.get("generateName"):
         out.append(_diag(file, doc, obj, "metadata.name", "error", "name", "metadata.name is required"))
