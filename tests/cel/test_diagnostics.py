@@ -56,3 +56,30 @@ def test_correct_selectors_get_no_hints(driver_snapshot):
 
 def test_bad_syntax_gives_no_hints_rather_than_crashing(driver_snapshot):
     assert diagnose('device.attributes["x"', driver_snapshot.devices) == []
+
+
+def _gpu(i: int, serial: str):
+    from kubectl_dra.snapshot import DeviceEntry
+
+    device = {"name": f"gpu-{i}", "attributes": {"serial": {"string": serial}, "model": {"string": "a100"}}}
+    return DeviceEntry("gpu.example.com", "node-1", "node-1-gpus", device, "node-1", None, False)
+
+
+def test_a_value_exists_among_many_distinct_values():
+    # Every device has its own serial: the value compared with is the 60th distinct one.  A diagnosis
+    # that kept only a sample of the values would claim that no device has it.
+    devices = [_gpu(i, f"SN-{i:04d}") for i in range(80)]
+    assert diagnose('device.attributes["gpu.example.com"].serial == "SN-0059"', devices) == []
+    hints = diagnose('device.attributes["gpu.example.com"].serial == "SN-9999"', devices)
+    assert [h.kind for h in hints] == ["unknown-value"]
+
+
+def test_an_attribute_without_a_decodable_value_is_not_published():
+    # "serial" is written on every device, but with no value upstream could decode: not published.
+    from kubectl_dra.snapshot import DeviceEntry
+
+    devices = [DeviceEntry("gpu.example.com", "p", "s", {"name": f"gpu-{i}", "attributes": {
+        "serial": {"weird": 1}, "model": {"string": "a100"}}}, "node-1", None, False) for i in range(3)]
+    hints = diagnose('device.attributes["gpu.example.com"].serial == "x"', devices)
+    assert [h.kind for h in hints] == ["unknown-name"]
+    assert "names in that domain: model)" in hints[0].message

@@ -167,7 +167,7 @@ class _Explainer:
             sels = self.class_selectors(device_class) if device_class in self.snap.device_classes else []
             if expression in sels:
                 sels = []
-            devices = [e for e in self.snap.devices if not sels or self._passes(sels, e)[0]]
+            devices = self._class_devices(tuple(sels))
             selection = self.alloc.selection if self.alloc is not None else self.matcher.selection
             evaluated = []
             for e in devices[:2000]:  # enough to see which drivers publish the key
@@ -175,6 +175,21 @@ class _Explainer:
                 evaluated.append((e.driver, v.message if v.kind is Kind.RUNTIME_ERROR else None))
             hit = self._hints[key] = selector_hints(expression, devices, evaluated)
         return hit
+
+    def _class_devices(self, sels: tuple[str, ...]) -> list[DeviceEntry]:
+        """The devices of the snapshot that pass a class's selectors, in snapshot order (every device for
+        none).  With the allocator, one pass of its batch check (the same verdicts as :meth:`_passes`,
+        from the same cache); device by device when a selector errors somewhere, so the lenient matcher
+        words those as before."""
+        if not sels:
+            return list(self.snap.devices)
+        if self.alloc is not None:
+            devices = self.snap.devices
+            flags = self.alloc.selection.selector_flags(sels, (), [(e, e.device) for e in devices],
+                                                        strict_inputs=True)
+            if flags is not None:
+                return [e for e, flag in zip(devices, flags) if flag]
+        return [e for e in self.snap.devices if self._passes(sels, e)[0]]
 
     @staticmethod
     def _hint_fixes(hints) -> list[str]:
