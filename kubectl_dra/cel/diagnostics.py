@@ -10,7 +10,8 @@ against what the devices (DeviceEntry objects from a snapshot) publish:
 * a name that no device publishes ("did you mean ...");
 * a quantity compared with a string or an int; a version compared as a string;
   an int compared with a string (and the reverse);
-* a string compared with a value no device has (with the values that exist).
+* a string compared with a value no device has (with the values that exist);
+* a list attribute (DRAListTypeAttributes) compared with ``==`` / ``!=``: ``.includes()`` is the test.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Iterable
 from kubectl_dra.cel.device import split_qualified_name
 from kubectl_dra.cel.errors import CelCompileError
 from kubectl_dra.cel.syntax import Node, parse
-from kubectl_dra.selection import attribute_key
+from kubectl_dra.selection import LIST_ATTRIBUTE_KINDS, attribute_key
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,17 @@ class Published:
             dev = d.device
             self.drivers.add(d.driver)
             for qname, raw in (dev.get("attributes") or {}).items():
-                key = attribute_key(raw or {})
+                # list kinds (ints, bools, strings, versions; DRAListTypeAttributes) count as published
+                # types too, whether or not the gate is on: the name exists, and a comparison with a
+                # scalar is the mistake to point at
+                key = attribute_key(raw or {}, lists=True) if isinstance(raw, dict) else None
                 if key is None:
                     continue
                 dn = split_qualified_name(qname, d.driver)
                 self.attr_types.setdefault(dn, set()).add(key[0])
+                if key[0] in LIST_ATTRIBUTE_KINDS:
+                    self.attr_drivers.setdefault(dn, set()).add(d.driver)
+                    continue
                 vals = self.attr_values.setdefault(dn, set())
                 if len(vals) < 50:
                     vals.add(key[1])
@@ -256,6 +263,19 @@ def _check_comparison(r: Ref, op: str, lit, pub: Published, add, node: Node) -> 
         return
     types = pub.attr_types.get((r.domain, r.name))
     if not types:
+        return
+    lists = sorted(types & set(LIST_ATTRIBUTE_KINDS))
+    if lists and op in ("_==_", "_!=_") and ltype in ("string", "int", "bool", "semver", "uint", "double"):
+        # A list attribute (DRAListTypeAttributes) equals no scalar: the comparison is never true (==) or
+        # always true (!=); includes() is the membership test, and costs what the API server charges
+        # for a list (cel/compile.go includesFunc).
+        shown = f"semver({_fmt(lval)})" if ltype == "semver" else _fmt(lval)
+        test = f"{acc}.includes({shown})"
+        where = "" if types <= set(LIST_ATTRIBUTE_KINDS) else " on some devices"
+        add(Hint("list-equals",
+                 f"{acc} is a list attribute ({', '.join(lists)}){where}: {op.strip('_')} compares the whole "
+                 f"list with {shown} and is {'never' if op == '_==_' else 'always'} true there; "
+                 f"use {test if op == '_==_' else '!' + test} (DRAListTypeAttributes)", col))
         return
     if "version" in types and ltype == "string":
         fn = {"_<_": "isLessThan", "_>_": "isGreaterThan"}.get(op)
