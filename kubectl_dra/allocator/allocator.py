@@ -12,7 +12,9 @@ Mirrors upstream ``structured/internal/experimental/allocator_experimental.go`` 
    exceed 32.
 3. Depth-first search, first solution wins: for claim after claim, request after request (for a
    request with subrequests: subrequest after subrequest, the first one that leads to a full
-   solution is kept), device slot after device slot, it walks pools -> slices -> devices and takes
+   solution is kept), device slot after device slot, it walks pools -> slices -> devices (incubating
+   and experimental: from just after the device the request's previous slot took, upstream
+   ``allocateOne``'s ``startLocation``; stable: from the first device) and takes
    the first device that is not in use (admin access: not already taken by the same claim),
    matches the class selectors then the request selectors (:mod:`kubectl_dra.selection`; and the
    node, for per-device node selection), has room for the requested capacity
@@ -409,9 +411,18 @@ class _AllocationRun:
 
     # -- search ------------------------------------------------------------------
     def _allocate_one(self, claim_index: int, request_index: int, sub_index: int, device_index: int,
-                      allocate_subrequest: bool) -> bool:
+                      allocate_subrequest: bool, start: tuple[int, int] = (0, 0)) -> bool:
         """Find a device for slot ``device_index`` of a request and recurse to the next slot;
-        True when every claim got all its devices."""
+        True when every claim got all its devices.
+
+        ``start`` (pool index, index in the pool's entries): where the search for this slot begins.
+        The incubating and experimental implementations (upstream ``allocateOne``'s
+        ``startLocation``) look for the next device of the same request only after the device the
+        previous slot took, so one request tries combinations of devices, never permutations; that is
+        also what keeps a multi-allocatable device from being given twice to one request (upstream has
+        no other check for it).  Every new request, subrequest and ``All`` slot starts at (0, 0).  The
+        stable implementation has no start location: every slot scans all devices (devices already
+        taken are in use, and stable knows no multi-allocatable devices)."""
         if claim_index >= len(self.claims):
             return True
         claim = self.claims[claim_index]
@@ -468,10 +479,16 @@ class _AllocationRun:
         allocating = self.allocating_devices
         rejections = request.rejections
         capacity_on = self.gates.consumable_capacity
-        for pool in self.pools:
+        combinations = self.allocator.implementation != "stable"  # upstream startLocation (see docstring)
+        pools = self.pools
+        start_pool, start_entry = start
+        for pool_index in range(start_pool, len(pools)):
+            pool = pools[pool_index]
             if pool.incomplete or pool.invalid:
                 continue
-            for device_id, device, slice_ in pool.entries():
+            entries = pool.entries()
+            for entry_index in range(start_entry if pool_index == start_pool else 0, len(entries)):
+                device_id, device, slice_ = entries[entry_index]
                 if admin:
                     if claim_index in allocating.get(device_id, ()):
                         self._reject_in_use(request, device_id)
@@ -489,7 +506,8 @@ class _AllocationRun:
                     continue
                 try:
                     done = self._allocate_one(claim_index, request_index, sub_index, device_index + 1,
-                                              allocate_subrequest)
+                                              allocate_subrequest,
+                                              (pool_index, entry_index + 1) if combinations else (0, 0))
                 except BaseException:
                     undo()
                     raise
@@ -509,12 +527,6 @@ class _AllocationRun:
             return None
         if not request.admin_access and self._device_in_use(device_id):
             self._reject_in_use(request, device_id)
-            return None
-        if multi and any(r.device_id == device_id and r.request is request for r in self.results[claim_index]):
-            # A multi-allocatable device may serve many requests, but one request never gets the same device
-            # twice: upstream 1.36.2's allocator, run on the same objects, moves on to the next device.
-            if device_id not in request.rejections:
-                request.rejections[device_id] = ("allocated", {"self": True})
             return None
         consumes = device.get("consumesCounters") or []
         if not self.gates.partitionable_devices and consumes:

@@ -274,7 +274,7 @@ def compile_expression(expression: str, *, cost_limit: int = DEFAULT_COST_LIMIT,
         raise CelCompileError(f"must evaluate to bool or the unknown type, not {kind}", expression=expression,
                               kind="check")
     from kubectl_dra.cel.cost import estimate_cost
-    max_cost = estimate_cost(tree)
+    max_cost = estimate_cost(tree, lists=list_types)
     if check_cost and max_cost is not None and max_cost > cost_limit:
         raise CelCompileError(
             f"estimated cost {max_cost} exceeds the budget of {cost_limit} for a device selector; "

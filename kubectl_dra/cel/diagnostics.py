@@ -10,7 +10,8 @@ against what the devices (DeviceEntry objects from a snapshot) publish:
 * a name that no device publishes ("did you mean ...");
 * a quantity compared with a string or an int; a version compared as a string;
   an int compared with a string (and the reverse);
-* a string compared with a value no device has (with the values that exist).
+* a string compared with a value no device has (with the values that exist);
+* a list attribute (DRAListTypeAttributes) compared with ``==`` / ``!=``: ``.includes()`` is the test.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from kubectl_dra.cel.device import split_qualified_name
 from kubectl_dra.cel.errors import CelCompileError
 from kubectl_dra.cel.syntax import Node, parse
-from kubectl_dra.selection import attribute_key
+from kubectl_dra.selection import LIST_ATTRIBUTE_KINDS, attribute_key
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,10 @@ class Published:
                 raw = attrs.get(qname)
                 if raw is None or (type(raw) is not dict and not isinstance(raw, Mapping)):
                     continue
-                decoded = attribute_key(raw)
+                # list kinds (ints, bools, strings, versions; DRAListTypeAttributes) count as published
+                # types too, whether or not the gate is on: the name exists, and a comparison with a
+                # scalar is the mistake to point at
+                decoded = attribute_key(raw, lists=True)
                 if decoded is not None:
                     yield decoded
 
@@ -113,7 +117,8 @@ class Published:
             values: set = set()
             for kind, value in self._decoded(key):
                 types.add(kind)
-                values.add(value)
+                if kind not in LIST_ATTRIBUTE_KINDS:
+                    values.add(value)
             hit = self._attr_info[key] = (types, values)
         return hit
 
@@ -325,6 +330,19 @@ def _check_comparison(r: Ref, op: str, lit, pub: Published, add, node: Node) -> 
         return
     types = pub.attribute_types((r.domain, r.name))
     if not types:
+        return
+    lists = sorted(types & set(LIST_ATTRIBUTE_KINDS))
+    if lists and op in ("_==_", "_!=_") and ltype in ("string", "int", "bool", "semver", "uint", "double"):
+        # A list attribute (DRAListTypeAttributes) equals no scalar: the comparison is never true (==) or
+        # always true (!=); includes() is the membership test, and costs what the API server charges
+        # for a list (cel/compile.go includesFunc).
+        shown = f"semver({_fmt(lval)})" if ltype == "semver" else _fmt(lval)
+        test = f"{acc}.includes({shown})"
+        where = "" if types <= set(LIST_ATTRIBUTE_KINDS) else " on some devices"
+        add(Hint("list-equals",
+                 f"{acc} is a list attribute ({', '.join(lists)}){where}: {op.strip('_')} compares the whole "
+                 f"list with {shown} and is {'never' if op == '_==_' else 'always'} true there; "
+                 f"use {test if op == '_==_' else '!' + test} (DRAListTypeAttributes)", col))
         return
     if "version" in types and ltype == "string":
         fn = {"_<_": "isLessThan", "_>_": "isGreaterThan"}.get(op)

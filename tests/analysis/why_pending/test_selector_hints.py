@@ -93,3 +93,27 @@ def test_a_value_no_device_has_gets_did_you_mean(cli, tmp_path):
     assert report["nodes"][0]["reasons"][0]["code"] == "selector-matches-nothing"
     assert report["fixes"] == ['no device has device.attributes["gpu.example.com"].model == "LATEST"; '
                                'did you mean "LATEST-GPU-MODEL"? (values: "LATEST-GPU-MODEL")']
+
+
+def test_a_list_attribute_compared_with_equals_points_at_includes(cli, tmp_path):
+    """DRAListTypeAttributes: a list equals no string, so `models == "b"` matches nothing; the hint names
+    includes(), and the selector it suggests does allocate."""
+    gpus = [device(f"gpu-{i}", attrs={"models": {"strings": ["a", "b"] if i else ["c"]}}) for i in range(2)]
+    objs = cluster("true")
+    objs[2] = resource_slice(f"{WORKER}-{GPU}", WORKER, WORKER, GPU, *gpus)
+    selector = "device.attributes['gpu.example.com'].models == 'b'"
+    objs[3] = claim("gpu", request("gpu", GPU, selectors=[selector]))
+    gates = ("--feature-gates", "DRAListTypeAttributes=true")
+    hint = ('device.attributes["gpu.example.com"].models is a list attribute (strings): == compares the whole list '
+            'with "b" and is never true there; use device.attributes["gpu.example.com"].models.includes("b") '
+            "(DRAListTypeAttributes)")
+    report = json.loads(cli("why-pending", "p", "-o", "json", "-f", write(tmp_path, objs), *gates).stdout)
+    assert report["fits"] is False
+    assert report["nodes"][0]["reasons"][0]["code"] == "selector-matches-nothing"
+    assert hint in report["fixes"]
+    matched = json.loads(cli("match", selector, "--class", GPU, "-o", "json", "-f", write(tmp_path, objs)).stdout)
+    assert hint in [h["message"] for h in matched["hints"]]
+    objs[3] = claim("gpu", request("gpu", GPU, selectors=["device.attributes['gpu.example.com'].models.includes('b')"]))
+    report = json.loads(cli("why-pending", "p", "-o", "json", "-f", write(tmp_path, objs), *gates).stdout)
+    assert report["fits"] is True
+    assert [r["device"] for r in report["nodes"][0]["allocation"]["gpu"]] == ["gpu-1"]
