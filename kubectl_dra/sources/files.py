@@ -7,14 +7,13 @@ available (the pure-Python loader is 30-50x slower on big dumps).
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from typing import TYPE_CHECKING, Iterable
 
 from kubectl_dra.errors import InputError
 from kubectl_dra.normalize import flatten, is_list
 from kubectl_dra.snapshot import Gap
+from kubectl_dra.sources import limits
 
 if TYPE_CHECKING:
     from kubectl_dra.snapshot import Snapshot
@@ -72,28 +71,18 @@ def parse_text(text: str, where: str) -> list[dict]:
     return _parse(text, where)[0]
 
 
-def _parse(text: str, where: str) -> tuple[list[dict], dict]:
-    """(flat objects, the annotations `kubectl dra dump` recorded on its List)."""
+def _parse(text: str, where: str, raw: bytes | None = None) -> tuple[list[dict], dict]:
+    """(flat objects, the annotations `kubectl dra dump` recorded on its List).  ``raw``: the bytes
+    ``text`` was decoded from (the JSON depth check reads them).  Within the input limits of
+    :mod:`kubectl_dra.sources.limits`."""
     stripped = text.lstrip()
     docs: list
     if stripped.startswith(("{", "[")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            # JSON is also YAML; fall through to YAML only if it is not JSON-looking at all.
-            raise InputError(f"{where}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+        # JSON is also YAML, but JSON-looking input is read as JSON only (fast, and its errors are clearer).
+        data = limits.load_json(text, where, raw=raw)
         docs = data if isinstance(data, list) else [data]
     else:
-        import yaml  # only for YAML input: JSON dumps never pay for importing it
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C loader when PyYAML was built with it
-        try:
-            docs = list(yaml.load_all(text, Loader=loader))
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-            loc = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            raise InputError(f"{where}: invalid YAML{loc}: {problem}") from None
+        docs = limits.load_yaml_all(text, where)
     for i, d in enumerate(docs):
         if d is not None and not isinstance(d, dict):
             raise InputError(f"{where}: document {i + 1} is not a Kubernetes object (got {type(d).__name__})")
@@ -125,17 +114,9 @@ def load_files_with_meta(paths: Iterable[str]) -> tuple[list[dict], list[str], d
     objects: list[dict] = []
     meta: dict = {}
     for f in files:
-        if f == "-":
-            text = sys.stdin.read()
-            where = "<stdin>"
-        else:
-            try:
-                with open(f, encoding="utf-8") as fh:
-                    text = fh.read()
-            except (OSError, UnicodeDecodeError) as e:
-                raise InputError(f"{f}: cannot read: {getattr(e, 'strerror', None) or e}") from None
-            where = f
-        objs, m = _parse(text, where)
+        where = "<stdin>" if f == "-" else f
+        raw = limits.read_bytes(f, where)
+        objs, m = _parse(limits.decode(raw, where), where, raw)
         objects += objs
         gaps = meta.get(INCOMPLETE_KEY, ()) + tuple(g for g in m.get(INCOMPLETE_KEY, ())
                                                    if g not in meta.get(INCOMPLETE_KEY, ()))
@@ -147,16 +128,9 @@ def load_files_with_meta(paths: Iterable[str]) -> tuple[list[dict], list[str], d
 
 def read_config(path: str) -> dict:
     """The object of a ``--config FILE`` (a driver's opaque parameters, YAML or JSON)."""
-    import yaml
-
-    try:
-        text = open(path, encoding="utf-8").read()
-    except OSError as e:
-        raise InputError(f"--config {path}: {e.strerror or e}") from None
-    try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as e:
-        raise InputError(f"--config {path}: not YAML/JSON: {str(e).splitlines()[0]}") from None
+    where = f"--config {path}"
+    text = limits.read_text(path, where)
+    data = limits.load_json(text, where) if text.lstrip().startswith("{") else limits.load_yaml_one(text, where)
     if not isinstance(data, dict):
         raise InputError(f"--config {path}: must hold one object (the driver's parameters)")
     return data
@@ -202,12 +176,11 @@ def read_manifests(paths: Iterable[str]) -> tuple[list[tuple[str, int, object]],
     docs: list[tuple[str, int, object]] = []
     unparsable: list[tuple[str, str]] = []
     for f in files:
+        raw = limits.read_bytes(f, f)
         try:
-            text = sys.stdin.read() if f == "-" else open(f, encoding="utf-8").read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{f}: {getattr(e, 'strerror', None) or e}") from None
-        try:
-            objs = parse_text(text, f)
+            objs = _parse(limits.decode(raw, f), f, raw)[0]
+        except limits.LimitError:
+            raise  # refused, as kubectl refuses it: exit 3
         except InputError as e:
             unparsable.append((f, e.message))
             continue
