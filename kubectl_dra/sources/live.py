@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kubectl_dra.durations import describe as describe_duration
-from kubectl_dra.errors import ClusterError, InputError
+from kubectl_dra.errors import ClusterError, InputError, redact, register_secret
 from kubectl_dra.sources import kubeconfig as kubeconfig_files
 from kubectl_dra.snapshot import Gap, SourceInfo
 
@@ -85,8 +85,9 @@ class _ListSpec:
 class _Target:
     api_client: Any
     context: str
-    server: str
+    server: str         # for messages: credentials in the URL masked
     namespace: str
+    insecure: bool = False  # TLS verification off (insecure-skip-tls-verify)
 
 
 def _one_line(text: Any) -> str:
@@ -131,14 +132,15 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
         ctx_name = "in-cluster"
     else:
         ctx_name = kc.require_context(context)
+        _register_kubeconfig_secrets(kc, ctx_name)
         try:
             with _ClientLog() as client_log:
                 k8s_config.load_kube_config(config_file=os.pathsep.join(kc.paths), context=ctx_name,
                                             client_configuration=cfg, persist_config=False)
             # The client only logs a failing exec credential plugin and goes on without credentials.
-            for msg in client_log.messages:
-                if msg.startswith("exec:"):
-                    raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(msg)}")
+            failure = _exec_failure(kc, ctx_name, client_log.messages)
+            if failure is not None:
+                raise failure
         except ConfigException as e:
             if str(e).startswith("exec:"):  # the credential plugin ran and failed: an auth problem, not input
                 raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(e)}") from None
@@ -151,13 +153,68 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
     try:
         # Resolve the credentials once, here: token refresh hooks (exec plugins, service account token
         # rotation) then do not run concurrently from the worker threads.
-        cfg.auth_settings()
+        with _ClientLog() as client_log:
+            cfg.auth_settings()
+        failure = _exec_failure(kc, ctx_name, client_log.messages) if kc is not None else None
+        if failure is not None:
+            raise failure
     except ConfigException as e:
         raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(e)}") from None
+    for value in (*(cfg.api_key or {}).values(), cfg.password):
+        register_secret(value)
+    insecure = cfg.verify_ssl is False
+    if insecure:
+        # urllib3 warns on every request (InsecureRequestWarning, several lines each); the source says it once.
+        import warnings
+
+        import urllib3
+
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     api_client = k8s_client.ApiClient(configuration=cfg)
     api_client.user_agent = USER_AGENT
-    return _Target(api_client=api_client, context=ctx_name, server=cfg.host,
-                   namespace=kubeconfig_files.default_namespace(kc, context))
+    return _Target(api_client=api_client, context=ctx_name, server=redact(cfg.host),
+                   namespace=kubeconfig_files.default_namespace(kc, context), insecure=insecure)
+
+
+def _user_entry(kc: Any, ctx_name: str) -> dict:
+    ctx = kc.contexts.get(ctx_name) or {}
+    user = kc.users.get(ctx.get("user") or "") if isinstance(ctx, dict) else None
+    return user if isinstance(user, dict) else {}
+
+
+def _register_kubeconfig_secrets(kc: Any, ctx_name: str) -> None:
+    """The context's credentials and its server URL's password are never echoed in a message."""
+    user = _user_entry(kc, ctx_name)
+    for key in ("token", "password"):
+        register_secret(user.get(key))
+    ctx = kc.contexts.get(ctx_name) or {}
+    cluster = kc.clusters.get(ctx.get("cluster") or "") if isinstance(ctx, dict) else None
+    server = cluster.get("server") if isinstance(cluster, dict) else None
+    if isinstance(server, str) and "@" in server.split("/")[2 if "://" in server else 0]:
+        userinfo = server.split("://", 1)[-1].split("@", 1)[0]
+        register_secret(userinfo.partition(":")[2])
+
+
+def _exec_failure(kc: Any, ctx_name: str, messages: list[str]) -> ClusterError | None:
+    """What the kubernetes client logged (instead of raising) when the context's exec credential plugin could
+    not give credentials, as one error; None if nothing went wrong.  Left alone, the client sends no
+    credentials and the server's 401 would blame the kubeconfig's credentials."""
+    exec_cfg = _user_entry(kc, ctx_name).get("exec")
+    if not messages or not isinstance(exec_cfg, dict):
+        return next((ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(m)}")
+                     for m in messages if m.startswith("exec:")), None)
+    command = exec_cfg.get("command")
+    text = " ".join(_one_line(m) for m in messages)
+    where = f"cannot get credentials for context {ctx_name!r}"
+    if "[Errno 2]" in text or "No such file or directory" in text:
+        hint = exec_cfg.get("installHint")
+        hint = _one_line(hint) if isinstance(hint, str) and hint.strip() else (
+            "install it, or correct users[].user.exec.command in the kubeconfig")
+        return ClusterError(f"{where}: the exec credential plugin {command!r} was not found "
+                            f"(not on PATH, or no such file): {hint}")
+    if "[Errno 13]" in text or "Permission denied" in text:
+        return ClusterError(f"{where}: the exec credential plugin {command!r} cannot be run (permission denied)")
+    return ClusterError(f"{where}: the exec credential plugin {command!r} failed: {text}")
 
 
 # ----------------------------------------------------------------------------
@@ -581,9 +638,11 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                  for p in results.get("pods", ())}
     objects.extend(p for p in results.get("finishedpods", ())
                    if ((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) not in seen_pods)
+    if target.insecure:
+        warnings.append(f"TLS certificate verification is off for context {target.context!r} "
+                        "(insecure-skip-tls-verify): the server's identity is not checked")
     for w in fetch.warnings:
-        if w not in warnings:
-            warnings.append(f"the API server warned: {w}")
+        warnings.append(redact(f"the API server warned: {w}"))
     info = SourceInfo(kind="cluster", description=f"{target.context} ({target.server})", namespace=ns,
                       server_version=server_version, resource_api_version=version, warnings=tuple(warnings),
                       pod_namespaces=None if pod_ns is None else (pod_ns,),
