@@ -36,7 +36,10 @@ Examples:
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    from kubectl_dra.errors import redact
+    from kubectl_dra.terminal import safe_line
+
+    typer.echo(f"error: {safe_line(redact(message))}", err=True)
     return typer.Exit(code)
 
 

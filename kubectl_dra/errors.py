@@ -9,6 +9,7 @@ else is a bug and is reported the same way, with exit code 1.
 from __future__ import annotations
 
 import enum
+import re
 
 
 class ExitCode(enum.IntEnum):
@@ -27,6 +28,7 @@ class DraError(Exception):
     exit_code: ExitCode = ExitCode.ERROR
 
     def __init__(self, message: str):
+        message = redact(message)  # whatever a message quotes (a server URL, a server's words): no credentials
         super().__init__(message)
         self.message = message
 
@@ -48,3 +50,38 @@ class ClusterError(DraError):
 
 class NotFoundError(DraError):
     exit_code = ExitCode.NOT_FOUND
+
+
+# ----------------------------------------------------------------------------
+# secrets in messages
+
+_SECRETS: set[str] = set()
+_URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'\"]*):[^/@\s'\"]*@")
+_AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+")
+_SECRET_PARAM = re.compile(
+    r"(?i)\b(token|access_token|id_token|refresh_token|password|passwd|secret|client_secret|api[-_]?key|sig|signature)"
+    r"=[^&\s'\":,;)]+")
+MASK = "xxxxx"
+
+
+def register_secret(value: object) -> None:
+    """A credential of this run (a kubeconfig token, a password): never shown in a message."""
+    if isinstance(value, str):
+        value = value.strip()
+        for prefix in ("Bearer ", "bearer ", "Basic ", "basic "):
+            if value.startswith(prefix):
+                value = value[len(prefix):].strip()
+        if len(value) >= 4:
+            _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with credentials masked: a URL's password (``https://user:xxxxx@host``, as Go's
+    ``url.Redacted`` writes it), bearer/basic values, secret-looking query parameters, and every value
+    given to :func:`register_secret`."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+    text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={MASK}", text)

@@ -49,6 +49,8 @@ def for_explain(snap: Snapshot, kind: Kind, namespace: str) -> list[Gap]:
     """`explain TYPE/NAME`: devices and their holders (class, slice, node), or one namespace's objects."""
     if kind in (kinds.DEVICE_CLASS, kinds.RESOURCE_SLICE, kinds.NODE):
         return _unique(holders(snap) + list(snap.source.gaps(PODS)))  # holders and their pods' phases
+    if kind == kinds.DEVICE_TAINT_RULE:  # the claims on its devices, in any namespace, and whom it evicts
+        return for_preview(snap)
     return _unique(snap.source.gaps(CLAIMS, namespace) + snap.source.gaps(PODS, namespace))
 
 

@@ -106,51 +106,165 @@ def _cache_dir() -> str | None:
     return os.path.join(base, "kubectl-dra")
 
 
+#: bump when the cache file's layout changes (part of the file name and of the key inside it)
+CACHE_FORMAT = 1
+#: Lark options that are Python objects (functions, classes): never in the file, given again on load
+_LIVE_OPTIONS = ("lexer_callbacks", "tree_class", "postlex", "transformer", "_plugins")
+
+
 def _cached_cel_parser():
     """celpy's CELParser, its Lark LALR tables loaded from a per-user cache when possible.
 
-    Building the tables costs 0.15-0.45 s per process.  celpy builds its Lark parser itself; here
-    that Lark call gets Lark's own ``cache`` option added (celpy's options untouched).  Lark keys
-    the file's content by grammar, options, Lark and Python versions and rebuilds on a mismatch;
-    the file name carries the Lark and Python versions.  (The path itself is part of Lark's key, so
-    the file cannot be written elsewhere and renamed; a half-written file read by a concurrent
-    process fails to unpickle, and Lark then builds the tables as if there were no cache.)  Any
-    problem (no home, read-only directory, unexpected celpy internals) falls back silently to
-    building the tables.
+    Building the tables costs 0.15-0.45 s per process.  The cache holds Lark's own serialized form of
+    the built parser (``memo_serialize``: rules, terminals, the parse table) as JSON, never a pickle:
+    loading it can only build lists, dicts and the few Lark classes Lark's deserializer names, so
+    whoever can write the user's cache directory cannot make kubectl-dra run code.  The file is used only
+    when it and its directory belong to the user and nobody else may write them, and only when the
+    key inside it (a digest of celpy's grammar, the options, the Lark, celpy-options and Python versions)
+    matches.  Anything unexpected (no home, a read-only or foreign directory, a torn or foreign file,
+    other celpy internals) falls back silently to building the tables.
     """
     if celparser.CELParser.CEL_PARSER is not None:
         return celparser.CELParser()
     directory = _cache_dir()
-    lark_cls = getattr(celparser, "Lark", None)
-    if directory is None or lark_cls is None:
+    if directory is None:
         return celparser.CELParser()
     try:
-        import lark
-        # (celpy's version is not in the name: reading it from the package metadata costs 30 ms;
-        # its grammar and options are in Lark's key inside the file.)
-        name = f"cel-parser-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.lark"
-        target = os.path.join(directory, name)
-        if not os.path.exists(target):
-            os.makedirs(directory, exist_ok=True)
-            if not os.access(directory, os.W_OK):
-                return celparser.CELParser()
+        key, target = _cache_key_and_path(directory)
     except Exception:  # noqa: BLE001 - no cache then
         return celparser.CELParser()
-
-    def lark_with_cache(*args, **kwargs):
-        kwargs.setdefault("cache", target)
-        return lark_cls(*args, **kwargs)
-
-    celparser.Lark = lark_with_cache
     try:
-        parser = celparser.CELParser()
-    except Exception:  # noqa: BLE001 - e.g. a celpy that builds Lark differently
-        celparser.CELParser.CEL_PARSER = None
-        celparser.Lark = lark_cls
+        loaded = _load_tables(target, key)
+    except Exception:  # noqa: BLE001 - a torn, foreign or stale file: build instead
+        loaded = None
+    if loaded is not None:
+        celparser.CELParser.CEL_PARSER = loaded
         return celparser.CELParser()
-    finally:
-        celparser.Lark = lark_cls
+    parser = celparser.CELParser()
+    try:
+        _save_tables(directory, target, key, celparser.CELParser.CEL_PARSER)
+    except Exception:  # noqa: BLE001 - unwritable: no cache
+        pass
     return parser
+
+
+def _grammar_text() -> str:
+    return open(os.path.join(os.path.dirname(celparser.__file__), "cel.lark"), encoding="utf-8").read()
+
+
+def _cache_key_and_path(directory: str) -> tuple[str, str]:
+    import hashlib
+
+    import lark
+
+    digest = hashlib.sha256()
+    for part in (f"format {CACHE_FORMAT}", f"lark {lark.__version__}", f"python {sys.version_info[:2]}",
+                 _grammar_text()):
+        digest.update(part.encode("utf-8") + b"\0")
+    key = digest.hexdigest()
+    name = f"cel-parser-v{CACHE_FORMAT}-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.json"
+    return key, os.path.join(directory, name)
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by this user, writable by nobody else."""
+    import stat
+
+    return (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+# The file's JSON: Lark's serialized data has tuples, sets and dicts with int keys, which JSON has not;
+# they are written as tagged objects and only ever read back as those builtin containers.
+_TAG = "\u0000"
+
+
+def _encode(v):
+    if isinstance(v, dict):
+        if all(isinstance(k, str) and k != _TAG for k in v):
+            return {k: _encode(x) for k, x in v.items()}
+        return {_TAG: "dict", "items": [[_encode(k), _encode(x)] for k, x in v.items()]}
+    if isinstance(v, list):
+        return [_encode(x) for x in v]
+    if isinstance(v, tuple):
+        return {_TAG: "tuple", "items": [_encode(x) for x in v]}
+    if isinstance(v, (set, frozenset)):
+        return {_TAG: "frozenset" if isinstance(v, frozenset) else "set", "items": [_encode(x) for x in v]}
+    if v is None or isinstance(v, (str, bool, int, float)):
+        return v
+    raise TypeError(f"cannot cache a {type(v).__name__}")
+
+
+_BUILD = {"dict": lambda items: {_hashable(k): x for k, x in items}, "tuple": tuple, "set": set,
+          "frozenset": frozenset}
+
+
+def _hashable(k):
+    return tuple(_hashable(x) for x in k) if isinstance(k, list) else k
+
+
+def _decode(obj: dict):
+    tag = obj.get(_TAG)
+    if tag is None:
+        return obj
+    return _BUILD[tag](obj["items"])  # KeyError for anything else: the file is not ours
+
+
+def _lark_kwargs() -> dict:
+    """The Python-object options celpy's CELParser gives Lark (see its __init__)."""
+    from lark import Tree as LarkTree
+
+    return {"lexer_callbacks": {"IDENT": celparser.CELParser.ambiguous_literals}, "tree_class": LarkTree}
+
+
+def _load_tables(target: str, key: str):
+    import json
+
+    from lark import Lark
+
+    fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not _private(os.fstat(fd)) or not _private(os.stat(os.path.dirname(target))):
+            return None
+        doc = json.loads(fh.read(), object_hook=_decode)
+    if not isinstance(doc, dict) or doc.get("key") != key:
+        return None
+    return Lark._load_from_dict(doc["data"], doc["memo"], **_lark_kwargs())
+
+
+def _save_tables(directory: str, target: str, key: str, parser) -> None:
+    import json
+    import tempfile
+
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+    from lark.parsers.lalr_analysis import IntParseTable
+
+    # A freshly built table names its states by their item sets (what Lark's pickle stores); numbered, as
+    # Lark loads every table anyway, they are plain data.
+    lalr = parser.parser.parser
+    table = lalr._parse_table
+    lalr._parse_table = table if isinstance(table, IntParseTable) else IntParseTable.from_ParseTable(table)
+    try:
+        data, memo = parser.memo_serialize([TerminalDef, Rule])
+    finally:
+        lalr._parse_table = table
+    data["options"] = {k: v for k, v in data["options"].items() if k not in _LIVE_OPTIONS}
+    text = json.dumps({"key": key, "data": _encode(data), "memo": _encode(memo)}, separators=(",", ":"))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if not _private(os.stat(directory)):
+        return  # someone else may write there: do not leave tables for a later run to trust
+    # written whole, then renamed into place: a concurrent run reads the old file or the new one, never half
+    fd, tmp = tempfile.mkstemp(prefix=".cel-parser-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def parse(text: str) -> Node:

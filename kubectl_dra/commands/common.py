@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, Sequence
 import typer
 
 from kubectl_dra.completion.callbacks import complete_context, complete_namespace
+from kubectl_dra.durations import parse_timeout
 from kubectl_dra.process import keep_until_exit
 from kubectl_dra.snapshot import Snapshot
 from kubectl_dra.sources import SourceOptions, load_snapshot
@@ -34,7 +35,9 @@ Namespace = Annotated[Optional[str], typer.Option(
 AllNamespaces = Annotated[bool, typer.Option(
     "--all-namespaces", "-A", help="List namespaced objects across all namespaces.", rich_help_panel=SOURCE_PANEL)]
 RequestTimeout = Annotated[float, typer.Option(
-    "--request-timeout", metavar="SECONDS", help="Timeout for each API request.", rich_help_panel=SOURCE_PANEL)]
+    "--request-timeout", metavar="DURATION", parser=parse_timeout,
+    help="How long reading the cluster may take in all (every request together), in kubectl's syntax: "
+         "30s, 1m, 500ms or bare seconds; 0: no limit. Default: 30s.", rich_help_panel=SOURCE_PANEL)]
 
 
 @dataclass(frozen=True)

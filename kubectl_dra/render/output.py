@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from kubectl_dra.errors import UsageError
+from kubectl_dra.terminal import safe, safe_line
 
 if TYPE_CHECKING:  # imported when used: JSON output needs neither PyYAML nor rich (~40 ms at start-up)
     from rich.console import Console
@@ -73,13 +74,19 @@ def to_yaml(data: Any) -> str:
 
 
 def write(text: str) -> None:
+    """Text output: characters that could drive a terminal are shown as escapes (kubectl_dra.terminal)."""
+    write_data(safe(text))
+
+
+def write_data(text: str) -> None:
+    """A document (JSON, YAML) as it is: its syntax already escapes what needs it, values stay raw."""
     sys.stdout.write(text)
     sys.stdout.flush()
 
 
 def emit_data(data: Any, fmt: str) -> None:
     """Print a result object as JSON or YAML (the same document either way)."""
-    write(to_json(data) if fmt == "json" else to_yaml(data))
+    write_data(to_json(data) if fmt == "json" else to_yaml(data))
 
 
 @lru_cache(maxsize=None)
@@ -93,6 +100,14 @@ def _console_class():
         def on_broken_pipe(self) -> None:
             self.quiet = True
             raise BrokenPipeError
+
+        def _render_buffer(self, buffer):
+            # what is printed (names, values, messages) is made safe; rich's own styles and controls are not
+            # text and stay as they are
+            from rich.segment import Segment
+
+            return super()._render_buffer(
+                seg if seg.control else Segment(safe(seg.text), seg.style, None) for seg in buffer)
 
     return PipeFriendlyConsole
 
@@ -128,7 +143,7 @@ def value_text(v: Any) -> str:
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_headers: bool = False) -> str:
     """kubectl-style columns: upper-case headers, left-aligned, three spaces apart."""
-    rows = [["<none>" if v is None or v == "" else str(v) for v in r] for r in rows]
+    rows = [["<none>" if v is None or v == "" else safe_line(str(v)) for v in r] for r in rows]
     all_rows = rows if no_headers else [list(headers)] + rows
     if not all_rows:
         return ""
@@ -141,7 +156,7 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_he
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"warning: {message}\n")
+    sys.stderr.write(f"warning: {safe_line(message)}\n")
 
 
 def gap_line(entry: Mapping[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubectl_dra.render.output import to_yaml, write
+from kubectl_dra.render.output import to_yaml, write_data
 
 
 def render_text(objs: list[dict], *, comments: list[list[str]] | None = None) -> None:
@@ -13,7 +13,7 @@ def render_text(objs: list[dict], *, comments: list[list[str]] | None = None) ->
         if comments is not None:
             text = "".join(f"# {line}\n" for line in comments[i]) + text
         docs.append(text)
-    write("---\n".join(docs))
+    write_data("---\n".join(docs))  # manifests to apply: raw values, as YAML escapes them
 
 
 def as_document(objs: list[dict]) -> dict:

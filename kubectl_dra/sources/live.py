@@ -20,12 +20,14 @@ import logging
 import os
 import socket
 import threading
+import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from kubectl_dra.errors import ClusterError, InputError
+from kubectl_dra.durations import describe as describe_duration
+from kubectl_dra.errors import ClusterError, InputError, redact, register_secret
 from kubectl_dra.sources import kubeconfig as kubeconfig_files
 from kubectl_dra.snapshot import Gap, SourceInfo
 
@@ -34,6 +36,9 @@ GROUP = "resource.k8s.io"
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 PAGE_SIZE = 500
 MAX_WORKERS = 6
+#: bytes read from a response at a time, the deadline checked in between (a server trickling its answer
+#: never resets a socket timeout for long)
+READ_CHUNK = 1 << 16
 USER_AGENT = "kubectl-dra"
 
 
@@ -80,8 +85,9 @@ class _ListSpec:
 class _Target:
     api_client: Any
     context: str
-    server: str
+    server: str         # for messages: credentials in the URL masked
     namespace: str
+    insecure: bool = False  # TLS verification off (insecure-skip-tls-verify)
 
 
 def _one_line(text: Any) -> str:
@@ -126,14 +132,15 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
         ctx_name = "in-cluster"
     else:
         ctx_name = kc.require_context(context)
+        _register_kubeconfig_secrets(kc, ctx_name)
         try:
             with _ClientLog() as client_log:
                 k8s_config.load_kube_config(config_file=os.pathsep.join(kc.paths), context=ctx_name,
                                             client_configuration=cfg, persist_config=False)
             # The client only logs a failing exec credential plugin and goes on without credentials.
-            for msg in client_log.messages:
-                if msg.startswith("exec:"):
-                    raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(msg)}")
+            failure = _exec_failure(kc, ctx_name, client_log.messages)
+            if failure is not None:
+                raise failure
         except ConfigException as e:
             if str(e).startswith("exec:"):  # the credential plugin ran and failed: an auth problem, not input
                 raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(e)}") from None
@@ -146,13 +153,68 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
     try:
         # Resolve the credentials once, here: token refresh hooks (exec plugins, service account token
         # rotation) then do not run concurrently from the worker threads.
-        cfg.auth_settings()
+        with _ClientLog() as client_log:
+            cfg.auth_settings()
+        failure = _exec_failure(kc, ctx_name, client_log.messages) if kc is not None else None
+        if failure is not None:
+            raise failure
     except ConfigException as e:
         raise ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(e)}") from None
+    for value in (*(cfg.api_key or {}).values(), cfg.password):
+        register_secret(value)
+    insecure = cfg.verify_ssl is False
+    if insecure:
+        # urllib3 warns on every request (InsecureRequestWarning, several lines each); the source says it once.
+        import warnings
+
+        import urllib3
+
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     api_client = k8s_client.ApiClient(configuration=cfg)
     api_client.user_agent = USER_AGENT
-    return _Target(api_client=api_client, context=ctx_name, server=cfg.host,
-                   namespace=kubeconfig_files.default_namespace(kc, context))
+    return _Target(api_client=api_client, context=ctx_name, server=redact(cfg.host),
+                   namespace=kubeconfig_files.default_namespace(kc, context), insecure=insecure)
+
+
+def _user_entry(kc: Any, ctx_name: str) -> dict:
+    ctx = kc.contexts.get(ctx_name) or {}
+    user = kc.users.get(ctx.get("user") or "") if isinstance(ctx, dict) else None
+    return user if isinstance(user, dict) else {}
+
+
+def _register_kubeconfig_secrets(kc: Any, ctx_name: str) -> None:
+    """The context's credentials and its server URL's password are never echoed in a message."""
+    user = _user_entry(kc, ctx_name)
+    for key in ("token", "password"):
+        register_secret(user.get(key))
+    ctx = kc.contexts.get(ctx_name) or {}
+    cluster = kc.clusters.get(ctx.get("cluster") or "") if isinstance(ctx, dict) else None
+    server = cluster.get("server") if isinstance(cluster, dict) else None
+    if isinstance(server, str) and "@" in server.split("/")[2 if "://" in server else 0]:
+        userinfo = server.split("://", 1)[-1].split("@", 1)[0]
+        register_secret(userinfo.partition(":")[2])
+
+
+def _exec_failure(kc: Any, ctx_name: str, messages: list[str]) -> ClusterError | None:
+    """What the kubernetes client logged (instead of raising) when the context's exec credential plugin could
+    not give credentials, as one error; None if nothing went wrong.  Left alone, the client sends no
+    credentials and the server's 401 would blame the kubeconfig's credentials."""
+    exec_cfg = _user_entry(kc, ctx_name).get("exec")
+    if not messages or not isinstance(exec_cfg, dict):
+        return next((ClusterError(f"cannot get credentials for context {ctx_name!r}: {_one_line(m)}")
+                     for m in messages if m.startswith("exec:")), None)
+    command = exec_cfg.get("command")
+    text = " ".join(_one_line(m) for m in messages)
+    where = f"cannot get credentials for context {ctx_name!r}"
+    if "[Errno 2]" in text or "No such file or directory" in text:
+        hint = exec_cfg.get("installHint")
+        hint = _one_line(hint) if isinstance(hint, str) and hint.strip() else (
+            "install it, or correct users[].user.exec.command in the kubeconfig")
+        return ClusterError(f"{where}: the exec credential plugin {command!r} was not found "
+                            f"(not on PATH, or no such file): {hint}")
+    if "[Errno 13]" in text or "Permission denied" in text:
+        return ClusterError(f"{where}: the exec credential plugin {command!r} cannot be run (permission denied)")
+    return ClusterError(f"{where}: the exec credential plugin {command!r} failed: {text}")
 
 
 # ----------------------------------------------------------------------------
@@ -187,25 +249,68 @@ def _get_before_37(api: Any, path: str, query: list[tuple[str, str]] | None, tim
         return _Answer(e)
 
 
+def _read_body(resp: Any, deadline: float | None, late: Any) -> bytes:
+    """The whole body of ``resp``, a piece at a time, calling ``late()`` (which raises) once the deadline has
+    passed.  37's RESTResponse wraps urllib3's response (``.response``); up to 36 it is urllib3's own."""
+    raw = getattr(resp, "response", resp)
+    read1 = getattr(raw, "read1", None)
+    if deadline is None or read1 is None:
+        return resp.read()
+    chunks = []
+    while True:
+        chunk = read1(READ_CHUNK)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            late()
+    data = b"".join(chunks)
+    if hasattr(resp, "data") and resp is not raw:
+        resp.data = data  # what RESTResponse.read() would have kept
+    return data
+
+
 class _Fetcher:
-    def __init__(self, target: _Target, timeout: float):
+    """GETs within one deadline: ``timeout`` seconds (0 or None: none) for everything this fetcher reads,
+    every request together.  Each request's own socket timeout is what is left of it."""
+
+    def __init__(self, target: _Target, timeout: float | None):
         self.t = target
-        self.timeout = timeout if timeout and timeout > 0 else None
         self.warnings: list[str] = []
         self._lock = threading.Lock()
+        self.restart(timeout)
+
+    def restart(self, timeout: float | None) -> None:
+        """A new deadline, ``timeout`` seconds from now."""
+        self.timeout = timeout if timeout and timeout > 0 else None
+        self.deadline = None if self.timeout is None else time.monotonic() + self.timeout
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline); 0 once it has passed."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline - time.monotonic(), 0.0)
+
+    def late(self, what: str) -> ClusterError:
+        return ClusterError(f"the cluster at {self.t.server} did not answer within "
+                            f"{describe_duration(self.timeout or 0)} ({what}); raise --request-timeout "
+                            "or check the connection")
 
     def get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
         """GET ``path`` and return the decoded JSON body; raise _HttpError or ClusterError."""
         api = self.t.api_client
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise self.late(f"GET {path}")
         try:
             if hasattr(api, "param_serialize"):  # kubernetes >= 37
                 method, url, headers, _body, _post = api.param_serialize(
                     "GET", path, query_params=list(query or []), header_params={"Accept": "application/json"},
                     auth_settings=["BearerToken"])
-                resp = api.call_api(method, url, header_params=headers, _request_timeout=self.timeout)
+                resp = api.call_api(method, url, header_params=headers, _request_timeout=left)
             else:  # kubernetes <= 36 (the krew archive's: 37 needs the compiled pydantic-core)
-                resp = _get_before_37(api, path, query, self.timeout)
-            data = resp.read()
+                resp = _get_before_37(api, path, query, left)
+            data = _read_body(resp, self.deadline, lambda: self._raise_late(path))
         except ClusterError:
             raise
         except Exception as e:  # noqa: BLE001 - every transport failure becomes one line
@@ -224,6 +329,9 @@ class _Fetcher:
             snippet = _one_line((data or b"").decode("utf-8", "replace"))[:80]
             raise ClusterError(f"unexpected answer from {self.t.server}{path}: not a JSON object ({snippet!r})")
         return doc
+
+    def _raise_late(self, path: str) -> None:
+        raise self.late(f"GET {path}")
 
     def _collect_warnings(self, resp) -> None:
         try:
@@ -253,10 +361,10 @@ class _Fetcher:
                 cur.__cause__ or cur.__context__)
         names = " ".join(type(c).__name__ for c in chain)
         text = " ".join(str(c) for c in chain)
-        timeout_s = f"{self.timeout:g}s" if self.timeout else "the timeout"
         if "Timeout" in names or "timed out" in text:
-            return ClusterError(f"the cluster at {server} did not answer within {timeout_s} "
-                                f"(GET {path}); raise --request-timeout or check the connection")
+            if self.timeout is None:
+                return ClusterError(f"the cluster at {server} did not answer (GET {path}): the connection timed out")
+            return self.late(f"GET {path}")
         if "SSLError" in names or "SSL" in text or "CERTIFICATE" in text:
             detail = _ssl_detail(text)
             return ClusterError(f"TLS error talking to the cluster at {server}: {detail}")
@@ -281,6 +389,7 @@ class Client:
     def __init__(self, kubeconfig: str | None, context: str | None, timeout: float):
         self._target = _configure(kubeconfig, context, timeout)
         self._fetcher = _Fetcher(self._target, timeout)
+        self._timeout = timeout
 
     @property
     def namespace(self) -> str:
@@ -288,9 +397,9 @@ class Client:
         return self._target.namespace
 
     def get(self, path: str, query: list[tuple[str, str]] | None = None, *, timeout: float | None = None) -> dict:
-        """The decoded JSON body of ``GET path``; a non-2xx answer raises an error with its ``status``."""
-        if timeout is not None:
-            self._fetcher.timeout = timeout
+        """The decoded JSON body of ``GET path``, within ``timeout`` seconds (default: the client's); a non-2xx
+        answer raises an error with its ``status``."""
+        self._fetcher.restart(self._timeout if timeout is None else timeout)
         return self._fetcher.get(path, query)
 
 def _ssl_detail(text: str) -> str:
@@ -341,6 +450,7 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
     items: list[dict] = []
     token: str | None = None
     restarted = False
+    seen: set[str] = set()  # continue tokens already followed: a server repeating one would page forever
     while True:
         query = [("limit", str(PAGE_SIZE))]
         if token:
@@ -353,6 +463,7 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
             if e.status == 410 and token and not restarted:
                 # The continue token expired while we paged: start over once with a fresh list.
                 items, token, restarted = [], None, True
+                seen.clear()
                 continue
             raise
         list_kind = doc.get("kind") or ""
@@ -368,6 +479,10 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
         token = (doc.get("metadata") or {}).get("continue") or None
         if not token:
             return items
+        if not isinstance(token, str) or token in seen:
+            raise ClusterError(f"the cluster at {fetch.t.server} sent the same continue token twice while listing "
+                               f"{spec.key} (GET {spec.path}): the list would never end, so reading stopped")
+        seen.add(token)
 
 
 def _discover_version(fetch: _Fetcher, target: _Target) -> str:
@@ -484,7 +599,9 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                  "pods", "finishedpods", "events"]
         pending = dict(futures)
         while pending:
-            done, _ = wait(pending.values(), return_when=FIRST_EXCEPTION)
+            done, _ = wait(pending.values(), timeout=fetch.remaining(), return_when=FIRST_EXCEPTION)
+            if not done:  # the deadline passed with lists still being read (their threads end on their own)
+                raise fetch.late("reading " + ", ".join(k for k in order if k in pending))
             failed: tuple[str, BaseException] | None = None
             for key in [k for k in order if k in pending]:
                 fut = pending[key]
@@ -521,9 +638,11 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                  for p in results.get("pods", ())}
     objects.extend(p for p in results.get("finishedpods", ())
                    if ((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) not in seen_pods)
+    if target.insecure:
+        warnings.append(f"TLS certificate verification is off for context {target.context!r} "
+                        "(insecure-skip-tls-verify): the server's identity is not checked")
     for w in fetch.warnings:
-        if w not in warnings:
-            warnings.append(f"the API server warned: {w}")
+        warnings.append(redact(f"the API server warned: {w}"))
     info = SourceInfo(kind="cluster", description=f"{target.context} ({target.server})", namespace=ns,
                       server_version=server_version, resource_api_version=version, warnings=tuple(warnings),
                       pod_namespaces=None if pod_ns is None else (pod_ns,),

@@ -1,4 +1,5 @@
-"""The CEL parser's Lark tables cached per user (kubectl_dra.cel.syntax._cached_cel_parser)."""
+"""The CEL parser's Lark tables cached per user (kubectl_dra.cel.syntax._cached_cel_parser): JSON, never a
+pickle, trusted only when private to the user."""
 
 from __future__ import annotations
 
@@ -42,12 +43,13 @@ def test_cache_written_then_used_with_the_same_trees(fresh_parser, monkeypatch, 
     expected = _reference_trees()
     first = fresh_parser()
     files = os.listdir(tmp_path / "kubectl-dra")
-    assert len(files) == 1 and files[0].endswith(".lark")
+    assert len(files) == 1 and files[0].endswith(".json")
     assert os.path.getsize(tmp_path / "kubectl-dra" / files[0]) > 1000
     assert [first.parse(t) for t in EXPRESSIONS] == expected
     second = fresh_parser()  # loaded from the file
     assert [second.parse(t) for t in EXPRESSIONS] == expected
-    assert celparser.Lark is not None and celparser.Lark.__name__ == "Lark"  # the wrapper is removed
+    assert celparser.Lark is not None and celparser.Lark.__name__ == "Lark"  # celpy's module untouched
+    assert celparser.CELParser.CEL_PARSER.source_path == "<deserialized>"
 
 
 def test_corrupt_cache_file_falls_back(fresh_parser, monkeypatch, tmp_path):
@@ -95,3 +97,58 @@ def test_only_the_parser_module_of_cel_python_is_loaded():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[] True True"
+
+
+def _pickle_bomb(marker) -> bytes:
+    """A pickle that, loaded, creates ``marker``: what a writable cache directory would let anyone do."""
+    import pickle
+
+    class Bomb:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    return pickle.dumps(Bomb())
+
+
+def test_a_planted_pickle_runs_nothing(fresh_parser, monkeypatch, tmp_path):
+    import lark
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expected = _reference_trees()
+    fresh_parser()
+    (path,) = (tmp_path / "kubectl-dra").iterdir()
+    marker = tmp_path / "pwned"
+    bomb = _pickle_bomb(marker)
+    path.write_bytes(bomb)  # where the tables are read from now
+    old_name = f"cel-parser-lark{lark.__version__}-py{os.sys.version_info[0]}{os.sys.version_info[1]}.lark"
+    (tmp_path / "kubectl-dra" / old_name).write_bytes(b"0\n" + bomb)  # and where the pickle cache used to be
+    p = fresh_parser()
+    assert [p.parse(t) for t in EXPRESSIONS] == expected
+    assert not marker.exists()
+    assert path.read_bytes() != bomb  # rebuilt and replaced
+
+
+def test_tables_others_may_write_are_not_trusted(fresh_parser, monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expected = _reference_trees()
+    fresh_parser()
+    (path,) = (tmp_path / "kubectl-dra").iterdir()
+    doc = json.loads(path.read_text())
+    doc["key"] = "0" * 64  # a file for another grammar or version: not used
+    path.write_text(json.dumps(doc))
+    p = fresh_parser()
+    assert [p.parse(t) for t in EXPRESSIONS] == expected
+    assert json.loads(path.read_text())["key"] != "0" * 64
+    path.chmod(0o666)  # anyone may write it: not loaded
+    calls = []
+    real = syntax._load_tables
+    monkeypatch.setattr(syntax, "_load_tables", lambda *a: calls.append(real(*a)) or calls[-1])
+    p = fresh_parser()
+    assert calls == [None] and [p.parse(t) for t in EXPRESSIONS] == expected
+    path.chmod(0o600)
+    (tmp_path / "kubectl-dra").chmod(0o777)  # a directory anyone may write: not loaded, nothing written
+    calls.clear()
+    fresh_parser()
+    assert calls == [None]

@@ -100,3 +100,20 @@ def test_why_pending_names_the_rule_behind_a_taint_once_rules_are_in_force(cli, 
     # 1.36's defaults: DRADeviceTaintRules off, the rule is inert and the pod fits
     off = json.loads(cli("why-pending", "pod/p", "-f", GPU, "-f", f, "-f", p, "-o", "json").stdout)
     assert off["fits"] is True
+
+
+def test_explain_a_rule_is_incomplete_without_every_namespaces_claims(cli, tmp_path):
+    """The claims on a rule's devices (whom it evicts) may be in any namespace: a dump that could read only
+    one namespace's claims makes that answer incomplete (exit 6), as `preview` says too."""
+    f = write(tmp_path, "r.yaml", RULE)
+    gap = {"resource": "resourceclaims", "group": "resource.k8s.io", "scope": "cluster", "reason": "forbidden",
+           "readNamespaces": ["default"], "effect": "devices allocated to claims in other namespaces are invisible"}
+    gaps = write(tmp_path, "gaps.yaml", {"apiVersion": "v1", "kind": "List", "items": [], "incomplete": [gap]})
+    res = cli("explain", "devicetaintrule/gpu-3-broken", "-f", GPU, "-f", f, "-f", gaps, "-o", "json")
+    assert res.exit_code == 6
+    assert json.loads(res.stdout)["incomplete"] == [gap]
+    text = cli("explain", "devicetaintrule/gpu-3-broken", "-f", GPU, "-f", f, "-f", gaps)
+    assert text.exit_code == 6
+    assert text.stderr.startswith("warning: incomplete: cannot list resourceclaims.resource.k8s.io at the cluster scope")
+    # without the gap: complete
+    assert cli("explain", "devicetaintrule/gpu-3-broken", "-f", GPU, "-f", f).exit_code == 0

@@ -10,7 +10,9 @@ cluster-wide, per namespace and across all namespaces, with ``limit`` /
 The same objects can be served as resource.k8s.io ``v1``, ``v1beta2`` or
 ``v1beta1`` (objects are kept in the v1 shape and converted down on the way
 out).  Knobs: ``forbid()`` answers 403 for a resource, a wrong bearer token
-gets 401, ``delay`` slows every answer down (timeouts, concurrency).  Every
+gets 401, ``delay`` slows every answer down (timeouts, concurrency); ``page_limit``,
+``repeat_continue`` and ``trickle`` make it misbehave as broken servers do (short pages, a repeated
+continue token, an answer sent a few bytes at a time).  Every
 request is recorded (``requests``), so tests can assert that only GET was sent.
 
 Usage::
@@ -315,6 +317,12 @@ class ApiServer:
         self.warning: str | None = None
         #: answer 410 Gone (expired continue token) to the next N requests that carry a continue token
         self.expire_continue = 0
+        #: a broken server: every page of a list after the first carries the same continue token again
+        self.repeat_continue = False
+        #: at most this many items per page, whatever ``limit`` asks (0: as asked), as a server may do
+        self.page_limit = 0
+        #: send bodies 64 bytes at a time, this many seconds apart (a server trickling its answer)
+        self.trickle = 0.0
         self.requests: list[RecordedRequest] = []
         self.max_in_flight = 0
         self._in_flight = 0
@@ -524,7 +532,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Warning", f'299 - "{self.srv.warning}"')
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(data)
+            if self.srv.trickle:
+                for i in range(0, len(data), 64):
+                    self.wfile.write(data[i:i + 64])
+                    self.wfile.flush()
+                    time.sleep(self.srv.trickle)
+            else:
+                self.wfile.write(data)
 
     def _handle(self, method: str) -> None:
         srv = self.srv
@@ -638,13 +652,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return 400, _status(400, "BadRequest", "continue key is not valid: illegal base64 data")
         limit_s = (query.get("limit") or ["0"])[0]
         limit = int(limit_s) if limit_s.isdigit() else 0
+        if self.srv.page_limit:
+            limit = min(limit or self.srv.page_limit, self.srv.page_limit)
         end = start + limit if limit > 0 else len(items)
         page = items[start:end]
         meta: dict[str, Any] = {"resourceVersion": "1000"}
-        if end < len(items):
+        if end < len(items) or (self.srv.repeat_continue and token):
+            at = end if not (self.srv.repeat_continue and token) else start  # repeating: the page asked for
             meta["continue"] = base64.urlsafe_b64encode(
-                json.dumps({"v": "meta.k8s.io/v1", "rv": 1000, "start": end}).encode()).decode()
-            meta["remainingItemCount"] = len(items) - end
+                json.dumps({"v": "meta.k8s.io/v1", "rv": 1000, "start": at}).encode()).decode()
+            meta["remainingItemCount"] = max(len(items) - end, 0)
         api_version = f"{GROUP}/{version}" if res.group else "v1"
         out_items = []
         for o in page:

@@ -250,7 +250,56 @@ def test_timeout_is_honored(make_server, tmp_path):
         load(srv.kubeconfig(tmp_path / "kc"), request_timeout=0.3)
     assert time.perf_counter() - t0 < 1.8
     msg = assert_one_line(err)
-    assert "did not answer within 0.3s" in msg
+    assert "did not answer within 300ms" in msg
+
+
+def test_a_repeated_continue_token_is_an_error_not_an_endless_list(apiserver, tmp_path):
+    apiserver.page_limit = 1
+    apiserver.repeat_continue = True
+    t0 = time.perf_counter()
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc"), request_timeout=0)  # no deadline to save it either
+    assert time.perf_counter() - t0 < 10
+    msg = assert_one_line(err)
+    assert f"the cluster at {apiserver.url} sent the same continue token twice while listing" in msg
+    assert "the list would never end" in msg
+    # the first page's token was followed once, and its repetition not at all
+    pages = apiserver.requests_for("/api/v1/nodes")
+    assert 2 <= len(pages) <= 3 and pages[0].param("continue") is None
+
+
+def test_short_pages_are_followed(apiserver, tmp_path):
+    apiserver.page_limit = 1  # a server may return fewer items than the limit asks
+    objects, _ = load(apiserver.kubeconfig(tmp_path / "kc"))
+    assert len(names(objects, "Node")) == 3 and len(apiserver.requests_for("/api/v1/nodes")) == 3
+
+
+def test_one_deadline_for_the_whole_load(make_server, tmp_path):
+    """Every request answers well within the timeout, but the pages together do not: the load stops at the
+    deadline instead of granting each request the full timeout."""
+    srv = make_server(delay=0.25)
+    srv.page_limit = 1  # 3 nodes, 3 slices: pages one after the other
+    t0 = time.perf_counter()
+    with pytest.raises(ClusterError) as err:
+        load(srv.kubeconfig(tmp_path / "kc"), request_timeout=0.6)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 1.2, elapsed
+    assert f"the cluster at {srv.url} did not answer within 600ms" in assert_one_line(err)
+    # the same server, given the time, answers in full
+    srv.clear_requests()
+    objects, _ = load(srv.kubeconfig(tmp_path / "kc"), request_timeout=0)
+    assert len(names(objects, "ResourceSlice")) == 3
+
+
+def test_a_trickling_answer_does_not_outlast_the_deadline(make_server, tmp_path):
+    """Bytes keep coming, so no socket timeout ever fires; the deadline still does."""
+    srv = make_server()
+    srv.trickle = 0.1  # a slice list is ~1.5 kB: 2-3 s this way
+    t0 = time.perf_counter()
+    with pytest.raises(ClusterError) as err:
+        load(srv.kubeconfig(tmp_path / "kc"), request_timeout=0.8)
+    assert time.perf_counter() - t0 < 1.6
+    assert "did not answer within 800ms" in assert_one_line(err)
 
 
 def test_untrusted_certificate(apiserver, tmp_path):
