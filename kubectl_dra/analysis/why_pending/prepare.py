@@ -139,7 +139,7 @@ def check_prepare(snap: Snapshot, target: ResolvedTarget, pod: Mapping[str, Any]
     events = _pod_events(snap, pod, PREPARE_EVENT_REASONS)
     newest = events[-1] if events else None
     pods_known = snap.source.knows_pods_on(node)
-    if not pods_known:
+    if not pods_known and drivers:  # (no driver: no plugin to look for)
         missing.append(("pods", None, f"the pods on node {node} (the drivers' kubelet plugins)"))
     node_pods = [p for p in snap.pods.values() if (p.get("spec") or {}).get("nodeName") == node and p is not pod]
     unmatched: list[str] = []
