@@ -453,10 +453,12 @@ def _get_object(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
         if e.status == 404:
             return []
         raise
-    kind = spec.resource[:-1].capitalize() if spec.resource.endswith("s") else spec.resource
-    doc.setdefault("kind", kind)
-    doc.setdefault("apiVersion", "v1" if not spec.group else f"{spec.group}/v1")
+    doc.setdefault("kind", _KINDS.get(spec.resource, ""))
+    doc.setdefault("apiVersion", "v1")
     return [doc]
+
+
+_KINDS = {"namespaces": "Namespace"}  # what _get_object reads (core objects)
 
 
 def _rfc3339(at: datetime | None) -> str | None:

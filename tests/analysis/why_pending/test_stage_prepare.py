@@ -6,7 +6,7 @@ from kubectl_dra.analysis.why_pending import reasons, why_pending
 from kubectl_dra.features import defaults_for_version
 from kubectl_dra.snapshot import Gap, Snapshot, SourceInfo
 from tests.analysis.why_pending.stage_objects import (
-    CLASS, NODE, allocated, bound, event, example_driver, plugin_pod,
+    CLASS, NODE, allocated, bound, dranet_bound_pod0, dranet_plugin, event, example_driver, plugin_pod,
 )
 from tests.builders import claim, pod, request, snapshot
 
@@ -167,44 +167,23 @@ def test_a_plugin_matched_by_a_driver_name_env_var_of_an_init_container():
 
 
 def _dranet_pod0(plugin):
-    from tests.builders import fixture_objects
-
-    c = allocated("pod0-nic", "pci-0000-8a-00-0", reserved_for=("pod0",))
-    for res in c["status"]["allocation"]["devices"]["results"]:
-        res.update(driver="dra.net", pool="rdma-node-1")
-    c["spec"]["devices"]["requests"][0]["exactly"]["deviceClassName"] = "dranet"
-    c["status"]["allocation"]["nodeSelector"]["nodeSelectorTerms"][0]["matchFields"][0]["values"] = ["rdma-node-1"]
-    return snapshot(fixture_objects("dranet.yaml"), c, bound(pod("pod0", ("nic", "claim", "pod0-nic")), "rdma-node-1"),
-                    plugin)
-
-
-def _dranet_plugin(ready=True, waiting=None, **meta):
-    """dranet's kubelet plugin pod as its install.yaml deploys it: DaemonSet dranet in kube-system."""
-    p = plugin_pod("dranet-7hx2k", env_driver=None, node="rdma-node-1", owner="dranet", ready=ready, waiting=waiting,
-                   labels={"tier": "node", "app": "dranet", "k8s-app": "dranet"})
-    p["metadata"]["namespace"] = "kube-system"
-    p["metadata"].update(meta)
-    p["spec"]["containers"][0].update(name="dranet", image="registry.k8s.io/networking/dranet:stable",
-                                      command=None, args=["/dranet", "--v=4", "--hostname-override=$(NODE_NAME)"])
-    p["spec"]["volumes"] = [{"name": "device-plugin", "hostPath": {"path": "/var/lib/kubelet/plugins"}},
-                            {"name": "plugin-registry", "hostPath": {"path": "/var/lib/kubelet/plugins_registry"}}]
-    return p
+    return snapshot(dranet_bound_pod0(), plugin)
 
 
 def test_dranets_plugin_is_known_by_its_own_naming():
-    r = why_pending(_dranet_pod0(_dranet_plugin(ready=False, waiting="CrashLoopBackOff")), "Pod", "pod0", "default",
+    r = why_pending(_dranet_pod0(dranet_plugin(ready=False, waiting="CrashLoopBackOff")), "Pod", "pod0", "default",
                     GATES)
     assert r["stage"] == "prepare" and _codes(r) == [reasons.DRIVER_NOT_RUNNING]
     d = r["reasons"][0]["details"]
     assert d["driver"] == "dra.net" and d["pod"] == "kube-system/dranet-7hx2k" and d["matchedBy"] == "known-name"
-    healthy = why_pending(_dranet_pod0(_dranet_plugin()), "Pod", "pod0", "default", GATES)
+    healthy = why_pending(_dranet_pod0(dranet_plugin()), "Pod", "pod0", "default", GATES)
     assert healthy["stage"] == "prepare" and _codes(healthy) == [] and "unchecked" not in healthy
     # the naming alone (no DaemonSet owner, no labels) still says it
-    bare = _dranet_plugin(ready=False, waiting="CrashLoopBackOff", ownerReferences=[], labels={})
+    bare = dranet_plugin(ready=False, waiting="CrashLoopBackOff", ownerReferences=[], labels={})
     assert why_pending(_dranet_pod0(bare), "Pod", "pod0", "default", GATES)["reasons"][0]["details"]["matchedBy"] == \
         "known-name"
     # a pod merely named like it is not ("dranet-test" is no DaemonSet pod name)
-    lookalike = _dranet_plugin(ready=False, waiting="CrashLoopBackOff", ownerReferences=[], labels={}, name="dranet-test")
+    lookalike = dranet_plugin(ready=False, waiting="CrashLoopBackOff", ownerReferences=[], labels={}, name="dranet-test")
     assert _codes(why_pending(_dranet_pod0(lookalike), "Pod", "pod0", "default", GATES)) == []
 
 
