@@ -276,3 +276,31 @@ def test_a_dump_that_was_refused_says_so_offline_too(run, tmp_path):
     offline = run(None, "why-pending", "pod/pod0", "-o", "json", "-f", str(dump))
     assert offline.returncode == 6
     assert json.loads(offline.stdout) == live
+
+
+# ---------------------------------------------------------------------------------------------- what dump reads
+
+def test_dump_reads_the_stages_objects_for_every_pod_of_its_scope(tmp_path):
+    from kubectl_dra.sources.live import STAGE_EVENT_REASONS, load_live
+
+    unbound = pod("pod1", ("gpu", "template", "single-gpu"))  # waits for no node
+    with _server(prepare_failed() + [unbound], now="2026-12-01T10:11:00Z") as srv:
+        kc = str(srv.kubeconfig(tmp_path / "kc"))
+        objects, info = load_live(kubeconfig=kc, context=None, namespace="default", all_namespaces=False,
+                                  include_events_for=(None, None))
+        reads = _reads(srv)
+        srv.clear_requests()
+        _, everywhere = load_live(kubeconfig=kc, context=None, namespace=None, all_namespaces=True,
+                                  include_events_for=(None, None))
+        reads_all = _reads(srv)
+    assert {("/api/v1/namespaces/default/events", f"involvedObject.kind=Pod,reason={r}") for r in STAGE_EVENT_REASONS} \
+        | {("/api/v1/namespaces/default/events", "involvedObject.kind=ResourceClaim"),
+           ("/api/v1/namespaces/default/resourcequotas", None), ("/api/v1/namespaces/default", None),
+           ("/api/v1/pods", f"spec.nodeName={NODE}")} <= reads
+    # the pods on the node of the one pod waiting there (pod0), and when it was read
+    assert info.pod_nodes == (NODE,) and info.server_time == "2026-12-01T10:11:00Z"
+    assert PLUGIN in {o["metadata"]["name"] for o in objects if o["kind"] == "Pod"}
+    # -A: every pod is read anyway; quotas and namespaces cluster-wide
+    assert everywhere.pod_nodes == () and everywhere.pod_namespaces is None
+    assert {("/api/v1/resourcequotas", None), ("/api/v1/namespaces", None)} <= reads_all
+    assert not [s for _, s in reads_all if (s or "").startswith("spec.nodeName=")]
