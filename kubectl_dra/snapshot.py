@@ -30,6 +30,19 @@ def namespace_of(obj: Mapping[str, Any]) -> str:
     return meta(obj).get("namespace") or "default"
 
 
+def pod_containers_started(pod: Mapping[str, Any]) -> bool:
+    """Whether a pod's containers started: the kubelet reports one running or finished (or the pod Running).
+    Before that, a pod bound to a node is still being set up there (why-pending's prepare stage)."""
+    status = pod.get("status") or {}
+    if status.get("phase") in ("Running", "Succeeded", "Failed"):
+        return True
+    for cs in status.get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        if state.get("running") or state.get("terminated") or cs.get("started"):
+            return True
+    return False
+
+
 class PoolKey(NamedTuple):
     driver: str
     pool: str

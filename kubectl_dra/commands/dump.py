@@ -13,7 +13,10 @@ from kubectl_dra.commands.common import (
 
 DUMP_HELP = """Write the DRA state (nodes, DeviceClasses, ResourceSlices, claims, templates, pods) as one
 `kind: List`, in the resource.k8s.io/v1 shape, so it can be shared or analysed offline with -f.
-The cluster's Kubernetes version is recorded too, so offline analysis uses the same feature gates.
+What why-pending's later stages read comes along: the pods' scheduling, claim-creation and device-preparation
+events, the claims' events, ResourceQuotas, Namespaces, and the pods on each node where a pod waits to start.
+The cluster's Kubernetes version and time are recorded too, so offline analysis uses the same feature gates
+and judges binding timeouts at the same moment.
 
 Examples:
 
@@ -40,7 +43,8 @@ def dump(
     from kubectl_dra.sources.files import dump_list
 
     fmt = check_output(output, ("yaml", "json"))
-    # FailedScheduling events travel with the dump: they are the scheduler's own words on Pending pods.
+    # What why-pending's stages read travels with the dump (the scheduler's, the resourceclaim controller's and
+    # the kubelet's events on the pods, quotas, namespaces, the pods on a waiting pod's node): the same answers.
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     snap = src.snapshot(include_events_for=(namespace, None))

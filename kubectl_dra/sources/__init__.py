@@ -21,7 +21,9 @@ class SourceOptions:
     namespace: str | None = None          # -n as given (None: the source's default)
     all_namespaces: bool = False
     request_timeout: float = 30.0
-    include_events_for: tuple[str | None, str | None] | None = None  # (namespace, pod); pod None: all FailedScheduling
+    # (namespace, pod): also what why-pending's stages read for that pod (events, quotas, namespace, the pods
+    # on its node); pod None: for every pod (dump).  See kubectl_dra.sources.live.load_live.
+    include_events_for: tuple[str | None, str | None] | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -74,16 +76,18 @@ def _object_count(snap: Snapshot) -> int:
 def _load_snapshot(opts: SourceOptions) -> Snapshot:
     if opts.filenames:
         from kubectl_dra.sources.files import (
-            INCOMPLETE_KEY, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION, SERVER_VERSION_ANNOTATION,
-            load_files_with_meta,
+            INCOMPLETE_KEY, POD_NAMESPACES_ANNOTATION, POD_NODES_ANNOTATION, SERVER_TIME_ANNOTATION,
+            SERVER_VERSION_ANNOTATION, load_files_with_meta,
         )
 
         objects, files, meta = load_files_with_meta(opts.filenames)
         pod_ns = meta.get(POD_NAMESPACES_ANNOTATION)
+        pod_nodes = meta.get(POD_NODES_ANNOTATION)
         info = SourceInfo(kind="files", description=", ".join(files) if len(files) <= 3 else f"{len(files)} files",
                           namespace=opts.namespace or "default", server_version=meta.get(SERVER_VERSION_ANNOTATION),
                           pod_namespaces=tuple(pod_ns.split(",")) if pod_ns else None,
-                          incomplete=meta.get(INCOMPLETE_KEY, ()), server_time=meta.get(SERVER_TIME_ANNOTATION))
+                          incomplete=meta.get(INCOMPLETE_KEY, ()), server_time=meta.get(SERVER_TIME_ANNOTATION),
+                          pod_nodes=tuple(n for n in str(pod_nodes).split(",") if n) if pod_nodes else ())
     else:
         from kubectl_dra.sources.live import load_live
 

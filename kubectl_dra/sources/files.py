@@ -48,6 +48,8 @@ SERVER_VERSION_ANNOTATION = "kubectl-dra.io/server-version"
 POD_NAMESPACES_ANNOTATION = "kubectl-dra.io/pod-namespaces"
 # ... and the server's time when it was read, so "now" (binding timeouts) is the same offline.
 SERVER_TIME_ANNOTATION = "kubectl-dra.io/server-time"
+# ... and the nodes whose pods of every namespace it read (where a pod waits to start: the drivers' plugins).
+POD_NODES_ANNOTATION = "kubectl-dra.io/pod-nodes"
 
 
 # ... and what it could not read (forbidden lists): the List's own "incomplete" key, as every command's JSON.
@@ -90,7 +92,8 @@ def _parse(text: str, where: str, raw: bytes | None = None) -> tuple[list[dict],
     for d in docs:
         if isinstance(d, dict):
             ann = (d.get("metadata") or {}).get("annotations") or {}
-            for key in (SERVER_VERSION_ANNOTATION, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION):
+            for key in (SERVER_VERSION_ANNOTATION, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION,
+                        POD_NODES_ANNOTATION):
                 if key in ann and key not in meta:
                     meta[key] = ann[key]
             if INCOMPLETE_KEY in d and is_list(d) and INCOMPLETE_KEY not in meta:
@@ -149,6 +152,9 @@ def dump_list(snap: "Snapshot") -> dict:
     if snap.source.server_time:
         # ... and judges binding timeouts against the time the cluster was read, not today.
         annotations[SERVER_TIME_ANNOTATION] = snap.source.server_time
+    if snap.source.pod_namespaces is not None and snap.source.pod_nodes:
+        # ... and that every pod on these nodes was read (a waiting pod's drivers' plugins), in any namespace.
+        annotations[POD_NODES_ANNOTATION] = ",".join(snap.source.pod_nodes)
     if annotations:
         doc["metadata"] = {"annotations": annotations}
     if snap.source.incomplete:

@@ -23,13 +23,15 @@ import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 from kubectl_dra.durations import describe as describe_duration
 from kubectl_dra.errors import ClusterError, InputError, redact, register_secret
 from kubectl_dra.sources import kubeconfig as kubeconfig_files
-from kubectl_dra.snapshot import Gap, SourceInfo
+from kubectl_dra.snapshot import Gap, SourceInfo, pod_containers_started
 
 GROUP = "resource.k8s.io"
 #: resource.k8s.io versions we can read, newest first.
@@ -278,6 +280,8 @@ class _Fetcher:
         self.t = target
         self.warnings: list[str] = []
         self._lock = threading.Lock()
+        #: the newest ``Date`` header of the server's answers (its clock, not ours): "now" for binding timeouts
+        self.server_date: datetime | None = None
         self.restart(timeout)
 
     def restart(self, timeout: float | None) -> None:
@@ -316,6 +320,7 @@ class _Fetcher:
         except Exception as e:  # noqa: BLE001 - every transport failure becomes one line
             raise self._transport_error(e, path) from None
         self._collect_warnings(resp)
+        self._collect_date(resp)
         status_obj = None
         try:
             doc = json.loads(data) if data else None
@@ -348,6 +353,18 @@ class _Fetcher:
             with self._lock:
                 if text and text not in self.warnings:
                     self.warnings.append(text)
+
+    def _collect_date(self, resp) -> None:
+        try:
+            value = resp.headers.get("Date")
+            at = parsedate_to_datetime(value) if value else None
+        except Exception:  # noqa: BLE001 - a missing or odd Date header only loses the server's clock
+            return
+        if at is None or at.tzinfo is None:
+            return
+        with self._lock:
+            if self.server_date is None or at > self.server_date:
+                self.server_date = at
 
     def _transport_error(self, exc: BaseException, path: str) -> ClusterError:
         server = self.t.server
@@ -513,13 +530,87 @@ def _server_version(fetch: _Fetcher) -> str | None:
     return v if isinstance(v, str) else None
 
 
+# What why-pending's stages read besides the scheduler's inputs (kubectl_dra/analysis/why_pending): events
+# of a pod with these reasons (summary.py: the scheduler's FailedScheduling; claims_stage.py: the resourceclaim
+# controller's FailedResourceClaimCreation; prepare.py: the kubelet's FailedPrepareDynamicResources), ...
+STAGE_EVENT_REASONS = ("FailedScheduling", "FailedResourceClaimCreation", "FailedPrepareDynamicResources")
+# ... the events of its claims, the ResourceQuotas and the Namespace of its namespace, and the pods on its node.
+
+
+def _pod_claim_names(pod: dict) -> list[str]:
+    """The ResourceClaims a pod uses, by name: its own, the generated ones of its templates, and the claim of
+    its DRA-backed extended resources (the pod's status names the generated ones)."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    found = [rc.get("resourceClaimName") for rc in spec.get("resourceClaims") or [] if isinstance(rc, dict)]
+    found += [st.get("resourceClaimName") for st in status.get("resourceClaimStatuses") or [] if isinstance(st, dict)]
+    found.append((status.get("extendedResourceClaimStatus") or {}).get("resourceClaimName"))
+    out: list[str] = []
+    for name in found:
+        if isinstance(name, str) and name and name not in out:
+            out.append(name)
+    return out
+
+
+def _waiting_on_node(pod: dict) -> str | None:
+    """The node of a pod that is bound there but whose containers have not started (why-pending's prepare
+    stage: the drivers' kubelet plugins on that node matter), else None."""
+    node = (pod.get("spec") or {}).get("nodeName")
+    if not node or not isinstance(node, str) or pod_containers_started(pod):
+        return None
+    return node
+
+
+def _get_object(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
+    """One object (``spec.path`` names it) as a list of zero (it does not exist) or one."""
+    try:
+        doc = fetch.get(spec.path)
+    except _HttpError as e:
+        if e.status == 404:
+            return []
+        raise
+    doc.setdefault("kind", _KINDS.get(spec.resource, ""))
+    doc.setdefault("apiVersion", "v1")
+    return [doc]
+
+
+_KINDS = {"namespaces": "Namespace"}  # what _get_object reads (core objects)
+
+
+def _rfc3339(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# The order in which lists are handled when several fail at once, and in which their objects are returned.
+# A key ending in ":" stands for every key it begins ("nodepods:node-3", "claimevents:my-claim", ...).
+_ORDER = ("nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates", "pods",
+          "finishedpods", "nodepods:", "events", "events:", "claimevents:", "resourcequotas", "namespace",
+          "namespaces")
+
+
+def _rank(key: str) -> tuple[int, str]:
+    for i, k in enumerate(_ORDER):
+        if key == k or (k.endswith(":") and key.startswith(k)):
+            return i, key
+    return len(_ORDER), key
+
+
 def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | None,
               all_namespaces: bool, request_timeout: float = 30.0,
-              include_events_for: tuple[str | None, str] | None = None) -> tuple[list[dict], SourceInfo]:
-    """Fetch nodes, pods, events and the resource.k8s.io objects from the cluster of the kubeconfig context.
+              include_events_for: tuple[str | None, str | None] | None = None) -> tuple[list[dict], SourceInfo]:
+    """Fetch nodes, pods and the resource.k8s.io objects from the cluster of the kubeconfig context, and
+    the server's time (the ``Date`` of its answers).
+
+    ``include_events_for`` (namespace, pod): also what why-pending's stages read for that pod, and nothing
+    more: the pod's events and its claims' events (field selectors on ``involvedObject``), the ResourceQuotas
+    of its namespace, the Namespace itself and, when the pod is bound to a node and its containers have not
+    started, every pod on that node (the drivers' kubelet plugins).  (namespace, None): the same for every
+    pod of the pods' scope (``dump``): their events of :data:`STAGE_EVENT_REASONS`, the claims' events, the
+    quotas, the namespace(s), and the pods on each node where such a pod waits.  A refused (403) list of
+    these is a :class:`Gap`, not an error.
 
     Returns raw objects (each with ``kind`` and ``apiVersion``) in a stable order (nodes, device classes,
-    resource slices, resource claims, claim templates, pods, events) and a :class:`SourceInfo`.
+    resource slices, resource claims, claim templates, pods, events, quotas, namespaces) and a
+    :class:`SourceInfo`.
     """
     target = _configure(kubeconfig, context, request_timeout)
     ns = namespace or target.namespace or "default"
@@ -535,22 +626,41 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
             # that still hold claims are what users need flagged: read those cluster-wide (small list).
             core_specs.append(_ListSpec("finishedpods", _collection_path("", "v1", "pods", None), "", "pods", None,
                                         field_selector=FINISHED_PODS))
-        event_spec = None
+
+        def events_spec(key: str, where: str | None, selector: str) -> _ListSpec:
+            return _ListSpec(key, _collection_path("", "v1", "events", where), "", "events", where,
+                             field_selector=selector)
+
+        stage_specs: list[_ListSpec] = []  # what why-pending's stages read (see the docstring)
+        stage_ns: str | None = None        # their namespace (None: every namespace)
+        stage_pod: str | None = None       # the one pod they are read for (None: every pod, for `dump`)
         if include_events_for:
-            ev_ns, ev_pod = include_events_for
-            ev_ns = ev_ns or ns  # None: the effective namespace (-n, else the context's)
-            if ev_pod:
-                selector = f"involvedObject.kind=Pod,involvedObject.name={ev_pod},involvedObject.namespace={ev_ns}"
-            else:  # every pod's scheduling failures in the pods' scope (for `dump`)
-                ev_ns = pod_ns
-                selector = "involvedObject.kind=Pod,reason=FailedScheduling"
-            event_spec = _ListSpec(
-                "events", _collection_path("", "v1", "events", ev_ns), "", "events", ev_ns,
-                field_selector=selector)
+            stage_ns, stage_pod = include_events_for
+            if stage_pod:
+                stage_ns = stage_ns or ns  # None: the effective namespace (-n, else the context's)
+                stage_specs.append(events_spec("events", stage_ns, f"involvedObject.kind=Pod,involvedObject.name="
+                                                                  f"{stage_pod},involvedObject.namespace={stage_ns}"))
+            else:  # every pod's, in the pods' scope (for `dump`)
+                stage_ns = pod_ns
+                stage_specs += [events_spec(f"events:{r}", stage_ns, f"involvedObject.kind=Pod,reason={r}")
+                                for r in STAGE_EVENT_REASONS]
+                stage_specs.append(events_spec("claimevents:", stage_ns, "involvedObject.kind=ResourceClaim"))
+            stage_specs.append(_ListSpec("resourcequotas", _collection_path("", "v1", "resourcequotas", stage_ns),
+                                         "", "resourcequotas", stage_ns))
+            if stage_ns is None:
+                stage_specs.append(_ListSpec("namespaces", _collection_path("", "v1", "namespaces", None), "",
+                                             "namespaces", None))
+            else:  # one GET of the namespace object (its labels: admin access)
+                stage_specs.append(_ListSpec("namespace", f"/api/v1/namespaces/{quote(stage_ns, safe='')}", "",
+                                             "namespaces", None))
+        specs: dict[str, _ListSpec] = {}
+
+        def submit(spec: _ListSpec) -> Future:
+            specs[spec.key] = spec
+            return pool.submit(_get_object if spec.key == "namespace" else _list_all, fetch, spec)
+
         # Core lists do not depend on discovery: start them right away.
-        futures: dict[str, Future] = {s.key: pool.submit(_list_all, fetch, s) for s in core_specs}
-        if event_spec is not None:
-            futures["events"] = pool.submit(_list_all, fetch, event_spec)
+        futures: dict[str, Future] = {s.key: submit(s) for s in core_specs + stage_specs}
         version_f = pool.submit(_server_version, fetch)
         version = _discover_version(fetch, target)
 
@@ -560,17 +670,43 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
         dra_specs = [dra("deviceclasses", None), dra("resourceslices", None),
                      dra("resourceclaims", None), dra("resourceclaimtemplates", pod_ns)]
         for s in dra_specs:
-            futures[s.key] = pool.submit(_list_all, fetch, s)
-        specs = {s.key: s for s in core_specs + dra_specs + ([event_spec] if event_spec else [])}
+            futures[s.key] = submit(s)
 
         results: dict[str, list[dict]] = {}
         gaps: list[Gap] = []
+        node_lists: list[str] = []  # nodes whose pods were asked for
 
         def gap(key: str, exc: _HttpError, effect: str, read_namespaces: tuple[str, ...] = ()) -> None:
             spec = specs[key]
-            gaps.append(Gap(resource=spec.resource, group=spec.group, namespace=spec.namespace,
-                            reason="forbidden" if exc.status == 403 else "not-served",
-                            read_namespaces=read_namespaces, effect=effect, message=exc.message))
+            found = Gap(resource=spec.resource, group=spec.group, namespace=spec.namespace,
+                        reason="forbidden" if exc.status == 403 else "not-served",
+                        read_namespaces=read_namespaces, effect=effect, message=exc.message)
+            if found not in gaps:  # (the claims' event lists of one namespace are refused alike)
+                gaps.append(found)
+
+        def follow_up(pods: list[dict]) -> None:
+            """The reads that depend on the pods: their claims' events, the pods on their nodes."""
+            if not include_events_for:
+                return
+            if stage_pod:
+                pod = next((p for p in pods if (p.get("metadata") or {}).get("name") == stage_pod), None)
+                if pod is None:
+                    return
+                for claim in _pod_claim_names(pod):
+                    spec = events_spec(f"claimevents:{claim}", stage_ns,
+                                       f"involvedObject.kind=ResourceClaim,involvedObject.name={claim},"
+                                       f"involvedObject.namespace={stage_ns}")
+                    pending[spec.key] = submit(spec)
+                waiting = [n for n in [_waiting_on_node(pod)] if n]
+            elif pod_ns is None:
+                return  # every pod of every node was read already
+            else:
+                waiting = sorted({n for p in pods if (n := _waiting_on_node(p))})
+            for n in waiting:
+                node_lists.append(n)
+                spec = _ListSpec(f"nodepods:{n}", _collection_path("", "v1", "pods", None), "", "pods", None,
+                                 field_selector=f"spec.nodeName={n}")
+                pending[spec.key] = submit(spec)
 
         def recover(key: str, exc: BaseException) -> bool:
             """Degrade gracefully where a forbidden list is not essential: record what is missing (a Gap)
@@ -580,8 +716,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
             if key == "resourceclaims" and specs[key].namespace is None:
                 gap(key, exc, "devices allocated to claims in other namespaces are invisible and look free",
                     read_namespaces=(ns,))
-                specs[key] = dra("resourceclaims", ns)
-                pending[key] = pool.submit(_list_all, fetch, specs[key])
+                pending[key] = submit(dra("resourceclaims", ns))
                 return True
             if key == "finishedpods":
                 # pods of the other namespaces are unknown: finished holders there go unflagged
@@ -589,28 +724,45 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                               "devices could be freed) cannot be told", read_namespaces=(ns,))
                 results[key] = []
                 return True
-            if key == "events":
-                gap(key, exc, "the scheduler's FailedScheduling events are not shown")
+            if key == "events" or key.startswith(("events:", "claimevents:")):
+                gap(key, exc, "the scheduler's FailedScheduling events are not shown, and what the resourceclaim "
+                              "controller and the kubelet said (claim creation, device preparation) cannot be read")
                 results[key] = []
+                return True
+            if key == "resourcequotas":
+                gap(key, exc, "whether a ResourceQuota refuses the creation of a pod's claim cannot be checked")
+                results[key] = []
+                return True
+            if key == "namespace":  # (the GET of the one Namespace object was refused)
+                gap(key, exc, f'namespace "{stage_ns}" could not be read: whether it allows admin access to devices '
+                              "cannot be checked")
+                results[key] = []
+                return True
+            if key == "namespaces":
+                gap(key, exc, "the namespaces' labels are unknown: whether they allow admin access to devices "
+                              "cannot be checked")
+                results[key] = []
+                return True
+            if key.startswith("nodepods:"):
+                # (not in results: the node is not among the source's pod_nodes)
+                gap(key, exc, "the pods on the node of a bound pod are unknown: whether the drivers' kubelet "
+                              "plugins run there cannot be checked", read_namespaces=() if pod_ns is None else (pod_ns,))
                 return True
             return False
 
-        order = ["nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
-                 "pods", "finishedpods", "events"]
         pending = dict(futures)
         while pending:
             done, _ = wait(pending.values(), timeout=fetch.remaining(), return_when=FIRST_EXCEPTION)
             if not done:  # the deadline passed with lists still being read (their threads end on their own)
-                raise fetch.late("reading " + ", ".join(k for k in order if k in pending))
+                raise fetch.late("reading " + ", ".join(sorted(pending, key=_rank)))
             failed: tuple[str, BaseException] | None = None
-            for key in [k for k in order if k in pending]:
-                fut = pending[key]
-                if fut not in done:
-                    continue
-                del pending[key]
+            for key in sorted((k for k in pending if pending[k] in done), key=_rank):
+                fut = pending.pop(key)
                 exc = fut.exception()
                 if exc is None:
                     results[key] = fut.result()
+                    if key == "pods":
+                        follow_up(results[key])
                     continue
                 if not recover(key, exc) and failed is None:
                     failed = (key, exc)
@@ -630,14 +782,24 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
         except Exception:  # noqa: BLE001
             pass
 
+    def key_of(o: dict) -> tuple:
+        md = o.get("metadata") or {}
+        return md.get("namespace"), md.get("name")
+
     objects: list[dict] = []
-    for key in ("nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
-                "pods", "events"):
-        objects.extend(results.get(key, ()))
-    seen_pods = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name"))
-                 for p in results.get("pods", ())}
-    objects.extend(p for p in results.get("finishedpods", ())
-                   if ((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) not in seen_pods)
+    seen: set[tuple] = set()
+    for key in sorted(results, key=_rank):
+        if key in ("pods", "finishedpods") or key.startswith("nodepods:"):
+            kind = "pods"
+        elif key == "events" or key.startswith(("events:", "claimevents:")):
+            kind = "events"
+        else:
+            objects.extend(results[key])
+            continue
+        for o in results[key]:  # the same pod (or event) may come in more than one list
+            if (kind, *key_of(o)) not in seen:
+                seen.add((kind, *key_of(o)))
+                objects.append(o)
     if target.insecure:
         warnings.append(f"TLS certificate verification is off for context {target.context!r} "
                         "(insecure-skip-tls-verify): the server's identity is not checked")
@@ -646,5 +808,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
     info = SourceInfo(kind="cluster", description=f"{target.context} ({target.server})", namespace=ns,
                       server_version=server_version, resource_api_version=version, warnings=tuple(warnings),
                       pod_namespaces=None if pod_ns is None else (pod_ns,),
-                      incomplete=tuple(sorted(gaps, key=lambda g: (g.group, g.resource, g.namespace or ""))))
+                      incomplete=tuple(sorted(gaps, key=lambda g: (g.group, g.resource, g.namespace or ""))),
+                      server_time=_rfc3339(fetch.server_date),
+                      pod_nodes=tuple(sorted(n for n in node_lists if f"nodepods:{n}" in results)))
     return objects, info

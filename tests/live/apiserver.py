@@ -3,16 +3,16 @@
 It serves a fixed set of objects over the Kubernetes REST API well enough for
 the real ``kubectl`` binary: ``/version``, legacy discovery (``/api``,
 ``/apis``, ``/api/v1``, ``/apis/resource.k8s.io[/<version>]``) and
-list/get of nodes, pods, events, namespaces and the four resource.k8s.io kinds,
+list/get of nodes, pods, events, namespaces, resourcequotas and the four resource.k8s.io kinds,
 cluster-wide, per namespace and across all namespaces, with ``limit`` /
 ``continue`` paging, ``fieldSelector`` and ``labelSelector``.
 
 The same objects can be served as resource.k8s.io ``v1``, ``v1beta2`` or
 ``v1beta1`` (objects are kept in the v1 shape and converted down on the way
 out).  Knobs: ``forbid()`` answers 403 for a resource, a wrong bearer token
-gets 401, ``delay`` slows every answer down (timeouts, concurrency); ``page_limit``,
-``repeat_continue`` and ``trickle`` make it misbehave as broken servers do (short pages, a repeated
-continue token, an answer sent a few bytes at a time).  Every
+gets 401, ``delay`` slows every answer down (timeouts, concurrency), ``now`` sets the clock its ``Date``
+header tells; ``page_limit``, ``repeat_continue`` and ``trickle`` make it misbehave as broken servers do
+(short pages, a repeated continue token, an answer sent a few bytes at a time).  Every
 request is recorded (``requests``), so tests can assert that only GET was sent.
 
 Usage::
@@ -63,6 +63,7 @@ CORE_RESOURCES = (
     Resource("pods", "Pod", "", True, ("po",)),
     Resource("events", "Event", "", True, ("ev",)),
     Resource("namespaces", "Namespace", "", False, ("ns",)),
+    Resource("resourcequotas", "ResourceQuota", "", True, ("quota",)),
 )
 DRA_RESOURCES = (
     Resource("deviceclasses", "DeviceClass", GROUP, False),
@@ -315,6 +316,8 @@ class ApiServer:
         self.delay = delay
         #: text of a ``Warning: 299 - "..."`` header sent with every answer (None: no header)
         self.warning: str | None = None
+        #: the server's clock: what its ``Date`` header says (None: the real time)
+        self.now: datetime.datetime | None = None
         #: answer 410 Gone (expired continue token) to the next N requests that carry a continue token
         self.expire_continue = 0
         #: a broken server: every page of a list after the first carries the same continue token again
@@ -350,12 +353,15 @@ class ApiServer:
         md.setdefault("creationTimestamp", "2025-01-01T00:00:00Z")
         self._store[res.plural].append(obj)
 
-    def objects(self) -> list[dict]:
-        """Every stored object (v1 shape, with the metadata the server filled in) -- what a file twin holds."""
+    def objects(self, *, namespaces: bool = False) -> list[dict]:
+        """Every stored object (v1 shape, with the metadata the server filled in) -- what a file twin holds;
+        ``namespaces``: with the Namespaces the server serves (given or implied by the objects) too."""
         out = []
         for res in CORE_RESOURCES + DRA_RESOURCES:
             if res.plural != "namespaces":
                 out.extend(copy.deepcopy(self._store[res.plural]))
+        if namespaces:
+            out.extend(copy.deepcopy(self._namespaces()))
         return out
 
     def forbid(self, resource: str, namespace: str | None = None, verbs: Iterable[str] = ("list", "get")) -> None:
@@ -502,6 +508,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # quiet
         pass
+
+    def date_time_string(self, timestamp=None):  # the Date header: the server's clock (ApiServer.now)
+        if self.srv.now is None:
+            return super().date_time_string(timestamp)
+        from email.utils import format_datetime
+
+        return format_datetime(self.srv.now.astimezone(datetime.timezone.utc), usegmt=True)
 
     # every method is recorded; only GET is served
     def do_GET(self):

@@ -115,6 +115,8 @@ def test_explain_live_equals_offline(need_plugin, example_server, example_env):
 
 def test_dump_live_equals_offline(need_plugin, example_server, example_env):
     env, twin = example_env
+    # (a live dump holds the Namespaces as well: why-pending's claims stage reads their labels)
+    twin.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": example_server.objects(namespaces=True)}))
     live = json.loads(ok(run(env, "dra", "dump", "-o", "json", "-A")))
     offline = json.loads(ok(run(env, "dra", "dump", "-o", "json", "-A", "-f", str(twin))))
     assert live["kind"] == "List" and len(live["items"]) > 5

@@ -45,15 +45,16 @@ def test_loads_every_kind_with_kind_and_api_version(apiserver, tmp_path):
     assert names(objects, "ResourceClaimTemplate") == [("default", "gpu-template")]
     assert names(objects, "Pod") == [("default", "trainer")]
     assert names(objects, "Event") == [("default", "trainer.1")]  # only the pod's events
+    assert names(objects, "Namespace") == [("", "default")]  # why-pending's stages read the pod's namespace
     for o in objects:
-        assert o["apiVersion"] == ("v1" if o["kind"] in ("Node", "Pod", "Event") else "resource.k8s.io/v1")
+        assert o["apiVersion"] == ("v1" if o["kind"] in ("Node", "Pod", "Event", "Namespace") else "resource.k8s.io/v1")
     assert info.kind == "cluster"
     assert info.description == f"test ({apiserver.url})"
     assert info.namespace == "default"
     assert info.server_version == "v1.34.1"
     assert info.resource_api_version == "v1"
     assert info.warnings == ()
-    ev = [r for r in apiserver.requests if r.path.endswith("/events")]
+    ev = [r for r in apiserver.requests if r.path.endswith("/events") and "involvedObject.kind=Pod" in r.param("fieldSelector")]
     assert ev[0].path == "/api/v1/namespaces/default/events"
     assert set(ev[0].param("fieldSelector").split(",")) >= {
         "involvedObject.name=trainer", "involvedObject.namespace=default"}

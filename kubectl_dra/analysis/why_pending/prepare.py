@@ -6,9 +6,11 @@
   kubelet plugin is there and its NodePrepareResources call failed (the event's words are shown).
 * ``driver-not-running``: the driver's kubelet plugin on that node is missing, not ready, crash-looping or
   never registered (kubelet events saying the driver is not registered count).  Plugin pods are matched to
-  a driver by what they carry: an event on the pod naming the driver, the DaemonSet that owns it, a label,
-  an env value or an argument holding the driver name.  When no pod on the node can be matched, the report
-  says so instead of guessing.
+  a driver by what they carry (:func:`driver_rule`): a hostPath volume of the driver's own plugin directory
+  (``/var/lib/kubelet/plugins/<driver>``), an env value naming the driver (``DRIVER_NAME``-like), the
+  DaemonSet that owns it, an event on the pod naming the driver, a label, an argument, a known driver's pod
+  naming (dranet's ``dranet-xxxxx``).  A pod that holds claims consumes devices and is never taken for a
+  plugin.  When no pod on the node can be matched, the report says so instead of guessing.
 * ``device-unhealthy``: an allocated device is reported unhealthy or not ready (the claim's
   ``status.devices[].conditions`` Ready/Healthy False, the pod's ``allocatedResourcesStatus``).  For a pod
   whose containers run it is a warning.
@@ -85,23 +87,65 @@ def _dashed(driver: str) -> str:
     return driver.replace(".", "-").replace("/", "-")
 
 
+# Drivers whose plugin pods carry a name that the rules below cannot derive from the driver's name: the
+# driver's own install manifest names its DaemonSet (and so its pods, "<name>-xxxxx") and labels this way.
+# dranet (kubernetes-sigs/dranet, install.yaml): driver dra.net, DaemonSet "dranet" in kube-system, labels
+# app=dranet and k8s-app=dranet.
+KNOWN_PLUGIN_NAMES = {"dra.net": "dranet"}
+_NAME_LABELS = ("app", "k8s-app", "app.kubernetes.io/name")
+
+
+def holds_claims(pod: Mapping[str, Any]) -> bool:
+    """A consumer of devices (a pod with claims, or with a claim for its extended resources): never a plugin."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    return bool(spec.get("resourceClaims") or status.get("resourceClaimStatuses")
+                or status.get("extendedResourceClaimStatus"))
+
+
+def _plugin_dir(driver: str) -> re.Pattern:
+    """A host path of the driver's own kubelet plugin directory or registration socket: the kubelet's plugin
+    sockets live in <kubelet root>/plugins/<driver>/ and <kubelet root>/plugins_registry/<driver>-reg.sock."""
+    d = re.escape(driver)
+    return re.compile(rf"/plugins/{d}(?:/|$)|/plugins_registry/{d}(?:-reg\.sock)?$")
+
+
+def _containers(pod: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    spec = pod.get("spec") or {}
+    return list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+
+
 def driver_rule(snap: Snapshot, pod: Mapping[str, Any], driver: str) -> str | None:
-    """Which rule ties a pod to a driver (None: none does)."""
+    """Which rule ties a pod to a driver (None: none does; a pod holding claims consumes devices: never).
+
+    In order: a hostPath volume of the driver's plugin directory (``.../kubelet/plugins/<driver>``), an env
+    value naming the driver (``DRIVER_NAME=<driver>`` and the like), the DaemonSet that owns the pod, an
+    event on the pod naming the driver, a label value, an argument, a known driver's own pod naming
+    (:data:`KNOWN_PLUGIN_NAMES`), the pod's name."""
+    if holds_claims(pod):
+        return None
     names = (driver, _dashed(driver))
+    spec, meta = pod.get("spec") or {}, pod.get("metadata") or {}
+    plugin_dir = _plugin_dir(driver)
+    if any(plugin_dir.search(str(((v.get("hostPath") or {}).get("path")) or "").rstrip("/") or "")
+           for v in spec.get("volumes") or [] if isinstance(v, dict)):
+        return "hostPath"
+    if any(str(e.get("value") or "") == driver for c in _containers(pod) for e in c.get("env") or []):
+        return "env"
+    owners = [o.get("name") or "" for o in meta.get("ownerReferences") or [] if o.get("kind") == "DaemonSet"]
+    if any(n in o for o in owners for n in names):
+        return "daemonset"
     for e in _pod_events(snap, pod):
         if driver in event_text(e):
             return "event"
-    meta = pod.get("metadata") or {}
-    for o in meta.get("ownerReferences") or []:
-        if o.get("kind") == "DaemonSet" and any(n in (o.get("name") or "") for n in names):
-            return "daemonset"
-    if any(isinstance(v, str) and any(n in v for n in names) for v in (meta.get("labels") or {}).values()):
+    labels = meta.get("labels") or {}
+    if any(isinstance(v, str) and any(n in v for n in names) for v in labels.values()):
         return "label"
-    for c in ((pod.get("spec") or {}).get("containers") or []):
-        if any(str(e.get("value") or "") == driver for e in c.get("env") or []):
-            return "env"
-        if any(driver in str(a) for a in (c.get("args") or []) + (c.get("command") or [])):
-            return "args"
+    if any(driver in str(a) for c in _containers(pod) for a in (c.get("args") or []) + (c.get("command") or [])):
+        return "args"
+    known = KNOWN_PLUGIN_NAMES.get(driver)
+    if known and (known in owners or any(labels.get(k) == known for k in _NAME_LABELS)
+                  or re.fullmatch(re.escape(known) + r"-[a-z0-9]{5}", name_of(pod))):
+        return "known-name"
     if any(n in name_of(pod) for n in names):
         return "name"
     return None
@@ -139,7 +183,7 @@ def check_prepare(snap: Snapshot, target: ResolvedTarget, pod: Mapping[str, Any]
     events = _pod_events(snap, pod, PREPARE_EVENT_REASONS)
     newest = events[-1] if events else None
     pods_known = snap.source.knows_pods_on(node)
-    if not pods_known:
+    if not pods_known and drivers:  # (no driver: no plugin to look for)
         missing.append(("pods", None, f"the pods on node {node} (the drivers' kubelet plugins)"))
     node_pods = [p for p in snap.pods.values() if (p.get("spec") or {}).get("nodeName") == node and p is not pod]
     unmatched: list[str] = []
@@ -178,8 +222,9 @@ def check_prepare(snap: Snapshot, target: ResolvedTarget, pod: Mapping[str, Any]
                                              "count": newest.get("count"), "lastTimestamp": event_time(newest)}},
             fixes=[f"read the driver's kubelet plugin logs on node {node} (the prepare call failed there)"]))
     for driver in unmatched if not reasons else []:
-        missing.append(("", None, f"which pod on node {node} runs driver {driver}'s kubelet plugin (no pod names the "
-                                  "driver in an event, its DaemonSet, a label, env or args)"))
+        missing.append(("", None, f"which pod on node {node} runs driver {driver}'s kubelet plugin (no pod there "
+                                  "carries the driver: its plugin directory, env, DaemonSet, an event, a label, args or "
+                                  "a known plugin name; pods holding claims are consumers, not plugins)"))
     return reasons, missing
 
 

@@ -24,7 +24,7 @@ from kubectl_dra.analysis.why_pending.reasons import (
     CLAIM_NOT_FOUND, DEVICE_UNHEALTHY, QUOTA_EXCEEDED, ADMIN_ACCESS_NOT_ALLOWED, TEMPLATE_NOT_FOUND,
     TEMPLATE_NOT_GENERATED, Reason,
 )
-from kubectl_dra.snapshot import Gap, Snapshot, name_of
+from kubectl_dra.snapshot import Gap, Snapshot, name_of, pod_containers_started
 
 if TYPE_CHECKING:
     from kubectl_dra.analysis.why_pending.contract import Report
@@ -72,15 +72,9 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def containers_started(pod: Mapping[str, Any]) -> bool:
-    """Whether the pod's containers started: the kubelet reports one running or finished (or the pod Running)."""
-    status = pod.get("status") or {}
-    if status.get("phase") in ("Running", "Succeeded", "Failed"):
-        return True
-    for cs in status.get("containerStatuses") or []:
-        state = cs.get("state") or {}
-        if state.get("running") or state.get("terminated") or cs.get("started"):
-            return True
-    return False
+    """Whether the pod's containers started (:func:`kubectl_dra.snapshot.pod_containers_started`: the live
+    source reads the pods on a node by the same rule)."""
+    return pod_containers_started(pod)
 
 
 def _gaps_of(snap: Snapshot, resource: str, namespace: str | None) -> list[Gap]:

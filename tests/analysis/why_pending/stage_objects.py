@@ -87,3 +87,31 @@ def bound(p: dict, node: str = NODE, *, scheduled: bool = True) -> dict:
     p["status"]["containerStatuses"] = [{"name": "main", "ready": False, "restartCount": 0,
                                          "state": {"waiting": {"reason": "ContainerCreating"}}}]
     return p
+
+
+def dranet_bound_pod0() -> list[dict]:
+    """dranet's NICs on rdma-node-1 (tests/fixtures/drivers/dranet.yaml), a claim for one allocated there, and pod0
+    bound to the node using it, its containers waiting."""
+    c = allocated("pod0-nic", "pci-0000-8a-00-0", reserved_for=("pod0",))
+    for res in c["status"]["allocation"]["devices"]["results"]:
+        res.update(driver="dra.net", pool="rdma-node-1")
+    c["spec"]["devices"]["requests"][0]["exactly"]["deviceClassName"] = "dranet"
+    c["status"]["allocation"]["nodeSelector"]["nodeSelectorTerms"][0]["matchFields"][0]["values"] = ["rdma-node-1"]
+    from tests.builders import pod
+
+    return fixture_objects("dranet.yaml") + [c, bound(pod("pod0", ("nic", "claim", "pod0-nic")), "rdma-node-1")]
+
+
+def dranet_plugin(ready: bool = True, waiting: str | None = None, **meta) -> dict:
+    """dranet's kubelet plugin pod as its install.yaml deploys it: DaemonSet dranet in kube-system, labels
+    app/k8s-app=dranet, the kubelet's plugin directories mounted whole (no driver name in them)."""
+    p = plugin_pod("dranet-7hx2k", env_driver=None, node="rdma-node-1", owner="dranet", ready=ready, waiting=waiting,
+                   labels={"tier": "node", "app": "dranet", "k8s-app": "dranet"})
+    p["metadata"]["namespace"] = "kube-system"
+    p["metadata"].update(meta)
+    p["spec"]["containers"][0].update(name="dranet", image="registry.k8s.io/networking/dranet:stable",
+                                      args=["/dranet", "--v=4", "--hostname-override=$(NODE_NAME)"])
+    p["spec"]["containers"][0].pop("command", None)
+    p["spec"]["volumes"] = [{"name": "device-plugin", "hostPath": {"path": "/var/lib/kubelet/plugins"}},
+                            {"name": "plugin-registry", "hostPath": {"path": "/var/lib/kubelet/plugins_registry"}}]
+    return p

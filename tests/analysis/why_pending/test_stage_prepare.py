@@ -6,7 +6,7 @@ from kubectl_dra.analysis.why_pending import reasons, why_pending
 from kubectl_dra.features import defaults_for_version
 from kubectl_dra.snapshot import Gap, Snapshot, SourceInfo
 from tests.analysis.why_pending.stage_objects import (
-    CLASS, NODE, allocated, bound, event, example_driver, plugin_pod,
+    CLASS, NODE, allocated, bound, dranet_bound_pod0, dranet_plugin, event, example_driver, plugin_pod,
 )
 from tests.builders import claim, pod, request, snapshot
 
@@ -83,8 +83,9 @@ def test_when_no_rule_can_tell_which_pod_is_the_plugin_it_says_so():
     assert r["stage"] == "prepare" and _codes(r) == [] and r["fits"] is False
     assert r["unchecked"] == [{"stage": "prepare", "resource": None,
                                "message": "cannot tell which pod on node kind-worker runs driver gpu.example.com's "
-                                          "kubelet plugin (no pod names the driver in an event, its DaemonSet, a label, "
-                                          "env or args)"}]
+                                          "kubelet plugin (no pod there carries the driver: its plugin directory, env, "
+                                          "DaemonSet, an event, a label, args or a known plugin name; pods holding "
+                                          "claims are consumers, not plugins)"}]
 
 
 def test_a_ready_plugin_and_no_events_is_nothing_dra_related():
@@ -130,3 +131,70 @@ def test_a_running_pod_is_running():
     r = why_pending(snapshot(example_driver(), allocated("pod0-gpu", "gpu-0", reserved_for=("pod0",)), running),
                     "Pod", "pod0", "default", GATES)
     assert r["stage"] == "running" and r["fits"] is True and r["reasons"] == []
+
+
+def _anonymous_plugin(name="node-agent-q8d4k", **kw):
+    """A pod that names no driver in env, labels, owner or name (the example driver's chart labels its pods
+    app.kubernetes.io/name=dra-example-driver, which names no driver)."""
+    return plugin_pod(name, env_driver=None, owner="node-agent", labels={"app": "agent"}, **kw)
+
+
+def test_a_plugin_matched_by_its_hostpath_plugin_directory():
+    crashing = _anonymous_plugin(ready=False, waiting="CrashLoopBackOff")
+    crashing["spec"]["volumes"] = [{"name": "plugins-registry", "hostPath": {"path": "/var/lib/kubelet/plugins_registry"}},
+                                   {"name": "plugin", "hostPath": {"path": "/var/lib/kubelet/plugins/gpu.example.com/",
+                                                                   "type": "DirectoryOrCreate"}}]
+    r = why_pending(snapshot(_objs(crashing)), "Pod", "pod0", "default", GATES)
+    assert _codes(r) == [reasons.DRIVER_NOT_RUNNING] and r["reasons"][0]["details"]["matchedBy"] == "hostPath"
+    # the driver's registration socket (the kubelet plugin helper's "<driver>-reg.sock") says the same
+    crashing["spec"]["volumes"][1]["hostPath"]["path"] = "/var/lib/kubelet/plugins_registry/gpu.example.com-reg.sock"
+    assert why_pending(snapshot(_objs(crashing)), "Pod", "pod0", "default", GATES)["reasons"][0]["details"]["matchedBy"] \
+        == "hostPath"
+    # the kubelet's plugin directories as a whole (every driver's) or another driver's directory tell nothing
+    for path in ("/var/lib/kubelet/plugins", "/var/lib/kubelet/plugins/gpu.example.com.old-driver",
+                 "/var/lib/kubelet/plugins/gpu.nvidia.com"):
+        crashing["spec"]["volumes"][1]["hostPath"]["path"] = path
+        r = why_pending(snapshot(_objs(crashing)), "Pod", "pod0", "default", GATES)
+        assert _codes(r) == [] and [u["resource"] for u in r["unchecked"]] == [None], path
+
+
+def test_a_plugin_matched_by_a_driver_name_env_var_of_an_init_container():
+    p = _anonymous_plugin(ready=False, waiting="CrashLoopBackOff")
+    p["spec"]["initContainers"] = [{"name": "init", "image": "x", "env": [{"name": "DRA_DRIVER_NAME",
+                                                                           "value": "gpu.example.com"}]}]
+    r = why_pending(snapshot(_objs(p)), "Pod", "pod0", "default", GATES)
+    assert r["reasons"][0]["details"]["matchedBy"] == "env"
+
+
+def _dranet_pod0(plugin):
+    return snapshot(dranet_bound_pod0(), plugin)
+
+
+def test_dranets_plugin_is_known_by_its_own_naming():
+    r = why_pending(_dranet_pod0(dranet_plugin(ready=False, waiting="CrashLoopBackOff")), "Pod", "pod0", "default",
+                    GATES)
+    assert r["stage"] == "prepare" and _codes(r) == [reasons.DRIVER_NOT_RUNNING]
+    d = r["reasons"][0]["details"]
+    assert d["driver"] == "dra.net" and d["pod"] == "kube-system/dranet-7hx2k" and d["matchedBy"] == "known-name"
+    healthy = why_pending(_dranet_pod0(dranet_plugin()), "Pod", "pod0", "default", GATES)
+    assert healthy["stage"] == "prepare" and _codes(healthy) == [] and "unchecked" not in healthy
+    # the naming alone (no DaemonSet owner, no labels) still says it
+    bare = dranet_plugin(ready=False, waiting="CrashLoopBackOff", ownerReferences=[], labels={})
+    assert why_pending(_dranet_pod0(bare), "Pod", "pod0", "default", GATES)["reasons"][0]["details"]["matchedBy"] == \
+        "known-name"
+    # a pod merely named like it is not ("dranet-test" is no DaemonSet pod name)
+    lookalike = dranet_plugin(ready=False, waiting="CrashLoopBackOff", ownerReferences=[], labels={}, name="dranet-test")
+    assert _codes(why_pending(_dranet_pod0(lookalike), "Pod", "pod0", "default", GATES)) == []
+
+
+def test_a_pod_that_holds_claims_is_a_consumer_never_the_plugin():
+    """A crash-looping workload on the node that names the driver everywhere, but holds a claim of its own."""
+    consumer = plugin_pod("gpu-example-com-burner", ready=False, waiting="CrashLoopBackOff")
+    consumer["spec"]["resourceClaims"] = [{"name": "gpu", "resourceClaimName": "burner-gpu"}]
+    r = why_pending(snapshot(_objs(consumer)), "Pod", "pod0", "default", GATES)
+    assert reasons.DRIVER_NOT_RUNNING not in _codes(r)
+    assert [u["resource"] for u in r["unchecked"]] == [None] and "consumers, not plugins" in r["unchecked"][0]["message"]
+    # the same with a generated claim named only in its status
+    consumer["spec"].pop("resourceClaims")
+    consumer["status"]["resourceClaimStatuses"] = [{"name": "gpu", "resourceClaimName": "burner-gpu-x7k2p"}]
+    assert reasons.DRIVER_NOT_RUNNING not in _codes(why_pending(snapshot(_objs(consumer)), "Pod", "pod0", "default", GATES))
