@@ -138,16 +138,17 @@ def evictions(snap: Snapshot, rule: Mapping[str, Any], minor: int) -> tuple[list
     return evicted, tolerating
 
 
-def explain_rule(snap: Snapshot, name: str) -> dict:
-    """``explain deviceTaintRule/NAME``: the rule, whether the cluster's release puts it in force, the devices
-    it selects and the allocated claims on them."""
+def explain_rule(snap: Snapshot, name: str, gates=None) -> dict:
+    """``explain deviceTaintRule/NAME``: the rule, whether the gates in force (None: the defaults of the
+    cluster's release) put it in force, the devices it selects and the allocated claims on them."""
     from kubectl_dra.errors import NotFoundError
     from kubectl_dra.features import defaults_for_version
 
     rule = snap.device_taint_rules.get(name)
     if rule is None:
         raise NotFoundError(f'devicetaintrules.resource.k8s.io "{name}" not found')
-    gates = defaults_for_version(snap.source.server_version)
+    if gates is None:
+        gates = defaults_for_version(snap.source.server_version)
     minor = taintrules.minor_of(gates)
     entries = selected_devices(snap, rule, minor)
     return {**rule_summary(rule), "kubernetesVersion": gates.version,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
+    Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace, OutputFormats,
+    RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
 )
+
+OUTPUT = OutputFormats("text", "json", "yaml", default="text")
 
 PREVIEW_HELP = """What applying a DeviceTaintRule would do, before anyone applies it.
 
@@ -33,14 +35,9 @@ Examples:
 
 def preview(
     rule_file: Annotated[str, typer.Argument(metavar="RULE_FILE", help="A file (or -) holding one DeviceTaintRule.")],
-    feature_gates: Annotated[Optional[str], typer.Option(
-        "--feature-gates", metavar="Name=true,...", autocompletion=comp.complete_feature_gates,
-        help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
-    kubernetes_version: Annotated[Optional[str], typer.Option(
-        "--kubernetes-version", metavar="1.NN",
-        help="Use the feature-gate defaults and API of this release instead of the cluster's (offline default: the newest).")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="text (default), json or yaml.",
-                                                autocompletion=comp.output_choices("text", "json", "yaml"))] = "",
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
+    output: OUTPUT.option = "",
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -50,15 +47,13 @@ def preview(
     from kubectl_dra.analysis import incomplete
     from kubectl_dra.analysis.taintrule import preview as build
     from kubectl_dra.errors import InputError
-    from kubectl_dra.features import check_kubernetes_version, gates_for, parse_feature_gates
     from kubectl_dra.normalize import normalize_object
     from kubectl_dra.process import keep_until_exit
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
     from kubectl_dra.sources.files import load_files
 
-    fmt = check_output(output, ("", "text", "json", "yaml"))
-    parse_feature_gates(feature_gates)
-    check_kubernetes_version(kubernetes_version)
+    fmt = OUTPUT.check(output)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
     objects, _ = load_files([rule_file])  # before any cluster I/O: a bad file fails fast (exit 3)
     rules = [o for o in objects if isinstance(o, dict) and o.get("kind") == "DeviceTaintRule"]
     if len(rules) != 1:
@@ -70,7 +65,7 @@ def preview(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
     snap = src.snapshot()
-    gates = gates_for(kubernetes_version, snap.source.server_version, feature_gates)
+    gates = gate_flags.resolve(snap)  # the cluster's rules and this one are applied by the preview itself
     result = build(snap, rule, gates, as_written=rules[0], keep_alive=keep_until_exit)
     gaps = incomplete.for_preview(snap)
     if fmt in ("json", "yaml"):

@@ -160,6 +160,14 @@ def complete_feature_gates(ctx: typer.Context, incomplete: str) -> list:
     return [f"{prefix}{g}={v}" for g in GATE_NAMES if g not in done for v in ("true", "false")]
 
 
+@_safe
+def complete_kubernetes_version(ctx: typer.Context, incomplete: str) -> list:
+    """--kubernetes-version: the releases kubectl-dra knows the feature-gate defaults of, newest first."""
+    from kubectl_dra.features import KNOWN_MINORS
+
+    return [f"1.{m}" for m in reversed(KNOWN_MINORS)]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # get TYPE [NAME...]
 
