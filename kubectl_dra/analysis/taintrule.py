@@ -179,11 +179,13 @@ def pending_pods(snap: Snapshot) -> list[tuple[str, str]]:
 
 
 def preview(snap: Snapshot, rule: Mapping[str, Any], gates, *, as_written: Mapping[str, Any] | None = None,
-            keep_alive=None) -> dict:
+            keep_alive=None, in_cluster: bool = False) -> dict:
     """What applying ``rule`` to the cluster of ``snap`` (unpatched: the rules already there stay in force)
     would do.  When ``gates`` make DeviceTaintRules inert, ``gatesNeeded`` says which are off, and the rest
     is what the rule would do once they are on.  ``as_written``: the rule before normalization (its own
-    apiVersion), for the release's API checks."""
+    apiVersion), for the release's API checks.  ``in_cluster``: the rule is one of the cluster's own
+    (``preview deviceTaintRule/NAME``): what it does there, the pending pods compared with the cluster
+    without it; the API server accepted it already, so no API checks."""
     from kubectl_dra.analysis.why_pending import why_pending
 
     minor = taintrules.minor_of(gates)
@@ -201,13 +203,17 @@ def preview(snap: Snapshot, rule: Mapping[str, Any], gates, *, as_written: Mappi
                      "eviction controller to none (no pod is evicted); write deviceSelector: {} for every device")
     notes += [f"{f} exists only up to Kubernetes 1.34: ignored by 1.{minor} (and rejected by its API server)"
               for f in taintrules.ignored_fields(rule, minor)]
+    if in_cluster:
+        notes.append("the rule is in the cluster already: this is what it does there (the pending pods are "
+                     "compared with the cluster without it)")
     if taint.get("effect") == "None":
         notes.append("effect None: the taint changes neither scheduling nor running pods (the eviction controller "
                      "only reports in the rule's status what NoExecute would do)")
     losing: list[dict] = []
     checked = 0
     if taint.get("effect") in taintrules.PREVENTING_EFFECTS and entries:
-        before = taintrules.apply(snap, effective)
+        others = {k: v for k, v in snap.device_taint_rules.items() if not (in_cluster and k == name)}
+        before = taintrules.apply(snap, effective, others)
         after = taintrules.apply(snap, effective, {**snap.device_taint_rules, name: rule})
         for ns, pname in pending_pods(snap):
             checked += 1
@@ -222,10 +228,12 @@ def preview(snap: Snapshot, rule: Mapping[str, Any], gates, *, as_written: Mappi
         "kubernetesVersion": gates.version,
         "inForce": not needed,
         "gatesNeeded": needed,
-        "replaces": name in snap.device_taint_rules,
+        "replaces": name in snap.device_taint_rules and not in_cluster,
+        **({"inCluster": True} if in_cluster else {}),
         # what the release's API server says about the rule (the selector warnings are said louder below)
-        "problems": [{"path": p, "severity": s, "message": m} for p, s, m in taintrules.check_rule(as_written or rule, minor)
-                     if not (s == "warning" and p == "spec.deviceSelector")],
+        "problems": [] if in_cluster else [
+            {"path": p, "severity": s, "message": m} for p, s, m in taintrules.check_rule(as_written or rule, minor)
+            if not (s == "warning" and p == "spec.deviceSelector")],
         "selectsAll": bool(entries) and len(entries) == len(snap.devices),
         "devices": {"selected": len(entries), "total": len(snap.devices), "groups": device_groups(entries)},
         "allocatedClaims": claims_on(snap, keys),

@@ -1,4 +1,4 @@
-"""`kubectl dra get devices|classes|slices|claims|templates`."""
+"""`kubectl dra get devices|classes|slices|claims|templates|taintrules`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ OUTPUT = OutputFormats("wide", "json", "yaml", "name")
 GET_HELP = """List DRA objects with kubectl-style tables.
 
 [bold]devices[/bold] is the inventory kubectl cannot show: every device with its node, driver, pool,
-key attributes, capacity, taints, and the claim (and pods) holding it.
+key attributes, capacity, taints, and the claim (and pods) holding it. [bold]taintrules[/bold] are the
+DeviceTaintRules: what each selects and taints, and whether the feature gates put it in force.
 
 Examples:
 
@@ -32,11 +33,13 @@ Examples:
   kubectl dra get claims -A
 
   kubectl dra get classes -o yaml
+
+  kubectl dra get taintrules -o wide --feature-gates DRADeviceTaintRules=true
 """
 
 
 def get(
-    kind: Annotated[str, typer.Argument(metavar="TYPE", help="devices, classes, slices, claims or templates.",
+    kind: Annotated[str, typer.Argument(metavar="TYPE", help="devices, classes, slices, claims, templates or taintrules.",
                                                  autocompletion=comp.complete_get_type)],
     names: Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Only these objects.", show_default=False,
                                                                    autocompletion=comp.complete_get_names)] = None,
@@ -67,7 +70,7 @@ def get(
 
     kind_key = kinds.resolve(kind, kinds.GET).listing
     fmt = OUTPUT.check(output)
-    gates = GateFlags(feature_gates, kubernetes_version).check()
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
     if free and allocated:
         raise UsageError("--free and --allocated exclude each other")
     if kind_key != "devices" and (class_name or free or allocated):
@@ -75,7 +78,7 @@ def get(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     # DeviceTaintRules' taints on the devices they select (each naming its rule), when the gates put them in force
-    snap, _ = src.snapshot_under(gates)
+    snap, gates = src.snapshot_under(gate_flags)
     ns = src.effective_namespace(snap)
     if kind_key == "devices":
         records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,
@@ -90,6 +93,14 @@ def get(
             records = [r for r in records if r["name"] in names]
     elif kind_key == "claims":
         records = inventory.claim_records(snap, ns, all_namespaces, selector, names)
+    elif kind_key == "taintrules":
+        from datetime import datetime, timezone
+
+        from kubectl_dra.analysis.why_pending.stages import parse_time
+
+        # AGE as kubectl counts it, against the server's time when it was read (a dump's), else the clock
+        now = parse_time(snap.source.server_time) or datetime.now(timezone.utc)
+        records = inventory.taint_rule_records(snap, gates, selector, names, now=now)
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
     gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)
