@@ -107,7 +107,7 @@ def _register() -> None:
     commands = [
         ("why-pending", why_pending.why_pending, why_pending.WHY_PENDING_HELP,
          "Why a pod's or claim's devices cannot be allocated: a dry run of the scheduler, node by node.", {}),
-        ("get", get.get, get.GET_HELP, "List devices, classes, slices, claims or templates (kubectl-style tables).", {}),
+        ("get", get.get, get.GET_HELP, "List devices, classes, slices, claims, templates or DeviceTaintRules (kubectl-style tables).", {}),
         ("explain", explain.explain, explain.EXPLAIN_HELP,
          "Explain one object: what it asks for, what matches, who holds what.", {}),
         ("match", match.match, match.MATCH_HELP, "Evaluate a CEL device selector against every device.", {}),

@@ -391,9 +391,12 @@ class SelectorEvaluator:
 _BY_SNAPSHOT: dict[tuple, SelectorEvaluator] = {}
 
 
-def for_snapshot(snapshot, lists: bool = False) -> SelectorEvaluator:
-    """The evaluator of a snapshot (one per value of ``lists``: DRAListTypeAttributes), created on
-    first use and dropped with the snapshot."""
+def for_snapshot(snapshot, lists: bool | None = None) -> SelectorEvaluator:
+    """The evaluator of a snapshot (one per value of ``lists``: DRAListTypeAttributes; None: the
+    snapshot's own ``list_type_attributes``, the gates its answers are drawn under), created on first use
+    and dropped with the snapshot."""
+    if lists is None:
+        lists = bool(getattr(snapshot, "list_type_attributes", False))
     key = (id(snapshot), lists)
     hit = _BY_SNAPSHOT.get(key)
     if hit is None:

@@ -292,6 +292,9 @@ class Snapshot:
     # which rule); a snapshot straight from the source has the slices as the drivers published them.
     device_taint_rules: Mapping[str, dict] = field(default_factory=lambda: _freeze({}))
     rule_taints: Mapping[DeviceKey, tuple[tuple[str, dict], ...]] = field(default_factory=lambda: _freeze({}))
+    # DRAListTypeAttributes in force for the answers drawn from this snapshot (set by
+    # kubectl_dra.taintrules.under_gates): selectors evaluated on it read list attribute values.
+    list_type_attributes: bool = False
 
     # ------------------------------------------------------------------
     @classmethod

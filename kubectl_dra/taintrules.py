@@ -70,6 +70,30 @@ def in_force(gates) -> bool:
     return not gates_needed(gates)
 
 
+def inert_line(rules: Mapping[str, Mapping[str, Any]], gates) -> str:
+    """The one line saying that the source's rules change nothing under these gates, and how to put them in force."""
+    names = sorted(rules)
+    which = (f"DeviceTaintRule {names[0]}" if len(names) == 1
+             else f"{len(names)} DeviceTaintRules ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})")
+    needed = gates_needed(gates)
+    release = f"Kubernetes {gates.version}" if getattr(gates, "version", None) else "these feature gates"
+    them, its = ("it", "its") if len(names) == 1 else ("them", "their")
+    return (f"{which} not in force in {release} (feature gate(s) {', '.join(needed)} off): kube-scheduler and "
+            f"the eviction controller ignore {them}, and no device is shown with {its} taint "
+            f"(--feature-gates {','.join(g + '=true' for g in needed)} puts {them} in force)")
+
+
+def under_gates(snap: Snapshot, gates) -> Snapshot:
+    """The snapshot as kube-scheduler sees it under ``gates``: the rules' taints when the gates put rules in
+    force (:func:`apply`), and list-type attribute values when DRAListTypeAttributes is on (selectors
+    evaluated on this snapshot decode them, as the scheduler's CEL environment does)."""
+    out = apply(snap, gates)
+    lists = bool(getattr(gates, "list_type_attributes", False))
+    if lists != out.list_type_attributes:
+        out = replace(out, list_type_attributes=lists)
+    return out
+
+
 def enabled(gates):
     """The same gates with rules put in force (for "what it would do once enabled")."""
     return replace(gates, device_taints=True, device_taint_rules=True)

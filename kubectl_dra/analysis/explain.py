@@ -23,8 +23,12 @@ def not_found(kind: Kind, name: str, namespace: str | None = None) -> NotFoundEr
     return NotFoundError(f'{kind.qualified_resource} "{name}" not found{where}')
 
 
-def explain(snap: Snapshot, kind: Kind, name: str, namespace: str) -> dict:
-    """The facts about one object; ``kind`` is one of :func:`kubectl_dra.kinds.accepted_by` ``("explain")``."""
+def explain(snap: Snapshot, kind: Kind, name: str, namespace: str, gates=None) -> dict:
+    """The facts about one object; ``kind`` is one of :func:`kubectl_dra.kinds.accepted_by` ``("explain")``.
+    ``gates``: the feature gates in force (a DeviceTaintRule says whether they put it in force; None: the
+    defaults of the source's release)."""
+    if kind is kinds.DEVICE_TAINT_RULE:
+        return explain_taint_rule(snap, name, namespace, gates)
     fn = {kinds.DEVICE_CLASS: explain_class, kinds.RESOURCE_SLICE: explain_slice, kinds.RESOURCE_CLAIM: explain_claim,
           kinds.RESOURCE_CLAIM_TEMPLATE: explain_template, kinds.POD: explain_pod, kinds.NODE: explain_node,
           kinds.DEVICE_TAINT_RULE: explain_taint_rule}[kind]
@@ -283,8 +287,8 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
     return out
 
 
-def explain_taint_rule(snap: Snapshot, name: str, namespace: str) -> dict:
+def explain_taint_rule(snap: Snapshot, name: str, namespace: str, gates=None) -> dict:
     """A DeviceTaintRule: its taint and selector, the gates it needs, the devices it selects, the claims on them."""
     from kubectl_dra.analysis.taintrule import explain_rule
 
-    return {"kind": "DeviceTaintRule", **explain_rule(snap, name)}
+    return {"kind": "DeviceTaintRule", **explain_rule(snap, name, gates)}

@@ -34,7 +34,7 @@ def holders(snap: Snapshot) -> list[Gap]:
 
 
 def for_get(snap: Snapshot, listing: str, namespace: str, all_namespaces: bool) -> list[Gap]:
-    """`get TYPE` (``listing``: devices, classes, slices, claims, templates)."""
+    """`get TYPE` (``listing``: devices, classes, slices, claims, templates, taintrules)."""
     if listing in ("devices", "classes"):  # holders, free counts
         return holders(snap)
     if listing == "claims":
@@ -42,6 +42,8 @@ def for_get(snap: Snapshot, listing: str, namespace: str, all_namespaces: bool) 
     if listing == "templates":  # the claims generated for pods, by the pods
         scope = None if all_namespaces else namespace
         return _unique(snap.source.gaps("resourceclaimtemplates", scope) + snap.source.gaps(PODS, scope))
+    if listing == "taintrules":
+        return list(snap.source.gaps(DEVICE_TAINT_RULES))
     return []  # slices: nothing but slices
 
 

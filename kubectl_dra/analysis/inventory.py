@@ -1,4 +1,4 @@
-"""`get`: inventories of devices, classes, slices, claims and templates as records.
+"""`get`: inventories of devices, classes, slices, claims, templates and DeviceTaintRules as records.
 
 Each function returns a list of plain dicts (the `-o json` records); the
 table renderer picks columns from them.
@@ -183,6 +183,43 @@ def slice_records(snap: Snapshot, label_selector: str | None = None, node: str |
             "object": s,
         })
     return out
+
+
+# -- DeviceTaintRules -------------------------------------------------------------
+def taint_rule_records(snap: Snapshot, gates, label_selector: str | None = None,
+                       names: list[str] | None = None, *, now=None) -> list[dict]:
+    """Every DeviceTaintRule: what its selector names, its taint, how many devices it selects (the slice
+    tracker's reading, under the release of ``gates``), whether ``gates`` put it in force, and its age in
+    seconds at ``now`` (a datetime; None when either time is unknown)."""
+    from kubectl_dra import taintrules
+    from kubectl_dra.analysis.taintrule import selected_devices
+    from kubectl_dra.analysis.why_pending.stages import parse_time
+
+    minor = taintrules.minor_of(gates)
+    needed = taintrules.gates_needed(gates)
+    rules = [snap.device_taint_rules[k] for k in sorted(snap.device_taint_rules)]
+    out = []
+    for r in _label_filter(rules, label_selector):
+        if names and name_of(r) not in names:
+            continue
+        sel = taintrules.selector_of(r)
+        taint = taintrules.rule_taint(r)
+        out.append({
+            "name": name_of(r),
+            "driver": (sel or {}).get("driver"), "pool": (sel or {}).get("pool"), "device": (sel or {}).get("device"),
+            "hasSelector": sel is not None,
+            "effect": taint.get("effect"), "key": taint.get("key"), "value": taint.get("value"),
+            "ageSeconds": _age_seconds(parse_time((r.get("metadata") or {}).get("creationTimestamp")), now),
+            "selected": len(selected_devices(snap, r, minor)), "total": len(snap.devices),
+            "inForce": not needed, "gatesNeeded": needed,
+            "ignoredFields": taintrules.ignored_fields(r, minor),
+            "object": r,
+        })
+    return out
+
+
+def _age_seconds(created, now) -> int | None:
+    return None if created is None or now is None else int((now - created).total_seconds())
 
 
 # -- claims and templates --------------------------------------------------------

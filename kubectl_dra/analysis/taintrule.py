@@ -138,16 +138,17 @@ def evictions(snap: Snapshot, rule: Mapping[str, Any], minor: int) -> tuple[list
     return evicted, tolerating
 
 
-def explain_rule(snap: Snapshot, name: str) -> dict:
-    """``explain deviceTaintRule/NAME``: the rule, whether the cluster's release puts it in force, the devices
-    it selects and the allocated claims on them."""
+def explain_rule(snap: Snapshot, name: str, gates=None) -> dict:
+    """``explain deviceTaintRule/NAME``: the rule, whether the gates in force (None: the defaults of the
+    cluster's release) put it in force, the devices it selects and the allocated claims on them."""
     from kubectl_dra.errors import NotFoundError
     from kubectl_dra.features import defaults_for_version
 
     rule = snap.device_taint_rules.get(name)
     if rule is None:
         raise NotFoundError(f'devicetaintrules.resource.k8s.io "{name}" not found')
-    gates = defaults_for_version(snap.source.server_version)
+    if gates is None:
+        gates = defaults_for_version(snap.source.server_version)
     minor = taintrules.minor_of(gates)
     entries = selected_devices(snap, rule, minor)
     return {**rule_summary(rule), "kubernetesVersion": gates.version,
@@ -178,11 +179,13 @@ def pending_pods(snap: Snapshot) -> list[tuple[str, str]]:
 
 
 def preview(snap: Snapshot, rule: Mapping[str, Any], gates, *, as_written: Mapping[str, Any] | None = None,
-            keep_alive=None) -> dict:
+            keep_alive=None, in_cluster: bool = False) -> dict:
     """What applying ``rule`` to the cluster of ``snap`` (unpatched: the rules already there stay in force)
     would do.  When ``gates`` make DeviceTaintRules inert, ``gatesNeeded`` says which are off, and the rest
     is what the rule would do once they are on.  ``as_written``: the rule before normalization (its own
-    apiVersion), for the release's API checks."""
+    apiVersion), for the release's API checks.  ``in_cluster``: the rule is one of the cluster's own
+    (``preview deviceTaintRule/NAME``): what it does there, the pending pods compared with the cluster
+    without it; the API server accepted it already, so no API checks."""
     from kubectl_dra.analysis.why_pending import why_pending
 
     minor = taintrules.minor_of(gates)
@@ -200,13 +203,17 @@ def preview(snap: Snapshot, rule: Mapping[str, Any], gates, *, as_written: Mappi
                      "eviction controller to none (no pod is evicted); write deviceSelector: {} for every device")
     notes += [f"{f} exists only up to Kubernetes 1.34: ignored by 1.{minor} (and rejected by its API server)"
               for f in taintrules.ignored_fields(rule, minor)]
+    if in_cluster:
+        notes.append("the rule is in the cluster already: this is what it does there (the pending pods are "
+                     "compared with the cluster without it)")
     if taint.get("effect") == "None":
         notes.append("effect None: the taint changes neither scheduling nor running pods (the eviction controller "
                      "only reports in the rule's status what NoExecute would do)")
     losing: list[dict] = []
     checked = 0
     if taint.get("effect") in taintrules.PREVENTING_EFFECTS and entries:
-        before = taintrules.apply(snap, effective)
+        others = {k: v for k, v in snap.device_taint_rules.items() if not (in_cluster and k == name)}
+        before = taintrules.apply(snap, effective, others)
         after = taintrules.apply(snap, effective, {**snap.device_taint_rules, name: rule})
         for ns, pname in pending_pods(snap):
             checked += 1
@@ -221,10 +228,12 @@ def preview(snap: Snapshot, rule: Mapping[str, Any], gates, *, as_written: Mappi
         "kubernetesVersion": gates.version,
         "inForce": not needed,
         "gatesNeeded": needed,
-        "replaces": name in snap.device_taint_rules,
+        "replaces": name in snap.device_taint_rules and not in_cluster,
+        **({"inCluster": True} if in_cluster else {}),
         # what the release's API server says about the rule (the selector warnings are said louder below)
-        "problems": [{"path": p, "severity": s, "message": m} for p, s, m in taintrules.check_rule(as_written or rule, minor)
-                     if not (s == "warning" and p == "spec.deviceSelector")],
+        "problems": [] if in_cluster else [
+            {"path": p, "severity": s, "message": m} for p, s, m in taintrules.check_rule(as_written or rule, minor)
+            if not (s == "warning" and p == "spec.deviceSelector")],
         "selectsAll": bool(entries) and len(entries) == len(snap.devices),
         "devices": {"selected": len(entries), "total": len(snap.devices), "groups": device_groups(entries)},
         "allocatedClaims": claims_on(snap, keys),

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Optional, Sequence
 
 import typer
 
-from kubectl_dra.completion.callbacks import complete_context, complete_namespace
+from kubectl_dra.completion.callbacks import (
+    complete_context, complete_feature_gates, complete_kubernetes_version, complete_namespace, output_choices,
+)
 from kubectl_dra.durations import parse_timeout
 from kubectl_dra.process import keep_until_exit
 from kubectl_dra.snapshot import Snapshot
@@ -15,9 +17,11 @@ from kubectl_dra.sources import SourceOptions, load_snapshot
 from kubectl_dra.render.output import gap_line, warn
 
 if TYPE_CHECKING:
+    from kubectl_dra.features import FeatureGates
     from kubectl_dra.snapshot import Gap
 
 SOURCE_PANEL = "Source (cluster or files)"
+GATES_PANEL = "Kubernetes release and feature gates"
 
 Filenames = Annotated[Optional[list[str]], typer.Option(
     "--filename", "-f", metavar="FILE",
@@ -38,6 +42,59 @@ RequestTimeout = Annotated[float, typer.Option(
     "--request-timeout", metavar="DURATION", parser=parse_timeout,
     help="How long reading the cluster may take in all (every request together), in kubectl's syntax: "
          "30s, 1m, 500ms or bare seconds; 0: no limit. Default: 30s.", rich_help_panel=SOURCE_PANEL)]
+
+FeatureGatesOption = Annotated[Optional[str], typer.Option(
+    "--feature-gates", metavar="Name=true,...", autocompletion=complete_feature_gates, rich_help_panel=GATES_PANEL,
+    help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")]
+KubernetesVersionOption = Annotated[Optional[str], typer.Option(
+    "--kubernetes-version", metavar="1.NN", autocompletion=complete_kubernetes_version, rich_help_panel=GATES_PANEL,
+    help="Behave as this Kubernetes release (its feature-gate defaults and API) instead of the cluster's "
+         "(offline default: the newest).")]
+
+
+class OutputFormats:
+    """One command's ``-o/--output``: the formats it takes, the option (``output: OUTPUT.option = ""``) and
+    the check (``fmt = OUTPUT.check(output)``).  ``default``: the format without ``-o`` (one of ``formats``,
+    or "" for a plain table or text that has no name)."""
+
+    def __init__(self, *formats: str, default: str = ""):
+        self.formats = formats
+        self.default = default
+        named = [f"{f} (default)" if f == default else f for f in formats]
+        shown = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+        self.option = Annotated[str, typer.Option(
+            "--output", "-o", help=f"Output format: {shown}.", autocompletion=output_choices(*formats))]
+
+    def check(self, value: str | None) -> str:
+        """The format asked for (the default when none was); a usage error for one this command lacks
+        (before any I/O)."""
+        from kubectl_dra.render.output import check_output
+
+        return check_output(value, ("", *self.formats)) or self.default
+
+
+@dataclass(frozen=True)
+class GateFlags:
+    """``--feature-gates`` and ``--kubernetes-version`` of one command line: checked before any I/O
+    (:meth:`check`), resolved against the source's server version once the snapshot is read."""
+
+    feature_gates: str | None = None
+    kubernetes_version: str | None = None
+
+    def check(self) -> "GateFlags":
+        """Usage errors (exit 2) for an unknown gate, a bad value or a release without defaults."""
+        from kubectl_dra.features import check_kubernetes_version, parse_feature_gates
+
+        parse_feature_gates(self.feature_gates)
+        check_kubernetes_version(self.kubernetes_version)
+        return self
+
+    def resolve(self, snap: Snapshot) -> "FeatureGates":
+        """The gates in force: ``--kubernetes-version``'s defaults, else the source's release's, else the
+        newest's; then ``--feature-gates``."""
+        from kubectl_dra.features import gates_for
+
+        return gates_for(self.kubernetes_version, snap.source.server_version, self.feature_gates)
 
 
 @dataclass(frozen=True)
@@ -73,6 +130,24 @@ class SourceFlags:
             warn(w)
         keep_until_exit(snap)
         return snap
+
+    def snapshot_under(self, gates: GateFlags, *,
+                       include_events_for: tuple[str | None, str | None] | None = None, warn_inert: bool = True,
+                       ) -> "tuple[Snapshot, FeatureGates]":
+        """The snapshot as kube-scheduler sees it under the gates in force, and those gates: DeviceTaintRules'
+        taints on the devices they select when the gates put rules in force (one ``warning:`` line when the
+        source has rules the gates leave inert, unless ``warn_inert`` is false: for answers that show no taint),
+        list-type attributes when DRAListTypeAttributes is on."""
+        from kubectl_dra import taintrules
+
+        snap = self.snapshot(include_events_for=include_events_for)
+        resolved = gates.resolve(snap)
+        if warn_inert and snap.device_taint_rules and not taintrules.in_force(resolved):
+            warn(taintrules.inert_line(snap.device_taint_rules, resolved))
+        under = taintrules.under_gates(snap, resolved)
+        if under is not snap:
+            keep_until_exit(under)
+        return under, resolved
 
     def effective_namespace(self, snap: Snapshot) -> str:
         """-n, else the source's default namespace (the context's; files: default)."""

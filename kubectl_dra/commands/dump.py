@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, OutputFormats, RequestTimeout, SourceFlags,
+    finish_incomplete,
 )
+
+OUTPUT = OutputFormats("yaml", "json", default="yaml")
 
 DUMP_HELP = """Write the DRA state (nodes, DeviceClasses, ResourceSlices, claims, templates, pods) as one
 `kind: List`, in the resource.k8s.io/v1 shape, so it can be shared or analysed offline with -f.
@@ -29,8 +27,7 @@ Examples:
 
 
 def dump(
-    output: Annotated[str, typer.Option("--output", "-o", help="yaml or json.",
-                                                autocompletion=comp.output_choices("yaml", "json"))] = "yaml",
+    output: OUTPUT.option = "yaml",
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -39,10 +36,10 @@ def dump(
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
     from kubectl_dra.analysis import incomplete
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
     from kubectl_dra.sources.files import dump_list
 
-    fmt = check_output(output, ("yaml", "json"))
+    fmt = OUTPUT.check(output)
     # What why-pending's stages read travels with the dump (the scheduler's, the resourceclaim controller's and
     # the kubelet's events on the pods, quotas, namespaces, the pods on a waiting pod's node): the same answers.
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,

@@ -9,8 +9,11 @@ import typer
 from kubectl_dra import kinds
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
+    Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace, OutputFormats,
+    RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
 )
+
+OUTPUT = OutputFormats("text", "json", "yaml", default="text")
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
 
@@ -32,8 +35,9 @@ Examples:
 def explain(
     target: Annotated[str, typer.Argument(metavar="TYPE/NAME", help="The object, e.g. claim/my-claim or node/gpu-node-1.",
                                                    autocompletion=comp.complete_explain_target)],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: text (default), json or yaml.",
-                                                autocompletion=comp.output_choices("text", "json", "yaml"))] = "",
+    output: OUTPUT.option = "",
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -43,18 +47,17 @@ def explain(
     from kubectl_dra.analysis import incomplete
     from kubectl_dra.analysis.explain import explain as build
     from kubectl_dra.render.explain import render_text
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
 
-    fmt = check_output(output, ("", "text", "json", "yaml"))
+    fmt = OUTPUT.check(output)
     kind, name = kinds.parse_target(target, kinds.EXPLAIN)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
-    snap = src.snapshot()
-    from kubectl_dra import taintrules
-
-    snap = taintrules.apply(snap)  # DeviceTaintRules' taints on the devices they select, each naming its rule
+    # DeviceTaintRules' taints on the devices they select (each naming its rule), when the gates put them in force
+    snap, gates = src.snapshot_under(gate_flags)
     ns = src.effective_namespace(snap)
-    result = build(snap, kind, name, ns)
+    result = build(snap, kind, name, ns, gates)
     gaps = incomplete.for_explain(snap, kind, ns)
     if fmt in ("json", "yaml"):
         emit_data(with_incomplete(result, gaps), fmt)

@@ -1,4 +1,4 @@
-"""`kubectl dra get devices|classes|slices|claims|templates`."""
+"""`kubectl dra get devices|classes|slices|claims|templates|taintrules`."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ import typer
 from kubectl_dra import kinds
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
-    with_incomplete,
+    AllNamespaces, Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace,
+    OutputFormats, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
 )
+
+OUTPUT = OutputFormats("wide", "json", "yaml", "name")
 
 
 GET_HELP = """List DRA objects with kubectl-style tables.
 
 [bold]devices[/bold] is the inventory kubectl cannot show: every device with its node, driver, pool,
-key attributes, capacity, taints, and the claim (and pods) holding it.
+key attributes, capacity, taints, and the claim (and pods) holding it. [bold]taintrules[/bold] are the
+DeviceTaintRules: what each selects and taints, and whether the feature gates put it in force.
 
 Examples:
 
@@ -30,16 +33,17 @@ Examples:
   kubectl dra get claims -A
 
   kubectl dra get classes -o yaml
+
+  kubectl dra get taintrules -o wide --feature-gates DRADeviceTaintRules=true
 """
 
 
 def get(
-    kind: Annotated[str, typer.Argument(metavar="TYPE", help="devices, classes, slices, claims or templates.",
+    kind: Annotated[str, typer.Argument(metavar="TYPE", help="devices, classes, slices, claims, templates or taintrules.",
                                                  autocompletion=comp.complete_get_type)],
     names: Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Only these objects.", show_default=False,
                                                                    autocompletion=comp.complete_get_names)] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: wide, json, yaml or name.",
-                                                autocompletion=comp.output_choices("wide", "json", "yaml", "name"))] = "",
+    output: OUTPUT.option = "",
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
     selector: Annotated[Optional[str], typer.Option("--selector", "-l", help="Label selector (classes, slices, claims, templates).")] = None,
     node: Annotated[Optional[str], typer.Option("--node", help="Only devices (or slices) available to this node.",
@@ -50,6 +54,8 @@ def get(
                                                                autocompletion=comp.complete_class)] = None,
     free: Annotated[bool, typer.Option("--free", help="Only devices that no claim holds.")] = False,
     allocated: Annotated[bool, typer.Option("--allocated", help="Only devices that a claim holds.")] = False,
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -60,20 +66,19 @@ def get(
     from kubectl_dra.analysis import incomplete, inventory
     from kubectl_dra.errors import UsageError
     from kubectl_dra.render.get import as_document, render_names, render_text
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
 
     kind_key = kinds.resolve(kind, kinds.GET).listing
-    fmt = check_output(output, ("", "wide", "json", "yaml", "name"))
+    fmt = OUTPUT.check(output)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
     if free and allocated:
         raise UsageError("--free and --allocated exclude each other")
     if kind_key != "devices" and (class_name or free or allocated):
         raise UsageError("--class, --free and --allocated apply to 'get devices' only")
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
-    snap = src.snapshot()
-    from kubectl_dra import taintrules
-
-    snap = taintrules.apply(snap)  # DeviceTaintRules' taints on the devices they select, each naming its rule
+    # DeviceTaintRules' taints on the devices they select (each naming its rule), when the gates put them in force
+    snap, gates = src.snapshot_under(gate_flags)
     ns = src.effective_namespace(snap)
     if kind_key == "devices":
         records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,
@@ -88,6 +93,14 @@ def get(
             records = [r for r in records if r["name"] in names]
     elif kind_key == "claims":
         records = inventory.claim_records(snap, ns, all_namespaces, selector, names)
+    elif kind_key == "taintrules":
+        from datetime import datetime, timezone
+
+        from kubectl_dra.analysis.why_pending.stages import parse_time
+
+        # AGE as kubectl counts it, against the server's time when it was read (a dump's), else the clock
+        now = parse_time(snap.source.server_time) or datetime.now(timezone.utc)
+        records = inventory.taint_rule_records(snap, gates, selector, names, now=now)
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
     gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)

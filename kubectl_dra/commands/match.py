@@ -6,7 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
+from kubectl_dra.commands.common import (
+    Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace, OutputFormats,
+    RequestTimeout, SourceFlags,
+)
+
+OUTPUT = OutputFormats("json", "yaml")
 
 MATCH_HELP = """Evaluate a CEL device selector against every device, like kube-scheduler does.
 
@@ -28,8 +33,10 @@ def match(
     expression: Annotated[str, typer.Argument(metavar="EXPR", help="A CEL expression over `device`.")],
     class_name: Annotated[Optional[str], typer.Option("--class", help="Also apply this DeviceClass's selectors (first).")] = None,
     node: Annotated[Optional[str], typer.Option("--node", help="Only devices available to this node.")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.")] = "",
+    output: OUTPUT.option = "",
     show_all: Annotated[bool, typer.Option("--all", help="Show every driver/pool/node group.")] = False,
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -39,12 +46,15 @@ def match(
     from kubectl_dra.analysis.match import match_devices
     from kubectl_dra.cel import compile_expression
     from kubectl_dra.render.match import render_text
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
 
-    fmt = check_output(output, ("", "json", "yaml"))
-    compile_expression(expression)  # fail on a bad expression before reading the cluster
-    snap = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
-                       request_timeout=request_timeout).snapshot()
+    fmt = OUTPUT.check(output)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
+    # Fail on a bad expression before reading the cluster (with the list-type functions, which the gates in
+    # force may lack: match_devices compiles it again in the environment those gates give).
+    compile_expression(expression, list_types=True)
+    snap, _ = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                          request_timeout=request_timeout).snapshot_under(gate_flags)
     result = match_devices(snap, expression, class_name=class_name, node=node)
     if fmt in ("json", "yaml"):
         emit_data(result, fmt)

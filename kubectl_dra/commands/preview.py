@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
+    Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace, OutputFormats,
+    RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
 )
+
+OUTPUT = OutputFormats("text", "json", "yaml", default="text")
 
 PREVIEW_HELP = """What applying a DeviceTaintRule would do, before anyone applies it.
 
-RULE_FILE holds one DeviceTaintRule (resource.k8s.io/v1alpha3 or v1beta2). The cluster comes from the
+RULE_FILE holds one DeviceTaintRule (resource.k8s.io/v1alpha3 or v1beta2); deviceTaintRule/NAME (dtr/NAME)
+previews a rule already in the cluster (or -f): what it does there. The cluster comes from the
 live API or from -f, like every command; the rules already in it stay in force. Shows the devices the
 rule selects (by node, driver and pool), the allocated claims on them, the running pods the eviction
 controller would evict (NoExecute; the claims' tolerations respected as it respects them), the pending
@@ -27,20 +31,19 @@ Examples:
 
   kubectl dra preview rule.yaml -f cluster-dump.json -o json
 
+  kubectl dra preview dtr/gpu-3-broken --feature-gates DRADeviceTaintRules=true
+
   kubectl dra preview rule.yaml --kubernetes-version 1.34 --feature-gates DRADeviceTaints=true
 """
 
 
 def preview(
-    rule_file: Annotated[str, typer.Argument(metavar="RULE_FILE", help="A file (or -) holding one DeviceTaintRule.")],
-    feature_gates: Annotated[Optional[str], typer.Option(
-        "--feature-gates", metavar="Name=true,...", autocompletion=comp.complete_feature_gates,
-        help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
-    kubernetes_version: Annotated[Optional[str], typer.Option(
-        "--kubernetes-version", metavar="1.NN",
-        help="Use the feature-gate defaults and API of this release instead of the cluster's (offline default: the newest).")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="text (default), json or yaml.",
-                                                autocompletion=comp.output_choices("text", "json", "yaml"))] = "",
+    rule_file: Annotated[str, typer.Argument(
+        metavar="RULE_FILE", autocompletion=comp.complete_preview_target,
+        help="A file (or -) holding one DeviceTaintRule, or deviceTaintRule/NAME for one of the cluster's.")],
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
+    output: OUTPUT.option = "",
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -49,29 +52,28 @@ def preview(
 ) -> None:
     from kubectl_dra.analysis import incomplete
     from kubectl_dra.analysis.taintrule import preview as build
-    from kubectl_dra.errors import InputError
-    from kubectl_dra.features import check_kubernetes_version, gates_for, parse_feature_gates
-    from kubectl_dra.normalize import normalize_object
     from kubectl_dra.process import keep_until_exit
-    from kubectl_dra.render.output import check_output, emit_data
-    from kubectl_dra.sources.files import load_files
+    from kubectl_dra.render.output import emit_data
 
-    fmt = check_output(output, ("", "text", "json", "yaml"))
-    parse_feature_gates(feature_gates)
-    check_kubernetes_version(kubernetes_version)
-    objects, _ = load_files([rule_file])  # before any cluster I/O: a bad file fails fast (exit 3)
-    rules = [o for o in objects if isinstance(o, dict) and o.get("kind") == "DeviceTaintRule"]
-    if len(rules) != 1:
-        kinds_seen = ", ".join(sorted({str(o.get("kind")) for o in objects if isinstance(o, dict)})) or "nothing"
-        raise InputError(f"{rule_file}: expected one DeviceTaintRule, found {len(rules)} (the file holds: {kinds_seen})")
-    rule = normalize_object(rules[0], where=f"{rule_file}: ")
-    if not (rule.get("metadata") or {}).get("name"):
-        raise InputError(f"{rule_file}: the DeviceTaintRule has no metadata.name")
+    fmt = OUTPUT.check(output)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
-    snap = src.snapshot()
-    gates = gates_for(kubernetes_version, snap.source.server_version, feature_gates)
-    result = build(snap, rule, gates, as_written=rules[0], keep_alive=keep_until_exit)
+    in_cluster = _cluster_rule_name(rule_file)
+    if in_cluster is None:
+        rule, as_written = _rule_from_file(rule_file)  # before any cluster I/O: a bad file fails fast (exit 3)
+        snap = src.snapshot()
+    else:
+        snap = src.snapshot()
+        rule = snap.device_taint_rules.get(in_cluster)
+        if rule is None:
+            from kubectl_dra.errors import NotFoundError
+
+            raise NotFoundError(f'devicetaintrules.resource.k8s.io "{in_cluster}" not found')
+        as_written = rule
+    gates = gate_flags.resolve(snap)  # the cluster's rules and this one are applied by the preview itself
+    result = build(snap, rule, gates, as_written=as_written, keep_alive=keep_until_exit,
+                   in_cluster=in_cluster is not None)
     gaps = incomplete.for_preview(snap)
     if fmt in ("json", "yaml"):
         emit_data(with_incomplete(result, gaps), fmt)
@@ -80,3 +82,37 @@ def preview(
 
         render_text(result)
     finish_incomplete(gaps)
+
+
+def _cluster_rule_name(arg: str) -> str | None:
+    """``deviceTaintRule/NAME`` (``dtr/NAME``, any word for the kind) names a rule of the cluster, unless a
+    file of that path exists; None: RULE_FILE is a file."""
+    import os
+
+    from kubectl_dra import kinds
+
+    word, slash, name = arg.partition("/")
+    if not slash or kinds.lookup(word) is not kinds.DEVICE_TAINT_RULE or os.path.exists(arg):
+        return None
+    if not name or "/" in name:
+        from kubectl_dra.errors import UsageError
+
+        raise UsageError(f"expected deviceTaintRule/NAME, got {arg!r}")
+    return name
+
+
+def _rule_from_file(rule_file: str):
+    """The one DeviceTaintRule of the file: (normalized, as written)."""
+    from kubectl_dra.errors import InputError
+    from kubectl_dra.normalize import normalize_object
+    from kubectl_dra.sources.files import load_files
+
+    objects, _ = load_files([rule_file])
+    rules = [o for o in objects if isinstance(o, dict) and o.get("kind") == "DeviceTaintRule"]
+    if len(rules) != 1:
+        kinds_seen = ", ".join(sorted({str(o.get("kind")) for o in objects if isinstance(o, dict)})) or "nothing"
+        raise InputError(f"{rule_file}: expected one DeviceTaintRule, found {len(rules)} (the file holds: {kinds_seen})")
+    rule = normalize_object(rules[0], where=f"{rule_file}: ")
+    if not (rule.get("metadata") or {}).get("name"):
+        raise InputError(f"{rule_file}: the DeviceTaintRule has no metadata.name")
+    return rule, rules[0]

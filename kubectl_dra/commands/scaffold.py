@@ -8,7 +8,11 @@ import typer
 from typer.core import TyperCommand
 
 from kubectl_dra import kinds
-from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
+from kubectl_dra.commands.common import (
+    Context, Filenames, Kubeconfig, Namespace, OutputFormats, RequestTimeout, SourceFlags,
+)
+
+OUTPUT = OutputFormats("yaml", "json", default="yaml")
 
 SCAFFOLD_HELP = """Write a ResourceClaim, ResourceClaimTemplate, DeviceClass, or a Pod/Deployment using one,
 as clean YAML for `kubectl apply -f -` (or JSON with -o json). Every output is checked against the
@@ -116,7 +120,7 @@ def scaffold(
     image: Annotated[str, typer.Option("--image", help="pod: container image.", rich_help_panel=CLAIM_PANEL)] = "registry.k8s.io/pause:3.10",
     api_version: Annotated[Optional[str], typer.Option("--api-version", metavar="VERSION", help="resource.k8s.io version: v1, v1beta2 or v1beta1 (default: what the cluster serves; v1 offline).", rich_help_panel=CLAIM_PANEL)] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Add short comments saying what each object does (YAML only).")] = False,
-    output: Annotated[str, typer.Option("--output", "-o", help="yaml (default) or json.")] = "",
+    output: OUTPUT.option = "",
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -125,11 +129,11 @@ def scaffold(
 ) -> None:
     from kubectl_dra.analysis import scaffold as sc
     from kubectl_dra.errors import UsageError
-    from kubectl_dra.render.output import check_output, emit_data, warn
+    from kubectl_dra.render.output import emit_data, warn
     from kubectl_dra.render.scaffold import as_document, render_text
     from kubectl_dra.sources.files import read_config
 
-    fmt = check_output(output, ("", "yaml", "json"))
+    fmt = OUTPUT.check(output)
     kind_key = kinds.resolve(kind, kinds.SCAFFOLD).short
     if not name:
         raise UsageError("--name is required")

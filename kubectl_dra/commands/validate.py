@@ -6,7 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.commands.common import Context, Kubeconfig, Namespace, RequestTimeout, SourceFlags
+from kubectl_dra.commands.common import (
+    Context, FeatureGatesOption, GateFlags, Kubeconfig, Namespace, OutputFormats, RequestTimeout, SourceFlags,
+)
+
+OUTPUT = OutputFormats("text", "json", default="text")
 
 VALIDATE_HELP = """Check DRA manifests (DeviceClass, ResourceClaim, ResourceClaimTemplate, ResourceSlice,
 DeviceTaintRule; every version a release serves) before applying them.
@@ -45,10 +49,11 @@ def validate(
         "--cluster-file", "--snapshot", metavar="FILE",
         help="Cluster state to check against (a dump, kubectl get -o yaml output; repeatable).")] = None,
     live: Annotated[bool, typer.Option("--live", help="Check against the live cluster (current kubeconfig context).")] = False,
-    output: Annotated[str, typer.Option("--output", "-o", help="text (default) or json.")] = "",
+    output: OUTPUT.option = "",
     kubernetes_version: Annotated[Optional[str], typer.Option(
         "--kubernetes-version", metavar="1.NN",
         help="Check with this release's schemas (1.34, 1.35, 1.36; default: the cluster's, offline the newest).")] = None,
+    feature_gates: FeatureGatesOption = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     namespace: Namespace = None,
@@ -56,12 +61,13 @@ def validate(
 ) -> None:
     from kubectl_dra.analysis.validate import check_manifests
     from kubectl_dra.errors import ExitCode, UsageError
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
     from kubectl_dra.render.validate import render_text
     from kubectl_dra.sources.files import read_manifests
 
-    fmt = check_output(output, ("", "text", "json"))
+    fmt = OUTPUT.check(output)
     release = _check_release(kubernetes_version)
+    gate_flags = GateFlags(feature_gates, release).check()  # (selectors run on the devices under these gates)
     if not filename:
         raise UsageError("validate needs -f FILE (the manifests to check)")
     if cluster_file and (live or kubeconfig or context):
@@ -70,8 +76,8 @@ def validate(
     snap = None
     if cluster_file or live or kubeconfig or context:
         # The cluster state: --cluster-file dumps, or the live cluster (-f names the manifests under test).
-        snap = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
-                           request_timeout=request_timeout).snapshot()
+        snap, _ = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                              request_timeout=request_timeout).snapshot_under(gate_flags, warn_inert=False)
     if release is None:
         from kubectl_dra.render.output import warn
         from kubectl_dra.schema import release_for_server

@@ -8,8 +8,11 @@ import typer
 
 from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
+    Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace, OutputFormats,
+    RequestTimeout, SourceFlags, finish_incomplete,
 )
+
+OUTPUT = OutputFormats("text", "wide", "json", "yaml", default="text")
 
 WHY_PENDING_HELP = """Explain why a pod's (or a claim's) devices cannot be allocated.
 
@@ -35,14 +38,9 @@ def why_pending(
                                                    autocompletion=comp.complete_why_pending_target)],
     node: Annotated[Optional[list[str]], typer.Option("--node", help="Only check these nodes (repeatable).",
                                                                autocompletion=comp.complete_node)] = None,
-    feature_gates: Annotated[Optional[str], typer.Option(
-        "--feature-gates", metavar="Name=true,...", autocompletion=comp.complete_feature_gates,
-        help="Override DRA feature gates (default: what the cluster's Kubernetes version enables; newest release offline).")] = None,
-    kubernetes_version: Annotated[Optional[str], typer.Option(
-        "--kubernetes-version", metavar="1.NN",
-        help="Use the feature-gate defaults of this release (1.32-1.36) instead of the cluster's (offline default: the newest).")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.",
-                                                autocompletion=comp.output_choices("text", "wide", "json", "yaml"))] = "",
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
+    output: OUTPUT.option = "",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and the device names behind every number (same as -o wide; with -o json, adds funnel.names).")] = False,
     now: Annotated[Optional[str], typer.Option(
         "--now", metavar="RFC3339",
@@ -57,15 +55,12 @@ def why_pending(
     request_timeout: RequestTimeout = 30.0,
 ) -> None:
     from kubectl_dra.analysis.why_pending import parse_target, why_pending as build
-    from kubectl_dra.features import check_kubernetes_version, gates_for, parse_feature_gates
     from kubectl_dra.process import keep_until_exit
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
 
-    fmt = check_output(output, ("", "text", "wide", "json", "yaml"))
+    fmt = OUTPUT.check(output)
     kind, name = parse_target(target)
-    gates_override = feature_gates  # validated before any I/O
-    parse_feature_gates(gates_override)
-    check_kubernetes_version(kubernetes_version)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()  # before any I/O
     now_at = _parse_now(now)
     if binding_timeout is not None and binding_timeout <= 0:
         from kubectl_dra.errors import UsageError
@@ -74,12 +69,9 @@ def why_pending(
     events_for = (namespace, name) if kind == "Pod" else None  # namespace None: the context's
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
-    snap = src.snapshot(include_events_for=events_for)
+    # DeviceTaintRules' taints on the devices they select, when the gates put them in force
+    snap, gates = src.snapshot_under(gate_flags, include_events_for=events_for)
     ns = src.effective_namespace(snap)
-    gates = gates_for(kubernetes_version, snap.source.server_version, gates_override)
-    from kubectl_dra import taintrules
-
-    snap = taintrules.apply(snap, gates)  # DeviceTaintRules, when the gates put them in force
     report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide",
                    keep_alive=keep_until_exit, now=now_at, binding_timeout=binding_timeout)
     if fmt in ("json", "yaml"):

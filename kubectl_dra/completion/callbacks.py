@@ -160,6 +160,14 @@ def complete_feature_gates(ctx: typer.Context, incomplete: str) -> list:
     return [f"{prefix}{g}={v}" for g in GATE_NAMES if g not in done for v in ("true", "false")]
 
 
+@_safe
+def complete_kubernetes_version(ctx: typer.Context, incomplete: str) -> list:
+    """--kubernetes-version: the releases kubectl-dra knows the feature-gate defaults of, newest first."""
+    from kubectl_dra.features import KNOWN_MINORS
+
+    return [f"1.{m}" for m in reversed(KNOWN_MINORS)]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # get TYPE [NAME...]
 
@@ -170,12 +178,13 @@ GET_DESCRIPTIONS: dict[Kind, str] = {
     kinds.RESOURCE_SLICE: "ResourceSlices",
     kinds.RESOURCE_CLAIM: "ResourceClaims",
     kinds.RESOURCE_CLAIM_TEMPLATE: "ResourceClaimTemplates",
+    kinds.DEVICE_TAINT_RULE: "DeviceTaintRules: what each taints, in force or not",
 }
 
 
 @_safe
 def complete_get_type(ctx: typer.Context, incomplete: str) -> list:
-    """get TYPE: the five types, or any alias that the prefix only matches (rc, deviceclass, ...)."""
+    """get TYPE: the six types, or any alias that the prefix only matches (rc, deviceclass, ...)."""
     types = kinds.accepted_by(kinds.GET)
     out = [(k.listing, GET_DESCRIPTIONS[k]) for k in types if k.listing.startswith(incomplete)]
     if out or not incomplete:
@@ -226,6 +235,29 @@ def complete_get_names(ctx: typer.Context, incomplete: str) -> list:
     else:
         entries = _names(lk.objects(kind.resource, _namespace(ctx, lk) if kind.namespaced else None))
     return [e for e in entries if (e[0] if isinstance(e, tuple) else e) not in given]
+
+
+@_safe
+def complete_preview_target(ctx: typer.Context, incomplete: str) -> list:
+    """preview RULE_FILE: ``deviceTaintRule/NAME`` for the rules of the cluster (or the -f files) when the word
+    is empty or starts like a word for the kind; nothing otherwise (kubectl's protocol then lets the shell
+    complete a file name)."""
+    kind = kinds.DEVICE_TAINT_RULE
+    word, slash, _ = incomplete.partition("/")
+    if slash:
+        if kinds.lookup(word) is not kind:
+            return []
+    else:
+        word = "dtr" if not incomplete else next((w for w in kind.names if w.startswith(incomplete.lower())), "")
+        if not word:
+            return []
+    entries = []
+    for r in _lookup(ctx).objects(kind.resource):
+        taint = ((r.get("spec") or {}).get("taint")) or {}
+        name = (r.get("metadata") or {}).get("name")
+        if name:
+            entries.append((f"{word}/{name}", f"taint {taint.get('key', '')}:{taint.get('effect', '')}"))
+    return sorted(entries)
 
 
 # ----------------------------------------------------------------------------------------------------------

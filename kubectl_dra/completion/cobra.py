@@ -26,6 +26,8 @@ DIRECTIVE_KEEP_ORDER = 32
 
 #: parameters whose values are paths: the shell completes files for them
 FILE_PARAMS = frozenset({"filename", "kubeconfig"})
+#: parameters that take a path or an object's name: names when some match, else the shell completes files
+PATH_OR_NAME_PARAMS = frozenset({"rule_file"})
 
 
 def _shell_completion_module():
@@ -65,6 +67,8 @@ def cobra_complete(app: Any, words: list[str]) -> tuple[list[tuple[str, str]], i
         return [], DIRECTIVE_DEFAULT  # let the shell complete file names
     items = obj.shell_complete(ctx, incomplete)
     out = [(str(i.value), _plain(i.help)) for i in items]
+    if not out and getattr(obj, "name", None) in PATH_OR_NAME_PARAMS and not isinstance(obj, sc.Command):
+        return [], DIRECTIVE_DEFAULT
     directive = DIRECTIVE_NO_FILE_COMP
     if out and all(v.endswith(("/", "=", ",")) for v, _ in out):
         directive |= DIRECTIVE_NO_SPACE

@@ -34,6 +34,56 @@ def _device_rows(records: list[dict], wide: bool):
     return headers, rows
 
 
+def age(seconds: int | None) -> str:
+    """kubectl's AGE column for an object ``seconds`` old, in the coarsening steps kubectl uses (``90s``,
+    ``5m30s``, ``45m``, ``5h20m``, ``30h``, ``3d4h``, ``200d``, ``2y10d``); ``<unknown>`` without a
+    creation time, ``<invalid>`` for one in the future."""
+    if seconds is None:
+        return "<unknown>"
+    if seconds < -1:
+        return "<invalid>"
+    s = max(seconds, 0)
+    m, h, d = s // 60, s // 3600, s // 86400
+
+    def pair(big: int, big_unit: str, small: int, small_unit: str) -> str:
+        return f"{big}{big_unit}" if small == 0 else f"{big}{big_unit}{small}{small_unit}"
+
+    if s < 120:
+        return f"{s}s"
+    if m < 10:
+        return pair(m, "m", s % 60, "s")
+    if m < 180:
+        return f"{m}m"
+    if h < 8:
+        return pair(h, "h", m % 60, "m")
+    if h < 48:
+        return f"{h}h"
+    if h < 24 * 8:
+        return pair(d, "d", h % 24, "h")
+    if d < 365 * 2:
+        return f"{d}d"
+    if d < 365 * 8:
+        return pair(d // 365, "y", d % 365, "d")
+    return f"{d // 365}y"
+
+
+def _rule_rows(records: list[dict], wide: bool):
+    headers = ["NAME", "DRIVER", "POOL", "DEVICE", "EFFECT", "AGE"]
+    if wide:
+        headers += ["TAINT", "SELECTED", "IN FORCE"]
+    rows = []
+    for r in records:
+        any_ = "<any>" if r["hasSelector"] else "<all>"  # no deviceSelector at all: every device, for the scheduler
+        row = [r["name"], r["driver"] or any_, r["pool"] or any_, r["device"] or any_, r["effect"] or "<none>",
+               age(r["ageSeconds"])]
+        if wide:
+            taint = (r["key"] or "") + (f"={r['value']}" if r.get("value") else "")
+            force = "yes" if r["inForce"] else f"no: {','.join(r['gatesNeeded'])} off"
+            row += [taint or "<none>", f"{r['selected']} of {r['total']}", force]
+        rows.append(row)
+    return headers, rows
+
+
 def _object_rows(kind: str, records: list[dict], wide: bool, all_namespaces: bool):
     if kind == "classes":
         headers = ["NAME", "SELECTORS", "DEVICES", "FREE"] + (["CONFIG", "CEL ERRORS", "SELECTOR TEXT"] if wide else [])
@@ -65,10 +115,15 @@ def render_text(records: list[dict], *, kind: str, wide: bool = False, no_header
                 all_namespaces: bool = False, namespace: str = "default") -> None:
     """The table of ``records`` (analysis.inventory) of one `get` type (``kind``: devices, classes, ...)."""
     if not records:
-        where = "" if kind in ("devices", "classes", "slices") or all_namespaces else f" in {namespace} namespace"
+        where = "" if kind in ("devices", "classes", "slices", "taintrules") or all_namespaces else f" in {namespace} namespace"
         sys.stderr.write(f"No {'resources' if kind != 'devices' else 'devices'} found{where}.\n")
         return
-    headers, rows = _device_rows(records, wide) if kind == "devices" else _object_rows(kind, records, wide, all_namespaces)
+    if kind == "devices":
+        headers, rows = _device_rows(records, wide)
+    elif kind == "taintrules":
+        headers, rows = _rule_rows(records, wide)
+    else:
+        headers, rows = _object_rows(kind, records, wide, all_namespaces)
     write(format_table(headers, rows, no_headers=no_headers))
 
 

@@ -83,8 +83,8 @@ def test_why_pending_target_parser_contract():
 
 
 @pytest.mark.parametrize("args, message", [
-    (("get", "widget"), "unknown type 'widget' (choose from: devices, classes, slices, claims, templates)"),
-    (("get", "Pods"), "unknown type 'Pods' (choose from: devices, classes, slices, claims, templates)"),
+    (("get", "widget"), "unknown type 'widget' (choose from: devices, classes, slices, claims, templates, taintrules)"),
+    (("get", "Pods"), "unknown type 'Pods' (choose from: devices, classes, slices, claims, templates, taintrules)"),
     (("explain", "Widget.example.com/x"), "unknown type 'widget' (choose from: deviceclass, resourceslice, "
                                          "resourceclaim, resourceclaimtemplate, devicetaintrule, pod, node)"),
     (("explain", "device/x"), "unknown type 'device' (choose from: deviceclass, resourceslice, "

@@ -146,6 +146,8 @@ def test_json_keys_are_the_readme_contract(cli):
     for rule in ("all-noexecute.yaml", "node-c-noschedule.yaml", "no-selector.yaml", "node-a-noexecute-v1alpha3.yaml"):
         _keys(preview(cli, rule), seen)
     _keys(preview(cli, "node-c-noschedule.yaml", "--kubernetes-version", "1.35"), seen)  # with problems
+    _keys(json.loads(cli("preview", "dtr/node-c-broken", "-f", str(HERE / "cluster.yaml"),
+                         "-f", str(HERE / "node-c-noschedule.yaml"), "-o", "json").stdout), seen)  # a cluster's rule
     seen -= {"key", "value", "effect"} - documented  # the taint's own keys are documented inside rule.taint
     assert seen - {"incomplete"} == documented - {"incomplete"}
 

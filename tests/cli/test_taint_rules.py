@@ -51,16 +51,60 @@ def test_validate_reports_a_rule_field_the_release_does_not_know(cli, tmp_path):
     assert "unknown field 'selectors'" in next(d["message"] for d in diags if d["path"] == "spec.deviceSelector")
 
 
-def test_get_devices_shows_the_rule_taint_with_its_source(cli, tmp_path):
+def test_get_devices_shows_the_rule_taint_with_its_source_once_rules_are_in_force(cli, tmp_path):
     f = write(tmp_path, "r.yaml", RULE)
-    res = cli("get", "devices", "-f", GPU, "-f", f, "-o", "json")
+    res = cli("get", "devices", "-f", GPU, "-f", f, "-o", "json", "--feature-gates", "DRADeviceTaintRules=true")
     assert res.exit_code == 0, res.stderr
+    assert res.stderr == ""
     by = {d["device"]: d for d in json.loads(res.stdout)["items"]}
     assert by["gpu-3"]["taints"] == [{"key": "example.com/ecc", "value": "uncorrectable", "effect": "NoSchedule",
                                       "rule": "gpu-3-broken"}]
     assert by["gpu-2"]["taints"] == []
-    text = cli("get", "devices", "-f", GPU, "-f", f).stdout
+    text = cli("get", "devices", "-f", GPU, "-f", f, "--feature-gates", "DRADeviceTaintRules=true").stdout
     assert "example.com/ecc=uncorrectable:NoSchedule (rule gpu-3-broken)" in text
+
+
+@pytest.mark.parametrize("gates, needed", [
+    ([], "DRADeviceTaintRules"),
+    (["--kubernetes-version", "1.35"], "DRADeviceTaints, DRADeviceTaintRules"),
+    (["--kubernetes-version", "1.34"], "DRADeviceTaints"),
+    (["--feature-gates", "DRADeviceTaints=false,DRADeviceTaintRules=true"], "DRADeviceTaints"),
+])
+def test_get_devices_shows_no_rule_taint_where_the_gates_leave_rules_inert_and_says_so(cli, tmp_path, gates, needed):
+    f = write(tmp_path, "r.yaml", RULE)
+    res = cli("get", "devices", "-f", GPU, "-f", f, "-o", "json", *gates)
+    assert res.exit_code == 0, res.stderr
+    by = {d["device"]: d for d in json.loads(res.stdout)["items"]}
+    assert by["gpu-3"]["taints"] == []
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: DeviceTaintRule gpu-3-broken not in force in Kubernetes 1.3")
+    assert f"(feature gate(s) {needed} off)" in lines[0]
+    assert "--feature-gates " + ",".join(g + "=true" for g in needed.split(", ")) in lines[0]
+
+
+def test_1_34_puts_rules_in_force_with_device_taints_alone(cli, tmp_path):
+    f = write(tmp_path, "r.yaml", RULE)
+    res = cli("get", "devices", "gpu-3", "-f", GPU, "-f", f, "-o", "json", "--kubernetes-version", "1.34",
+              "--feature-gates", "DRADeviceTaints=true")
+    assert res.exit_code == 0 and res.stderr == ""
+    assert [t.get("rule") for t in json.loads(res.stdout)["items"][0]["taints"]] == ["gpu-3-broken"]
+
+
+def test_explain_shows_rule_taints_only_under_gates_that_put_them_in_force(cli, tmp_path):
+    f = write(tmp_path, "r.yaml", RULE)
+    on = cli("explain", "node/kind-worker", "-f", GPU, "-f", f, "-o", "json", "--feature-gates", "DRADeviceTaintRules=true")
+    assert on.exit_code == 0 and on.stderr == ""
+    devices = {d["device"]: d for d in json.loads(on.stdout)["pools"][0]["devices"]}
+    assert devices["gpu-3"]["taints"][0]["rule"] == "gpu-3-broken"
+    off = cli("explain", "node/kind-worker", "-f", GPU, "-f", f, "-o", "json")
+    assert off.exit_code == 0 and "not in force" in off.stderr
+    assert "taints" not in {d["device"]: d for d in json.loads(off.stdout)["pools"][0]["devices"]}["gpu-3"]
+    # the rule itself: the gates given decide whether it is in force
+    rule = json.loads(cli("explain", "dtr/gpu-3-broken", "-f", GPU, "-f", f, "-o", "json",
+                          "--feature-gates", "DRADeviceTaintRules=true").stdout)
+    assert rule["gatesNeeded"] == [] and rule["kubernetesVersion"] == "1.36"
+    old = json.loads(cli("explain", "dtr/gpu-3-broken", "-f", GPU, "-f", f, "-o", "json", "--kubernetes-version", "1.34").stdout)
+    assert old["gatesNeeded"] == ["DRADeviceTaints"] and old["kubernetesVersion"] == "1.34"
 
 
 def test_explain_a_rule(cli, tmp_path):

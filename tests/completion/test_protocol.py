@@ -64,7 +64,7 @@ def test_flags_of_a_subcommand():
 
 def test_get_types_and_aliases():
     values, descs, _ = answer("get", "")
-    assert values == ["devices", "classes", "slices", "claims", "templates"]
+    assert values == ["devices", "classes", "slices", "claims", "templates", "taintrules"]
     assert all(descs)
     assert answer("get", "cl")[0] == ["classes", "claims"]
     assert answer("get", "rc")[0] == ["rc", "rct"]
@@ -187,7 +187,7 @@ contexts:
 
 def test_no_descriptions_request():
     values, descs, _ = answer("__completeNoDesc", "get", "")
-    assert values == ["devices", "classes", "slices", "claims", "templates"] and not any(descs)
+    assert values == ["devices", "classes", "slices", "claims", "templates", "taintrules"] and not any(descs)
     assert answer("__complete", "get", "cla")[0] == ["classes", "claims"]
 
 
@@ -196,7 +196,7 @@ def test_silent_on_broken_input(tmp_path, capsys):
     bad.write_text("kind: [unclosed\n")
     assert answer("get", "-f", str(bad), "classes", "") == ([], [], comp.DIRECTIVE_NO_FILE_COMP)
     assert answer("get", "-f", str(tmp_path / "missing.yaml"), "-n", "")[0] == []
-    assert answer("get", "--request-timeout", "abc", "")[0] == ["devices", "classes", "slices", "claims", "templates"]
+    assert answer("get", "--request-timeout", "abc", "")[0] == ["devices", "classes", "slices", "claims", "templates", "taintrules"]
     # an unknown command: Click (and so the bash path too) falls back to the command names
     values, _, directive = answer("nosuchcommand", "")
     assert "get" in values and directive == comp.DIRECTIVE_NO_FILE_COMP

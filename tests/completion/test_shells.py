@@ -51,7 +51,7 @@ def test_bash_completes_commands_flags_and_names(tool_env, bash_script):
     got, err = bash_complete(tool_env, bash_script, "")
     assert {"why-pending", "get", "explain", "dump"} <= set(got) and err == ""
     assert bash_complete(tool_env, bash_script, "get", "")[0] == ["devices", "classes", "slices", "claims",
-                                                                   "templates"]
+                                                                   "templates", "taintrules"]
     assert bash_complete(tool_env, bash_script, "get", "--dr")[0] == ["--driver"]
     got, err = bash_complete(tool_env, bash_script, "explain", "-f", EXAMPLE, "cl")
     assert got == ["class/", "claim/"] and err == ""
@@ -126,7 +126,7 @@ def test_real_zsh_or_fish_if_installed(tool_env, shell):
         prog = script + "\ncomplete -C 'kubectl-dra get '\n"
         res = run(tool_env, "fish", "--no-config", "-c", prog)
         assert sorted(l.split("\t")[0] for l in res.stdout.splitlines()) == [  # fish sorts
-            "claims", "classes", "devices", "slices", "templates"]
+            "claims", "classes", "devices", "slices", "taintrules", "templates"]
         res = run(tool_env, "fish", "--no-config", "-c", script + f"\ncomplete -C 'kubectl-dra explain -f {EXAMPLE} no'\n")
         assert [l.split("\t")[0] for l in res.stdout.splitlines()] == [
             "node/cpu-node-1", "node/gpu-node-1", "node/gpu-node-2", "node/gpu-node-3"]
