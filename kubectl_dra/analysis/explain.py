@@ -15,12 +15,16 @@ from kubectl_dra.analysis.devices import (
 from kubectl_dra.analysis.inventory import allocation_node, claim_state
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.kinds import Kind
+from kubectl_dra.names import not_found_hint
 from kubectl_dra.snapshot import DeviceEntry, Snapshot, name_of, namespace_of
 
 
-def not_found(kind: Kind, name: str, namespace: str | None = None) -> NotFoundError:
+def not_found(kind: Kind, name: str, namespace: str | None = None, objects=None) -> NotFoundError:
+    """kubectl's "not found" line, with a way forward from ``objects`` (the kind's objects, keyed by
+    (namespace, name) or by name): the namespaces where the name exists, or the names one edit off."""
     where = f" in namespace {namespace!r}" if namespace else ""
-    return NotFoundError(f'{kind.qualified_resource} "{name}" not found{where}')
+    hint = not_found_hint(objects, name, namespace) if objects is not None else ""
+    return NotFoundError(f'{kind.qualified_resource} "{name}" not found{where}{hint}')
 
 
 def explain(snap: Snapshot, kind: Kind, name: str, namespace: str) -> dict:
@@ -136,14 +140,14 @@ def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
 def explain_claim(snap: Snapshot, name: str, namespace: str) -> dict:
     claim = snap.resource_claims.get((namespace, name))
     if claim is None:
-        raise not_found(kinds.RESOURCE_CLAIM, name, namespace)
+        raise not_found(kinds.RESOURCE_CLAIM, name, namespace, snap.resource_claims)
     return _claim_facts(snap, claim)
 
 
 def explain_template(snap: Snapshot, name: str, namespace: str) -> dict:
     tmpl = snap.resource_claim_templates.get((namespace, name))
     if tmpl is None:
-        raise not_found(kinds.RESOURCE_CLAIM_TEMPLATE, name, namespace)
+        raise not_found(kinds.RESOURCE_CLAIM_TEMPLATE, name, namespace, snap.resource_claim_templates)
     spec = ((tmpl.get("spec") or {}).get("spec")) or {}
     generated = []
     for pod, pod_claim, claim_name in snap.claims_from_template(namespace, name):
@@ -161,7 +165,7 @@ def explain_template(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
     pod = snap.pods.get((namespace, name))
     if pod is None:
-        raise not_found(kinds.POD, name, namespace)
+        raise not_found(kinds.POD, name, namespace, snap.pods)
     claims = []
     for pc in snap.pod_claims(pod):
         item: dict[str, Any] = {"podClaimName": pc.pod_claim_name, "claim": pc.claim_name, "state": pc.state,
@@ -197,7 +201,7 @@ def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_node(snap: Snapshot, name: str, namespace: str) -> dict:
     node = snap.nodes.get(name)
     if node is None and name not in snap.devices_by_node_name:
-        raise not_found(kinds.NODE, name)
+        raise not_found(kinds.NODE, name, None, {**snap.nodes, **dict.fromkeys(snap.devices_by_node_name)})
     devices = snap.devices_for_node(name)
     availability = device_availability(snap)
     pools: dict[tuple[str, str], dict] = {}
@@ -227,7 +231,7 @@ def _summary(e: DeviceEntry) -> str:
 def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
     s = next((x for x in snap.resource_slices if name_of(x) == name), None)
     if s is None:
-        raise not_found(kinds.RESOURCE_SLICE, name)
+        raise not_found(kinds.RESOURCE_SLICE, name, None, {name_of(x): x for x in snap.resource_slices})
     spec = s.get("spec") or {}
     pool_spec = spec.get("pool") or {}
     pool = snap.pools[(spec.get("driver", ""), pool_spec.get("name", ""))]
@@ -256,7 +260,7 @@ def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
     cls = snap.device_classes.get(name)
     if cls is None:
-        raise not_found(kinds.DEVICE_CLASS, name)
+        raise not_found(kinds.DEVICE_CLASS, name, None, snap.device_classes)
     spec = cls.get("spec") or {}
     matcher = ClassMatcher(snap)
     by_node: dict[str, dict] = {}

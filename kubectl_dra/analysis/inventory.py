@@ -13,6 +13,7 @@ from kubectl_dra.analysis.devices import (
     taints_text,
 )
 from kubectl_dra.errors import NotFoundError
+from kubectl_dra.names import did_you_mean
 from kubectl_dra.nodeselector import label_selector_matches, parse_label_selector
 from kubectl_dra.snapshot import Snapshot, name_of, namespace_of
 
@@ -77,9 +78,10 @@ def _in_scope(key: tuple[str, str], namespace: str, all_namespaces: bool) -> boo
 def device_records(snap: Snapshot, *, node: str | None = None, driver: str | None = None,
                    class_name: str | None = None, free: bool = False, allocated: bool = False) -> list[dict]:
     if class_name is not None and class_name not in snap.device_classes:
-        raise NotFoundError(f'deviceclasses.resource.k8s.io "{class_name}" not found')
+        raise NotFoundError(f'deviceclasses.resource.k8s.io "{class_name}" not found'
+                            + did_you_mean(class_name, snap.device_classes))
     if node is not None and node not in snap.nodes and node not in snap.devices_by_node_name:
-        raise NotFoundError(f'nodes "{node}" not found')
+        raise NotFoundError(f'nodes "{node}" not found' + did_you_mean(node, [*snap.nodes, *snap.devices_by_node_name]))
     entries = snap.devices_for_node(node) if node is not None else snap.devices
     matcher = ClassMatcher(snap) if class_name else None
     availability = device_availability(snap)

@@ -24,6 +24,7 @@ from kubectl_dra.analysis.why_pending.reasons import (
     CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
     NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
+from kubectl_dra.names import did_you_mean, near
 from kubectl_dra.quantity import QuantityError, parse_quantity
 from kubectl_dra.selection import MATCH, NO_MATCH, Kind, lookup_attribute
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
@@ -370,8 +371,13 @@ class _Explainer:
             fixes += self._cel_fixes(expr, rt.device_class if rt is not None else None, details)
         if code == NO_CLASS:
             cls = _CLASS_IN_ERROR.search(error)
-            fixes.append(f"create DeviceClass {cls.group(1)} or fix deviceClassName in the claim" if cls
-                         else "fix deviceClassName in the claim")
+            if cls:
+                message += did_you_mean(cls.group(1), self.snap.device_classes)
+                close = near(cls.group(1), self.snap.device_classes)
+                if close:
+                    details["didYouMean"] = close
+            fixes += (self._no_class_fixes(cls.group(1), claim_name, request) if cls
+                      else ["fix deviceClassName in the claim"])
         elif code == CEL_ERROR and not fixes:
             fixes.append("check the attribute and capacity names this driver publishes "
                          "(`kubectl dra match` shows which devices error and why)")
@@ -381,6 +387,14 @@ class _Explainer:
             fixes.append("if that attribute holds a list (ints, bools, strings, versions), kube-scheduler reads it "
                          "only with DRAListTypeAttributes enabled (try --feature-gates DRAListTypeAttributes=true)")
         return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
+
+    def _no_class_fixes(self, class_name: str, claim: str | None, request: str | None) -> list[str]:
+        where = f"of claim {claim}" + (f", request {request}" if request else "") if claim else "in the claim"
+        close = near(class_name, self.snap.device_classes)
+        if close:
+            return [f"fix deviceClassName {where}: did you mean {' or '.join(close)}?",
+                    f"or create DeviceClass {class_name}"]
+        return [f"create DeviceClass {class_name} or fix deviceClassName {where}"]
 
     def _cel_fixes(self, expression: str | None, device_class: str | None, details: dict) -> list[str]:
         """The selector diagnosis as fixes ("hints" in the details); `kubectl dra match` gives the same."""
@@ -435,8 +449,8 @@ class _Explainer:
         class_ok = f.matching_class
         n_class, n_selectors, need = len(class_ok), len(f.matching_selectors), rt.count
         if rt.device_class not in self.snap.device_classes:
-            return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist",
-                     fixes=[f"create DeviceClass {rt.device_class} or fix deviceClassName in the claim"])
+            return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist"
+                     + did_you_mean(rt.device_class, self.snap.device_classes), fixes=self._no_class_fixes(rt.device_class, claim_name_of(rt), rt.request))
         if f.cel_errors or rt.cel_errors:
             err = (rt.cel_errors or f.cel_errors)[0]
             expr = err.get("expression") if rt.cel_errors else None
@@ -455,10 +469,21 @@ class _Explainer:
             node_drivers = sorted({e.driver for e in self.snap.devices_for_node(node_name)})
             if not set(drivers) & set(node_drivers):
                 which = ", ".join(drivers) if drivers else "no driver (the class matches no device anywhere)"
+                details = {"classDrivers": drivers, "nodeDrivers": node_drivers}
+                fixes: list[str] = []
+                own = ""
+                if not drivers and f.class_selectors:
+                    # the class itself is what matches nothing (often a misspelled driver name): show its selector
+                    own = "; the class's selector: " + " && ".join(f.class_selectors)
+                    hints = [h for e in f.class_selectors for h in self.selector_hints(e, rt.device_class)]
+                    details["classSelectors"] = f.class_selectors
+                    if hints:
+                        details["hints"] = [h.message for h in hints]
+                        fixes = [f"DeviceClass {rt.device_class}: {h.message}" for h in hints]
                 return r(NO_DEVICES_FOR_DRIVER,
                          f"no device of class {rt.device_class} is reachable from this node "
-                         f"(class devices come from: {which}; node has: {', '.join(node_drivers) or 'no devices'})",
-                         details={"classDrivers": drivers, "nodeDrivers": node_drivers})
+                         f"(class devices come from: {which}; node has: {', '.join(node_drivers) or 'no devices'})"
+                         + own, details=details, fixes=fixes)
             seen = self.values_seen(f.class_selectors, [e for e in self.snap.devices_for_node(node_name) if e.driver in drivers])
             return r(SELECTOR_MATCHES_NOTHING, f"no device on the node matches the selectors of class {rt.device_class}",
                      details={"selectors": f.class_selectors, "valuesSeen": seen})
@@ -601,6 +626,11 @@ class _Explainer:
                 if cc.get("counterSet") == c.get("counter_set") and c.get("counter") in (cc.get("counters") or {}):
                     out += [f"{h.namespace}/{h.claim} ({key.device})" for h in holders]
         return sorted(set(out))
+
+
+def claim_name_of(rt) -> str:
+    """The claim's name of a traced request (``rt.claim`` is namespace/name)."""
+    return rt.claim.split("/", 1)[-1]
 
 
 def _toleration_text(t: Mapping[str, Any]) -> str:

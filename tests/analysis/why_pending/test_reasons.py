@@ -86,7 +86,17 @@ def test_no_class(nvidia):
     reason = first_reason(r, H100)
     assert (reason["claim"], reason["request"]) == ("c", "gpu")
     assert 'deviceclass.resource.k8s.io "gpu.nvidai.com" not found' in reason["message"]
-    assert r["fixes"] == ["create DeviceClass gpu.nvidai.com or fix deviceClassName in the claim"]
+    # the class one edit off is the way forward; creating the misspelled class stays an option
+    assert reason["message"].endswith("; did you mean gpu.nvidia.com?")
+    assert r["fixes"] == ["fix deviceClassName of claim c, request gpu: did you mean gpu.nvidia.com?",
+                          "or create DeviceClass gpu.nvidai.com"]
+
+
+def test_no_class_without_a_near_name(nvidia):
+    snap = snapshot(nvidia, claim("c", request("gpu", "tpu")), pod("p", ("gpu", "claim", "c")))
+    r = run(snap)
+    assert "did you mean" not in first_reason(r, H100)["message"]
+    assert r["fixes"] == ["create DeviceClass tpu or fix deviceClassName of claim c, request gpu"]
 
 
 def test_no_devices_for_driver_on_a_node_of_another_vendor(nvidia):
