@@ -39,6 +39,7 @@ _ATTR_REF = re.compile(
 
 
 _ERROR_PREFIX = re.compile(r"^claim ([^/\s]+)/([^,:\s]+)(?:, request ([^:]+))?:")
+_CAPACITY_AMOUNTS = re.compile(r"^(\S+): (?:needs (\S+), (\S+) left|(\S+) not allowed by requestPolicy)$")
 _CLASS_IN_ERROR = re.compile(r'device ?class(?:\.resource\.k8s\.io)? "?([^"\s:]+)"? not found')
 
 
@@ -276,26 +277,37 @@ class _Explainer:
             out.append({"claim": key, "devices": sorted(devices), "pods": pods})
         return out
 
-    def values_seen(self, exprs: list[str], entries: list[DeviceEntry]) -> dict[str, list[str]]:
-        """For the attributes/capacities the expressions read: the values that exist on these devices."""
+    def is_held(self, d, admin: bool = False) -> bool:
+        """Another claim holds the device (not shareable): a request without admin access cannot have it."""
+        if admin or d.device.get("allowMultipleAllocations"):
+            return False
+        return bool(self._holder_labels(d.key))
+
+    def values_seen(self, exprs: list[str], entries: list[DeviceEntry], admin: bool = False) -> dict[str, list[str]]:
+        """For the attributes/capacities the expressions read: the values that exist on these devices, each
+        counted among the free ones ("A100 (2)"), with the held ones after ("A100 (2 free, 3 more held)"):
+        fixing the selector to a value only held devices have would not help."""
         refs = []
         for text in exprs:
             for m in _ATTR_REF.finditer(text):
                 refs.append((m.group(1), m.group(2), m.group(3) or m.group(4)))
         out: dict[str, list[str]] = {}
+        held = [self.is_held(e, admin) for e in entries] if refs else []
         for kind, domain, name in refs:
-            vals = Counter()
-            for e in entries:
+            free, taken = Counter(), Counter()
+            for e, h in zip(entries, held):
                 src = e.device.get(kind) or {}
                 v = src.get(f"{domain}/{name}")
                 if v is None and domain == e.driver:
                     v = src.get(name)
-                if v is None:
-                    vals["<not set>"] += 1
-                else:
-                    vals[attribute_text(v) if kind == "attributes" else str(v.get("value"))] += 1
+                text = "<not set>" if v is None else attribute_text(v) if kind == "attributes" else str(v.get("value"))
+                (taken if h else free)[text] += 1
+                free.setdefault(text, 0)
             label = f"{domain}/{name}" if kind == "attributes" else f"capacity {domain}/{name}"
-            out[label] = [f"{v} ({n})" for v, n in vals.most_common(8)]
+            ranked = sorted(free, key=lambda v: (-free[v], -taken[v]))[:8]
+            out[label] = [f"{v} ({free[v]})" if not taken[v] else
+                          f"{v} ({free[v]} free, {taken[v]} more held)" if free[v] else f"{v} (none free, {taken[v]} held)"
+                          for v in ranked]
         return out
 
     # -- classification ------------------------------------------------------------
@@ -305,11 +317,13 @@ class _Explainer:
         inside a request, its causes in the order they block.  The alternatives of a prioritized list stay
         together, each alternative's failure shown."""
         trace = outcome.trace
+        self._context = (trace, node_name)  # for a constraint across requests: the other requests' devices
         reasons: list[Reason] = []
         if outcome.error:
             return [self.explain_error(outcome.error, trace)]
+        invalid = [p for p in (trace.pools if trace else []) if p.get("state") == "invalid"]
         if outcome.unschedulable_reason:
-            reasons.append(Reason(INVALID_POOL, outcome.unschedulable_reason))
+            reasons.append(self.invalid_pool_reason(outcome.unschedulable_reason, invalid))
         incomplete = [p for p in (trace.pools if trace else []) if p.get("state") == "incomplete"]
         failed = [rt for rt in (trace.requests if trace else []) if rt.failed]
         if not failed and not reasons:
@@ -328,6 +342,12 @@ class _Explainer:
                 found = self.untried_reasons(rt, claim, claim_name, node_name, incomplete)
             else:
                 continue
+            if found and invalid and reasons and reasons[0].code == INVALID_POOL and self._covered_by_invalid(
+                    rt, claim, found, invalid):
+                # its devices are in the invalid pool: that is the reason, not a selector matching nothing
+                if reasons[0].claim is None:
+                    reasons[0].claim, reasons[0].request = claim_name, rt.request
+                continue
             if found:
                 by_request.setdefault((claim_name, rt.request.partition("/")[0]), [pos, []])[1].extend(found)
         ranked = sorted(by_request.values(), key=lambda e: (all(x.code == NOT_FITTING for x in e[1]), e[0]))
@@ -341,6 +361,56 @@ class _Explainer:
                                  f"{first.request} ({first.code})")
                 reasons.append(x)
         return reasons
+
+    def _pool_slices(self, pool_id: str) -> list:
+        """The slices of a pool's newest generation (the trace keeps none of an invalid pool's)."""
+        driver, _, name = pool_id.partition("/")
+        pool = self.snap.pools.get((driver, name))
+        return sorted(pool.slices, key=lambda s: (s.get("metadata") or {}).get("name", "")) if pool else []
+
+    def invalid_pool_reason(self, upstream: str, invalid: list) -> Reason:
+        """Upstream's "invalid resource pools were encountered", with the pool, what makes it invalid (the
+        device published twice, and the slices publishing it) and the slices of the pool on this node."""
+        parts = []
+        fixes = []
+        pools = []
+        for p in invalid:
+            pool_slices = self._pool_slices(p["pool"])
+            slices = [(s.get("metadata") or {}).get("name", "") for s in pool_slices]
+            why = p.get("reason") or "invalid"
+            if why.startswith("duplicate device name "):
+                dup = why.removeprefix("duplicate device name ")
+                with_dup = [(s.get("metadata") or {}).get("name", "") for s in pool_slices
+                            if [d.get("name") for d in (s.get("spec") or {}).get("devices") or []].count(dup)]
+                twice = len(with_dup) == 1  # twice inside one slice
+                where = 'twice in slice ' + with_dup[0] if twice else 'in slices ' + ', '.join(with_dup)
+                parts.append(f"pool {p['pool']} (generation {p.get('generation')}) publishes device {dup} more than "
+                             f"once ({where})")
+                fixes.append(f"the {p['pool'].split('/', 1)[0]} driver must publish each device name once per pool "
+                             f"({dup} is {where}): check its ResourceSlices, or restart its plugin to republish them")
+                pools.append({**p, "slices": slices, "duplicateDevice": dup, "slicesWithDuplicate": with_dup})
+            else:
+                parts.append(f"pool {p['pool']} (generation {p.get('generation')}): {why} (slices {', '.join(slices)})")
+                fixes.append(f"the {p['pool'].split('/', 1)[0]} driver's slices of pool {p['pool'].split('/', 1)[-1]} "
+                             f"must declare every counter set and counter their devices consume ({why})")
+                pools.append({**p, "slices": slices})
+        message = upstream + (": " + "; ".join(parts) + "; nothing is allocated from an invalid pool" if parts else "")
+        return Reason(INVALID_POOL, message, details={"pools": pools} if pools else {}, fixes=fixes)
+
+    def _covered_by_invalid(self, rt, claim, found: list[Reason], invalid: list) -> bool:
+        """The request falls short only for want of devices (no class match, no selector match, too few), and
+        devices of an invalid pool on this node would pass its class and selectors: the pool is the reason."""
+        if any(x.code not in (SELECTOR_MATCHES_NOTHING, NO_DEVICES_FOR_DRIVER, INSUFFICIENT_COUNT) for x in found):
+            return False
+        _, class_sels, req_sels = self._request_selectors(claim, rt.request, rt.device_class)
+        for p in invalid:
+            for s in self._pool_slices(p["pool"]):
+                driver = (s.get("spec") or {}).get("driver", "")
+                for d in (s.get("spec") or {}).get("devices") or []:
+                    dev = SeenDevice((driver, p["pool"].split("/", 1)[-1], d.get("name", "")), d)
+                    if self._passes(class_sels, dev)[0] and self._passes(req_sels, dev)[0]:
+                        return True
+        return False
 
     def explain_error(self, error: str, trace) -> Reason:
         """An error that aborts allocation (upstream returns it to the scheduler as is)."""
@@ -461,9 +531,9 @@ class _Explainer:
             return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}"
                      + (f" (expression: {expr})" if expr else ""), details=details, fixes=fixes)
         if incomplete and n_selectors < need:
-            pools = ", ".join(f"{p['pool']} ({len(p.get('slices') or [])} of {p.get('expected', '?')} slices)" for p in incomplete)
+            pools = ", ".join(f"{p['pool']} ({self.pool_slices_text(p)})" for p in incomplete)
             return r(INCOMPLETE_POOL, f"pool {pools} is incomplete (the driver is still publishing it)",
-                     details={"pools": incomplete})
+                     details={"pools": [self.pool_slices(p) for p in incomplete]})
         if n_class == 0:
             drivers = sorted(self.class_drivers(rt.device_class))
             node_drivers = sorted({e.driver for e in self.snap.devices_for_node(node_name)})
@@ -488,7 +558,8 @@ class _Explainer:
             return r(SELECTOR_MATCHES_NOTHING, f"no device on the node matches the selectors of class {rt.device_class}",
                      details={"selectors": f.class_selectors, "valuesSeen": seen})
         if n_selectors == 0:
-            seen = self.values_seen(f.request_selectors, class_ok)
+            seen = self.values_seen(f.request_selectors, class_ok,
+                                    bool(self.request_spec(self.claims.get(claim_name_of(rt)) or {}, rt.request).get("adminAccess")))
             shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in seen.items())
             hints = [h for e in f.request_selectors for h in self.selector_hints(e, rt.device_class)]
             return r(SELECTOR_MATCHES_NOTHING,
@@ -501,6 +572,23 @@ class _Explainer:
             return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
                                          f"(even if all were free)")
         return None
+
+    def pool_slices(self, p: Mapping[str, Any]) -> dict:
+        """An incomplete pool of the trace with the cluster-wide count: ``published`` slices of its newest
+        generation out of ``expected`` (resourceSliceCount)."""
+        driver, _, name = p.get("pool", "").partition("/")
+        pool = self.snap.pools.get((driver, name))
+        if pool is None:
+            return dict(p)
+        return {**p, "published": len(pool.slices), "expected": pool.expected_slice_count,
+                "publishedSlices": [(s.get("metadata") or {}).get("name") for s in pool.slices]}
+
+    def pool_slices_text(self, p: Mapping[str, Any]) -> str:
+        q = self.pool_slices(p)
+        if "expected" not in q:
+            return "slices missing"
+        return (f"{q['published']} of {q['expected']} slices published, generation {q.get('generation')}: "
+                + ", ".join(x for x in q["publishedSlices"] if x))
 
     def _held_reason(self, rt, f: Funnel, r, after_rejections: bool = False) -> Reason | None:
         """Enough devices match, but other claims hold too many of them (``after_rejections``: enough are
@@ -563,28 +651,11 @@ class _Explainer:
         if rt.rejected_capacity:
             c = rt.rejected_capacity[0]
             found.append((len({x.get("device") for x in rt.rejected_capacity}), r(
-                CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: {c.get('reason')}",
+                CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: "
+                                    f"{self.capacity_text(c.get('device', ''), c.get('reason', ''))}",
                 details={"capacity": rt.rejected_capacity})))
         if rt.rejected_constraint:
-            c = rt.rejected_constraint[0]
-            attr = c.get("attribute")
-            values = Counter()
-            for e in sel_ok:
-                v = lookup_attribute(e.device, e.driver, attr) if attr else None
-                values["<not set>" if v is None else attribute_text(v)] += 1
-            lists = self.alloc is not None and self.alloc.gates.list_type_attributes
-            if c.get("kind") == "distinctAttribute":
-                kind = "have no value in common of" if lists else "have distinct values of"
-            else:  # with DRAListTypeAttributes, matchAttribute asks for one value common to all
-                kind = "share a common value of" if lists else "share the same"
-            unset = [e.name for e in sel_ok if attr and lookup_attribute(e.device, e.driver, attr) is None]
-            found.append((len({x.get("device") for x in rt.rejected_constraint}), r(
-                CONSTRAINT_UNSATISFIABLE,
-                f"no {need} free matching device(s) {kind} {attr}"
-                f" (values among matching devices: {', '.join(f'{v} x{n}' for v, n in values.most_common())})"
-                + (f"; {', '.join(unset[:5])}{' ...' if len(unset) > 5 else ''} "
-                   f"{'does' if len(unset) == 1 else 'do'} not publish {attr}" if unset else ""),
-                details={"constraint": c, "values": dict(values)})))
+            found.append((len({x.get("device") for x in rt.rejected_constraint}), self._constraint_reason(rt, f, r)))
         if rt.rejected_binding:
             found.append((len(set(rt.rejected_binding)), r(
                 BINDING_CONDITIONS, "matching devices need binding conditions, which are disabled",
@@ -593,6 +664,93 @@ class _Explainer:
             return [x for _, x in sorted(found, key=lambda e: -e[0])]  # stable: ties keep the check order
         return [r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
                                f"and constraint of the pod's claims together")]
+
+    def _constraint_reason(self, rt, f: Funnel, r) -> Reason:
+        """A matchAttribute / distinctAttribute constraint no free devices satisfy.  Across requests, both
+        (all) requests are named with the values their free matching devices have; within one request, the
+        values of its free matching devices.  Held devices are counted apart ("2 more held"): they cannot be
+        picked whatever their value."""
+        c = rt.rejected_constraint[0]
+        attr = c.get("attribute")
+        claim_name = claim_name_of(rt)
+        claim = self.claims.get(claim_name) or {}
+        spec_constraints = ((claim.get("spec") or {}).get("devices") or {}).get("constraints") or []
+        index = c.get("constraint")
+        constraint = spec_constraints[index] if isinstance(index, int) and index < len(spec_constraints) else {}
+        all_requests = [q.get("name") for q in ((claim.get("spec") or {}).get("devices") or {}).get("requests") or []]
+        names = list(constraint.get("requests") or all_requests)
+        lists = self.alloc is not None and self.alloc.gates.list_type_attributes
+        if c.get("kind") == "distinctAttribute":
+            kind = "have no value in common of" if lists else "have distinct values of"
+        else:  # with DRAListTypeAttributes, matchAttribute asks for one value common to all
+            kind = "share a common value of" if lists else "share the same"
+
+        def histogram(funnel: Funnel) -> tuple[Counter, int, list[str]]:
+            values = Counter()
+            for e in funnel.free:
+                v = lookup_attribute(e.device, e.driver, attr) if attr else None
+                values["<not set>" if v is None else attribute_text(v)] += 1
+            unset = [e.name for e in funnel.free if attr and lookup_attribute(e.device, e.driver, attr) is None]
+            return values, len(funnel.matching_selectors) - len(funnel.free), unset
+
+        def shown(values: Counter, held: int) -> str:
+            text = ", ".join(f"{v} x{n}" for v, n in values.most_common()) or "no free device"
+            return text + (f" ({held} more held)" if held else "")
+
+        def unset_text(unset: list[str]) -> str:
+            return (f"; {', '.join(unset[:5])}{' ...' if len(unset) > 5 else ''} "
+                    f"{'does' if len(unset) == 1 else 'do'} not publish {attr}") if unset else ""
+
+        own_values, own_held, own_unset = histogram(f)
+        base = rt.request.partition("/")[0]
+        others = []
+        trace, node_name = getattr(self, "_context", (None, None))
+        if len(names) > 1 and trace is not None:
+            for q in trace.requests:
+                if q.claim != rt.claim or q.request.partition("/")[0] == base or (
+                        q.request not in names and q.request.partition("/")[0] not in names):
+                    continue
+                if "/" in q.request and not (q.tried or q.failed):
+                    continue  # an alternative of a prioritized list the search never reached
+                others.append((q.request, histogram(self.funnel(q, claim, node_name))))
+        if not others:
+            return r(CONSTRAINT_UNSATISFIABLE,
+                     f"no {rt.count} free matching device(s) {kind} {attr} (values of the free matching devices: "
+                     f"{shown(own_values, own_held)}){unset_text(own_unset)}",
+                     details={"constraint": c, "values": dict(own_values), "held": own_held})
+        rows = sorted([(rt.request, (own_values, own_held, own_unset))] + others,
+                      key=lambda x: names.index(x[0]) if x[0] in names else
+                      names.index(x[0].partition("/")[0]) if x[0].partition("/")[0] in names else len(names))
+        parts = [f"{q}: {shown(v, h)}" for q, (v, h, _) in rows]
+        unset = [n for _, (_, _, u) in rows for n in u]
+        req_names = [q for q, _ in rows]
+        return r(CONSTRAINT_UNSATISFIABLE,
+                 f"requests {', '.join(req_names[:-1])} and {req_names[-1]} of claim {claim_name} must {kind} "
+                 f"{attr}, but no free matching devices do ({'; '.join(parts)}){unset_text(unset)}",
+                 details={"constraint": c, "requests": req_names, "values": dict(own_values), "held": own_held,
+                          "valuesByRequest": {rt.request: dict(own_values), **{q: dict(v) for q, (v, _, _) in others}}})
+
+    def capacity_text(self, device: str, reason: str) -> str:
+        """The allocator's capacity rejection with its amounts in the units the device publishes its
+        capacity in ("needs 50Gi, 40Gi left", not "53687091200"); the JSON details keep the raw text."""
+        m = _CAPACITY_AMOUNTS.match(reason or "")
+        if not m:
+            return reason
+        key = m.group(1)
+        entry = self.snap.devices_by_key.get(DeviceKey(*device.split("/", 2))) if device.count("/") >= 2 else None
+        caps = (entry.device.get("capacity") or {}) if entry is not None else {}
+        like = (caps.get(key) or caps.get(key.rsplit("/", 1)[-1]) or {}).get("value")
+        if like is None and entry is not None and key.startswith(entry.driver + "/"):
+            like = (caps.get(key.removeprefix(entry.driver + "/")) or {}).get("value")
+
+        def q(text: str) -> str:
+            try:
+                return quantity_text(parse_quantity(text).value, like)
+            except (QuantityError, ValueError):
+                return text
+        if m.group(2) is not None:
+            return f"{key}: needs {q(m.group(2))}, {q(m.group(3))} left"
+        return f"{key}: {q(m.group(4))} not allowed by requestPolicy"
 
     def counter_amount(self, c: Mapping[str, Any], field: str) -> str:
         """A counter amount of a rejection in the units the pool declares the counter in ("40Gi", not
