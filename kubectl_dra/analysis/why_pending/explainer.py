@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 from kubectl_dra.allocator import Allocator
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, quantity_text, selector_expressions
 from kubectl_dra.cel.diagnostics import selector_hints
-from kubectl_dra.analysis.why_pending.nodes import taint_text
+from kubectl_dra.analysis.why_pending.nodes import taint_text, toleration_for, toleration_text
 from kubectl_dra.taintrules import source_of_taint
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
@@ -624,20 +624,7 @@ class _Explainer:
         sel_ok, n_free, need = f.matching_selectors, len(f.free), rt.count
         found: list[tuple[int, Reason]] = []
         if rt.rejected_taint:
-            t = rt.rejected_taint[0]
-            tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
-                   **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
-            devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
-            # Where each taint comes from: the driver's slice, or a DeviceTaintRule (kubectl_dra.taintrules).
-            taints = [{**x, "source": source_of_taint(self.snap, x.get("device", ""), x)} for x in rt.rejected_taint]
-            sources = sorted({x["source"] for x in taints if x["source"]
-                              and (x.get("key"), x.get("value"), x.get("effect")) == (t.get("key"), t.get("value"), t.get("effect"))})
-            from_text = f" (from {', '.join(sources)})" if sources else ""
-            found.append((len(devs), r(
-                TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)}{from_text} that the request "
-                       f"does not tolerate",
-                details={"taints": taints, "toleration": tol},
-                fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]" + _health_caveat(t)])))
+            found.append((len({x["device"] for x in rt.rejected_taint}), self._taint_reason(rt, r)))
         if rt.rejected_counters:
             c = rt.rejected_counters[0]
             consumers = self.counter_consumers(c)
@@ -664,6 +651,33 @@ class _Explainer:
             return [x for _, x in sorted(found, key=lambda e: -e[0])]  # stable: ties keep the check order
         return [r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
                                f"and constraint of the pod's claims together")]
+
+    def _taint_reason(self, rt, r) -> Reason:
+        """The taints the request does not tolerate, each with the devices that carry it and where it comes
+        from (the driver's slice, or a DeviceTaintRule: kubectl_dra.taintrules), and one toleration per
+        taint as YAML the API server accepts (whatif.check_tolerating_device_taints re-runs the dry run
+        with each one to say whether it is enough)."""
+        by_taint: dict[tuple, dict] = {}
+        for x in rt.rejected_taint:
+            k = (x.get("key"), x.get("value"), x.get("effect"))
+            g = by_taint.setdefault(k, {"taint": x, "devices": [], "sources": set()})
+            name = x["device"].rsplit("/", 1)[-1]
+            if name not in g["devices"]:
+                g["devices"].append(name)
+            src = source_of_taint(self.snap, x.get("device", ""), x)
+            if src:
+                g["sources"].add(src)
+        groups = sorted(by_taint.values(), key=lambda g: -len(g["devices"]))  # stable: first seen first
+        taints = [{**x, "source": source_of_taint(self.snap, x.get("device", ""), x)} for x in rt.rejected_taint]
+        tolerations = [toleration_for(g["taint"]) for g in groups]
+        parts = [(f"device {g['devices'][0]} has" if len(g["devices"]) == 1 else
+                  f"devices {', '.join(sorted(g['devices']))} have") + f" taint {taint_text(g['taint'])}"
+                 + (f" (from {', '.join(sorted(g['sources']))})" if g["sources"] else "")
+                 for g in groups]
+        fixes = [f"add to request {rt.request}: tolerations: [{toleration_text(tol)}]" + health_caveat(g["taint"])
+                 for tol, g in zip(tolerations, groups)]
+        return r(TAINT, f"{'; '.join(parts)}, which the request does not tolerate",
+                 details={"taints": taints, "toleration": tolerations[0], "tolerations": tolerations}, fixes=fixes)
 
     def _constraint_reason(self, rt, f: Funnel, r) -> Reason:
         """A matchAttribute / distinctAttribute constraint no free devices satisfy.  Across requests, both
@@ -791,20 +805,14 @@ def claim_name_of(rt) -> str:
     return rt.claim.split("/", 1)[-1]
 
 
-def _toleration_text(t: Mapping[str, Any]) -> str:
-    """A toleration as a YAML flow mapping the API server accepts: every value quoted (an unquoted
-    ``value: 79`` is an integer in YAML, and a toleration's value must be a string)."""
-    return "{" + ", ".join(f"{k}: {json.dumps(str(v))}" for k, v in t.items() if v is not None) + "}"
-
-
 _HEALTH_WORDS = ("health", "unhealthy", "fault", "failed", "failure", "xid", "ecc", "broken", "degraded")
 
 
-def _health_caveat(t: Mapping[str, Any]) -> str:
+def health_caveat(t: Mapping[str, Any]) -> str:
     """A caveat for a taint that reads like a health report: tolerating it puts the pod on a device the
     driver says may be broken."""
     text = f"{t.get('key', '')} {t.get('value', '')}".lower()
     if not any(w in text for w in _HEALTH_WORDS):
         return ""
-    return (" (caution: this taint looks like a health report from the driver; tolerating it runs the pod "
-            "on a device that may be broken)")
+    return (" (caution: this taint looks like a health report from the driver: the device may be broken, and "
+            "tolerating the taint runs the pod on it anyway)")

@@ -226,12 +226,13 @@ def test_taint_suggests_the_toleration():
     r = run(snapshot(objs), gates=gates)
     reason = first_reason(r, "n1")
     assert reason["code"] == "taint"
-    assert "gpu-0 have taint example.com/unhealthy=ecc:NoSchedule" in reason["message"]
+    assert "device gpu-0 has taint example.com/unhealthy=ecc:NoSchedule" in reason["message"]
     fix = r["fixes"][0]
     assert fix.startswith('add to request gpu: tolerations: [{key: "example.com/unhealthy", operator: "Equal", '
                           'value: "ecc", effect: "NoSchedule"}]')
     # valid YAML that the API accepts: every field a string
-    assert yaml.safe_load(fix.split("tolerations: ", 1)[1].split(" (caution")[0]) == [
+    assert ' (then it fits on n1) (caution: ' in fix  # the dry run re-run with it, then the caveat
+    assert yaml.safe_load(fix.split("tolerations: ", 1)[1].split(" (then")[0]) == [
         {"key": "example.com/unhealthy", "operator": "Equal", "value": "ecc", "effect": "NoSchedule"}]
     assert "health report" in fix and "may be broken" in fix
     # With the toleration in the claim, it fits.
@@ -305,7 +306,8 @@ def test_suggested_toleration_quotes_a_number_like_value_and_helps_on_rerun():
     r = run(snapshot(base + [claim("c", request("gpu", "gpu"))]), gates=gates)
     fix = r["fixes"][0]
     assert "health" not in fix  # not a health taint: no caveat
-    tolerations = yaml.safe_load(fix.split("tolerations: ", 1)[1])
+    assert fix.endswith("] (then it fits on n1)")  # the dry run re-run with it
+    tolerations = yaml.safe_load(fix.split("tolerations: ", 1)[1].removesuffix(" (then it fits on n1)"))
     assert tolerations == [{"key": "example.com/reserved-for", "operator": "Equal", "value": "79",
                             "effect": "NoSchedule"}]
     fixed = run(snapshot(base + [claim("c", request("gpu", "gpu", tolerations=tolerations))]), gates=gates)
