@@ -12,7 +12,7 @@ from kubectl_dra.analysis.consumers import consumers_of
 from kubectl_dra.analysis.devices import (
     ClassMatcher, device_attributes, device_availability, device_capacity, selector_expressions,
 )
-from kubectl_dra.analysis.inventory import allocation_node, claim_state
+from kubectl_dra.analysis.inventory import allocation_node, claim_deleting, claim_state
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.kinds import Kind
 from kubectl_dra.names import not_found_hint
@@ -61,7 +61,7 @@ def _holder_dict(snap: Snapshot, h) -> dict:
     claim = snap.resource_claims.get((h.namespace, h.claim)) or {}
     others = [c.label for c in consumers_of(claim) if not c.is_pod]  # PodGroups and other kinds, never "pods"
     return {"namespace": h.namespace, "claim": h.claim, "request": h.request, "adminAccess": h.admin_access,
-            "pods": pods, "otherConsumers": others}
+            "pods": pods, "otherConsumers": others, "deleting": claim_deleting(claim)}
 
 
 def request_facts(claim_spec: Mapping[str, Any]) -> list[dict]:
@@ -94,7 +94,7 @@ def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
     status = claim.get("status") or {}
     out: dict[str, Any] = {
         "kind": "ResourceClaim", "namespace": namespace_of(claim), "name": name_of(claim),
-        "state": claim_state(claim), "requests": request_facts(spec),
+        "state": claim_state(claim), "deleting": claim_deleting(claim), "requests": request_facts(spec),
         "constraints": list(devices.get("constraints") or []),
         "config": list(devices.get("config") or []),
     }
@@ -118,11 +118,15 @@ def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
         out["allocation"] = None
     users = snap.claim_users.get((namespace_of(claim), name_of(claim)), ())
     out["reservedFor"] = []
-    for r in status.get("reservedFor") or []:
-        pod = snap.pods.get((namespace_of(claim), r.get("name")))
+    for c in consumers_of(claim):
+        if not c.is_pod:  # a PodGroup (or another kind) has no phase of a pod's
+            out["reservedFor"].append({"resource": c.resource, "name": c.name, "kind": c.kind, "label": c.label,
+                                       "phase": None, "finished": None})
+            continue
+        pod = snap.pods.get((namespace_of(claim), c.name))
         phase = ((pod or {}).get("status") or {}).get("phase")
-        out["reservedFor"].append({"resource": r.get("resource", "pods"), "name": r.get("name"), "phase": phase,
-                                   "finished": phase in ("Succeeded", "Failed")})
+        out["reservedFor"].append({"resource": c.resource, "name": c.name, "kind": c.kind, "label": c.label,
+                                   "phase": phase, "finished": phase in ("Succeeded", "Failed")})
     out["usedBy"] = list(users)
     if status.get("devices"):
         out["deviceStatus"] = list(status["devices"])
@@ -242,10 +246,11 @@ def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
              else {"nodeSelector": spec.get("nodeSelector")})
     devices = []
     entries = {e.name: e for e in snap.devices if e.slice_name == name}
+    availability = device_availability(snap) if entries else None
     for d in spec.get("devices") or []:
         e = entries.get(d.get("name"))
         if e is not None:
-            item = _device_brief(snap, e)
+            item = _device_brief(snap, e, availability=availability)
         else:
             item = {"device": d.get("name"), "stale": True}
         if d.get("consumesCounters"):
@@ -263,6 +268,7 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
         raise not_found(kinds.DEVICE_CLASS, name, None, snap.device_classes)
     spec = cls.get("spec") or {}
     matcher = ClassMatcher(snap)
+    availability = device_availability(snap)  # free as the allocator judges it (counters, shared capacity)
     by_node: dict[str, dict] = {}
     errors = []
     for e in snap.devices:
@@ -274,8 +280,10 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
         row = by_node.setdefault(e.scope, {"node": e.scope, "matching": 0, "free": 0, "devices": []})
         row["matching"] += 1
         row["devices"].append(e.name)
-        if not snap.holders.get(e.key):
+        if availability[e.key].free:
             row["free"] += 1
+        elif availability[e.key].state == "unavailable":
+            row.setdefault("unavailable", []).append(e.name)
     nodes = [by_node[k] for k in sorted(by_node)]
     out = {"kind": "DeviceClass", "name": name,
            "selectors": selector_expressions(spec.get("selectors")),

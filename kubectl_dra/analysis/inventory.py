@@ -51,6 +51,12 @@ def claim_state(claim: Mapping[str, Any]) -> str:
     return ",".join(parts)
 
 
+def claim_deleting(claim: Mapping[str, Any] | None) -> bool:
+    """The claim has a deletion timestamp (kubectl's "deleted," state): its devices are freed once its
+    finalizer is removed, and the scheduler refuses it for new pods."""
+    return bool(((claim or {}).get("metadata") or {}).get("deletionTimestamp"))
+
+
 def allocation_node(claim: Mapping[str, Any]) -> str | None:
     """The node an allocation is bound to, when its node selector names one node."""
     sel = ((claim.get("status") or {}).get("allocation") or {}).get("nodeSelector")
@@ -113,6 +119,7 @@ def device_records(snap: Snapshot, *, node: str | None = None, driver: str | Non
             "holders": [
                 {"namespace": h.namespace, "claim": h.claim, "request": h.request, "pods": list(h.reserved_for),
                  "consumers": consumers.get((h.namespace, h.claim), []),
+                 "deleting": claim_deleting(snap.resource_claims.get((h.namespace, h.claim))),
                  "adminAccess": h.admin_access, **({"shareID": h.share_id} if h.share_id else {})}
                 for h in holders
             ],

@@ -15,6 +15,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
+from kubectl_dra.analysis.consumers import consumers_of
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, quantity_text, selector_expressions
 from kubectl_dra.cel.diagnostics import selector_hints
 from kubectl_dra.analysis.why_pending.nodes import taint_text, toleration_for, toleration_text
@@ -264,7 +265,12 @@ class _Explainer:
             ns, name = key.split("/", 1)
             claim = self.snap.resource_claims.get((ns, name)) or {}
             pods = []
-            for r in (claim.get("status") or {}).get("reservedFor") or []:
+            others = []
+            for c in consumers_of(claim):
+                if not c.is_pod:  # a PodGroup (or another kind): named as what it is, never judged as a pod
+                    others.append(c.label)
+                    continue
+                r = {"name": c.name}
                 pod = self.snap.pods.get((ns, r.get("name")))
                 phase = ((pod or {}).get("status") or {}).get("phase")
                 known = self.snap.source.knows_all_pods_in(ns) and bool(self.snap.pods)
@@ -274,7 +280,12 @@ class _Explainer:
                 pods.append({"name": r.get("name"), "phase": phase,
                              "finished": None if unknown else phase in ("Succeeded", "Failed"),
                              "exists": True if pod is not None else (False if known else None)})
-            out.append({"claim": key, "devices": sorted(devices), "pods": pods})
+            entry = {"claim": key, "devices": sorted(devices), "pods": pods}
+            if others:
+                entry["consumers"] = others
+            if (claim.get("metadata") or {}).get("deletionTimestamp"):
+                entry["deleting"] = True
+            out.append(entry)
         return out
 
     def is_held(self, d, admin: bool = False) -> bool:
@@ -606,10 +617,12 @@ class _Explainer:
                                  f"(or the claim) to free them")
                 elif p["exists"] is False:
                     fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
-        held_text = "; ".join(f"{h['claim']} holds {', '.join(h['devices'])}"
+        held_text = "; ".join(f"{h['claim']}" + (" (deleted, not yet released)" if h.get("deleting") else "")
+                              + f" holds {', '.join(h['devices'])}"
                               + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else
                                                                    ", finished or not: unknown" if p["finished"] is None else '')
                                                   for p in h['pods']) + ")" if h["pods"] else "")
+                              + (" (" + ", ".join(h["consumers"]) + ")" if h.get("consumers") else "")
                               for h in holders)
         counts = (f"{n_selectors} device(s) match, {n_free} free but rejected (see the reason above), "
                   f"the other {n_selectors - n_free} held" if after_rejections
