@@ -652,8 +652,9 @@ class _Explainer:
             c = rt.rejected_capacity[0]
             found.append((len({x.get("device") for x in rt.rejected_capacity}), r(
                 CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: "
-                                    f"{self.capacity_text(c.get('device', ''), c.get('reason', ''))}",
-                details={"capacity": rt.rejected_capacity})))
+                                    f"{self.capacity_text(c.get('device', ''), c.get('reason', ''))}"
+                                    + (f"; shared by {', '.join(sharers)}" if (sharers := self.sharers(c.get('device', ''))) else ""),
+                details={"capacity": rt.rejected_capacity, **({"sharedBy": sharers} if sharers else {})})))
         if rt.rejected_constraint:
             found.append((len({x.get("device") for x in rt.rejected_constraint}), self._constraint_reason(rt, f, r)))
         if rt.rejected_binding:
@@ -756,6 +757,21 @@ class _Explainer:
                  f"{attr}, but no free matching devices do ({'; '.join(parts)}){unset_text(unset)}",
                  details={"constraint": c, "requests": req_names, "values": dict(own_values), "held": own_held,
                           "valuesByRequest": {rt.request: dict(own_values), **{q: dict(v) for q, (v, _, _) in others}}})
+
+    def sharers(self, device: str) -> list[str]:
+        """The claims consuming capacity of a shared device, with whom each is reserved for."""
+        if device.count("/") < 2:
+            return []
+        out = []
+        for h in self.snap.holders.get(DeviceKey(*device.split("/", 2)), ()):
+            if h.admin_access:
+                continue
+            claim = self.snap.resource_claims.get((h.namespace, h.claim)) or {}
+            who = [c.label for c in consumers_of(claim)]
+            text = f"{h.namespace}/{h.claim}" + (f" ({', '.join(who)})" if who else "")
+            if text not in out:
+                out.append(text)
+        return out
 
     def capacity_text(self, device: str, reason: str) -> str:
         """The allocator's capacity rejection with its amounts in the units the device publishes its

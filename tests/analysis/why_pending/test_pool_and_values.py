@@ -143,3 +143,30 @@ def test_constraint_across_requests_names_both_and_their_values(run):
     assert ("requests gpu and nic of claim pod0-gpu-nic must share the same resource.kubernetes.io/pcieRoot"
             in reason["message"])
     assert "gpu: pci0000:00 x1, pci0000:40 x1 (1 more held)" in reason["message"]
+
+
+def test_capacity_rejection_in_the_devices_units(cli, tmp_path):
+    """A dranet-style shared NIC (allowMultipleAllocations, bandwidth 80Gi) with 40Gi already consumed by
+    a PodGroup's claim; the pod asks for 50Gi: the text says 50Gi and 40Gi, the JSON keeps the raw text."""
+    nic = device("pci-0000-8a-00-0", attrs={"ifName": "eth1", "rdma": True}, multi=True,
+                 capacity={"bandwidth": {"value": "80Gi", "requestPolicy": {"default": "10Gi",
+                                                                             "validRange": {"min": "1Gi"}}}})
+    used = claim("allreduce", request("nic", "dranet"), namespace="ml", allocation=allocation(
+        ("nic", NET, WORKER, "pci-0000-8a-00-0", {"shareID": "11111111-2222-3333-4444-555555555555",
+                                                  "consumedCapacity": {"bandwidth": "40Gi"}}), node_name=WORKER))
+    used["status"]["reservedFor"] = [{"apiGroup": "scheduling.k8s.io", "resource": "podgroups", "name": "training",
+                                      "uid": "uid-pg"}]
+    objs = [node(WORKER, hostname_label=True), device_class("dranet", f"device.driver == '{NET}'"),
+            resource_slice(f"{WORKER}-{NET}", WORKER, WORKER, NET, nic), used,
+            claim("pod0-nic", request("nic", "dranet", capacity={"bandwidth": "50Gi"}), namespace="gpu-test1"),
+            pod("pod0", ("nic", "claim", "pod0-nic"), namespace="gpu-test1")]
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump_all(objs))
+    args = ["why-pending", "pod0", "-n", "gpu-test1", "--feature-gates", "DRAConsumableCapacity=true", "-f", str(f)]
+    text = cli(*args).stdout
+    golden("why-pending-capacity-units.txt", text)
+    assert "bandwidth: needs 50Gi, 40Gi left" in text and "53687091200" not in text
+    reason = json.loads(cli(*args, "-o", "json").stdout)["nodes"][0]["reasons"][0]
+    assert reason["code"] == "capacity-exhausted"
+    assert reason["details"]["capacity"][0]["reason"] == "bandwidth: needs 53687091200, 42949672960 left"
+    assert reason["details"]["sharedBy"] == ["ml/allreduce (PodGroup training)"]
