@@ -127,7 +127,8 @@ class Availability(NamedTuple):
     """Whether a device could be given to a plain request now, as the allocator would judge it.
 
     ``state``: "free", "used" (held by a claim), "partly used" (consumable capacity shared, some left),
-    "unavailable" (not held, but the counters it needs are used up by other devices of its pool).
+    "unavailable" (not held, but the counters it needs are used up by other devices of its pool; its text
+    says "partly used: 3 of 7 slices ... used by other devices").
     ``text`` says it in a few words, amounts in the driver's units; ``counters`` and ``capacity`` hold
     the raw amounts (strings of exact quantities) for JSON."""
 
@@ -201,11 +202,13 @@ def device_availability(snap: Snapshot) -> Mapping:
                 short = short or not fits
                 counter_rows.append({"counterSet": set_name, "counter": counter, "used": str(taken),
                                      "total": total_text, "needs": str(need), "fits": fits,
-                                     "text": f"{counter} {quantity_text(taken, total_text)} of "
-                                             f"{quantity_text(total, total_text)} used"
-                                             + ("" if fits else f", needs {quantity_text(need, total_text)}")})
+                                     "text": f"{quantity_text(taken, total_text)} of "
+                                             f"{quantity_text(total, total_text)} {counter}",
+                                     "needsText": f"{quantity_text(need, total_text)} {counter}"})
         if short:
-            text = "unavailable: counters partly used: " + "; ".join(r["text"] for r in counter_rows)
+            # e.g. a whole GPU whose MIG partitions took some of its counters: not free, though no claim holds it
+            text = ("partly used: " + ", ".join(r["text"] for r in counter_rows) + " used by other devices (needs "
+                    + ", ".join(r["needsText"] for r in counter_rows if not r["fits"]) + ")")
             out[e.key] = Availability("unavailable", False, text, tuple(counter_rows), tuple(cap_rows))
         elif cap_rows:
             free = all(quantity_value(r["left"]) > 0 for r in cap_rows) if cap_rows else True
@@ -213,8 +216,8 @@ def device_availability(snap: Snapshot) -> Mapping:
                 (f"{bare(r['name'])} " if len(cap_rows) > 1 else "") + r["text"] for r in cap_rows)
             out[e.key] = Availability("partly used" if free else "used", free, text, tuple(counter_rows), tuple(cap_rows))
         elif counter_rows:
-            out[e.key] = Availability("free", True, "free (counters partly used: "
-                                      + "; ".join(r["text"] for r in counter_rows) + ")", tuple(counter_rows))
+            out[e.key] = Availability("free", True, "free (of its counters, "
+                                      + ", ".join(r["text"] for r in counter_rows) + " used)", tuple(counter_rows))
         else:
             out[e.key] = Availability("free", True, "free")
     return out

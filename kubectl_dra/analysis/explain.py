@@ -12,15 +12,19 @@ from kubectl_dra.analysis.consumers import consumers_of
 from kubectl_dra.analysis.devices import (
     ClassMatcher, device_attributes, device_availability, device_capacity, selector_expressions,
 )
-from kubectl_dra.analysis.inventory import allocation_node, claim_state
+from kubectl_dra.analysis.inventory import allocation_node, claim_deleting, claim_state
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.kinds import Kind
+from kubectl_dra.names import not_found_hint
 from kubectl_dra.snapshot import DeviceEntry, Snapshot, name_of, namespace_of
 
 
-def not_found(kind: Kind, name: str, namespace: str | None = None) -> NotFoundError:
+def not_found(kind: Kind, name: str, namespace: str | None = None, objects=None) -> NotFoundError:
+    """kubectl's "not found" line, with a way forward from ``objects`` (the kind's objects, keyed by
+    (namespace, name) or by name): the namespaces where the name exists, or the names one edit off."""
     where = f" in namespace {namespace!r}" if namespace else ""
-    return NotFoundError(f'{kind.qualified_resource} "{name}" not found{where}')
+    hint = not_found_hint(objects, name, namespace) if objects is not None else ""
+    return NotFoundError(f'{kind.qualified_resource} "{name}" not found{where}{hint}')
 
 
 def explain(snap: Snapshot, kind: Kind, name: str, namespace: str, gates=None) -> dict:
@@ -61,7 +65,7 @@ def _holder_dict(snap: Snapshot, h) -> dict:
     claim = snap.resource_claims.get((h.namespace, h.claim)) or {}
     others = [c.label for c in consumers_of(claim) if not c.is_pod]  # PodGroups and other kinds, never "pods"
     return {"namespace": h.namespace, "claim": h.claim, "request": h.request, "adminAccess": h.admin_access,
-            "pods": pods, "otherConsumers": others}
+            "pods": pods, "otherConsumers": others, "deleting": claim_deleting(claim)}
 
 
 def request_facts(claim_spec: Mapping[str, Any]) -> list[dict]:
@@ -94,7 +98,7 @@ def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
     status = claim.get("status") or {}
     out: dict[str, Any] = {
         "kind": "ResourceClaim", "namespace": namespace_of(claim), "name": name_of(claim),
-        "state": claim_state(claim), "requests": request_facts(spec),
+        "state": claim_state(claim), "deleting": claim_deleting(claim), "requests": request_facts(spec),
         "constraints": list(devices.get("constraints") or []),
         "config": list(devices.get("config") or []),
     }
@@ -118,11 +122,15 @@ def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
         out["allocation"] = None
     users = snap.claim_users.get((namespace_of(claim), name_of(claim)), ())
     out["reservedFor"] = []
-    for r in status.get("reservedFor") or []:
-        pod = snap.pods.get((namespace_of(claim), r.get("name")))
+    for c in consumers_of(claim):
+        if not c.is_pod:  # a PodGroup (or another kind) has no phase of a pod's
+            out["reservedFor"].append({"resource": c.resource, "name": c.name, "kind": c.kind, "label": c.label,
+                                       "phase": None, "finished": None})
+            continue
+        pod = snap.pods.get((namespace_of(claim), c.name))
         phase = ((pod or {}).get("status") or {}).get("phase")
-        out["reservedFor"].append({"resource": r.get("resource", "pods"), "name": r.get("name"), "phase": phase,
-                                   "finished": phase in ("Succeeded", "Failed")})
+        out["reservedFor"].append({"resource": c.resource, "name": c.name, "kind": c.kind, "label": c.label,
+                                   "phase": phase, "finished": phase in ("Succeeded", "Failed")})
     out["usedBy"] = list(users)
     if status.get("devices"):
         out["deviceStatus"] = list(status["devices"])
@@ -140,14 +148,14 @@ def _claim_facts(snap: Snapshot, claim: Mapping[str, Any]) -> dict:
 def explain_claim(snap: Snapshot, name: str, namespace: str) -> dict:
     claim = snap.resource_claims.get((namespace, name))
     if claim is None:
-        raise not_found(kinds.RESOURCE_CLAIM, name, namespace)
+        raise not_found(kinds.RESOURCE_CLAIM, name, namespace, snap.resource_claims)
     return _claim_facts(snap, claim)
 
 
 def explain_template(snap: Snapshot, name: str, namespace: str) -> dict:
     tmpl = snap.resource_claim_templates.get((namespace, name))
     if tmpl is None:
-        raise not_found(kinds.RESOURCE_CLAIM_TEMPLATE, name, namespace)
+        raise not_found(kinds.RESOURCE_CLAIM_TEMPLATE, name, namespace, snap.resource_claim_templates)
     spec = ((tmpl.get("spec") or {}).get("spec")) or {}
     generated = []
     for pod, pod_claim, claim_name in snap.claims_from_template(namespace, name):
@@ -165,7 +173,7 @@ def explain_template(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
     pod = snap.pods.get((namespace, name))
     if pod is None:
-        raise not_found(kinds.POD, name, namespace)
+        raise not_found(kinds.POD, name, namespace, snap.pods)
     claims = []
     for pc in snap.pod_claims(pod):
         item: dict[str, Any] = {"podClaimName": pc.pod_claim_name, "claim": pc.claim_name, "state": pc.state,
@@ -201,7 +209,7 @@ def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_node(snap: Snapshot, name: str, namespace: str) -> dict:
     node = snap.nodes.get(name)
     if node is None and name not in snap.devices_by_node_name:
-        raise not_found(kinds.NODE, name)
+        raise not_found(kinds.NODE, name, None, {**snap.nodes, **dict.fromkeys(snap.devices_by_node_name)})
     devices = snap.devices_for_node(name)
     availability = device_availability(snap)
     pools: dict[tuple[str, str], dict] = {}
@@ -231,7 +239,7 @@ def _summary(e: DeviceEntry) -> str:
 def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
     s = next((x for x in snap.resource_slices if name_of(x) == name), None)
     if s is None:
-        raise not_found(kinds.RESOURCE_SLICE, name)
+        raise not_found(kinds.RESOURCE_SLICE, name, None, {name_of(x): x for x in snap.resource_slices})
     spec = s.get("spec") or {}
     pool_spec = spec.get("pool") or {}
     pool = snap.pools[(spec.get("driver", ""), pool_spec.get("name", ""))]
@@ -242,10 +250,11 @@ def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
              else {"nodeSelector": spec.get("nodeSelector")})
     devices = []
     entries = {e.name: e for e in snap.devices if e.slice_name == name}
+    availability = device_availability(snap) if entries else None
     for d in spec.get("devices") or []:
         e = entries.get(d.get("name"))
         if e is not None:
-            item = _device_brief(snap, e)
+            item = _device_brief(snap, e, availability=availability)
         else:
             item = {"device": d.get("name"), "stale": True}
         if d.get("consumesCounters"):
@@ -260,9 +269,10 @@ def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
 def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
     cls = snap.device_classes.get(name)
     if cls is None:
-        raise not_found(kinds.DEVICE_CLASS, name)
+        raise not_found(kinds.DEVICE_CLASS, name, None, snap.device_classes)
     spec = cls.get("spec") or {}
     matcher = ClassMatcher(snap)
+    availability = device_availability(snap)  # free as the allocator judges it (counters, shared capacity)
     by_node: dict[str, dict] = {}
     errors = []
     for e in snap.devices:
@@ -274,8 +284,10 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
         row = by_node.setdefault(e.scope, {"node": e.scope, "matching": 0, "free": 0, "devices": []})
         row["matching"] += 1
         row["devices"].append(e.name)
-        if not snap.holders.get(e.key):
+        if availability[e.key].free:
             row["free"] += 1
+        elif availability[e.key].state == "unavailable":
+            row.setdefault("unavailable", []).append(e.name)
     nodes = [by_node[k] for k in sorted(by_node)]
     out = {"kind": "DeviceClass", "name": name,
            "selectors": selector_expressions(spec.get("selectors")),

@@ -13,6 +13,7 @@ from kubectl_dra.analysis.devices import (
     taints_text,
 )
 from kubectl_dra.errors import NotFoundError
+from kubectl_dra.names import did_you_mean
 from kubectl_dra.nodeselector import label_selector_matches, parse_label_selector
 from kubectl_dra.snapshot import Snapshot, name_of, namespace_of
 
@@ -50,6 +51,12 @@ def claim_state(claim: Mapping[str, Any]) -> str:
     return ",".join(parts)
 
 
+def claim_deleting(claim: Mapping[str, Any] | None) -> bool:
+    """The claim has a deletion timestamp (kubectl's "deleted," state): its devices are freed once its
+    finalizer is removed, and the scheduler refuses it for new pods."""
+    return bool(((claim or {}).get("metadata") or {}).get("deletionTimestamp"))
+
+
 def allocation_node(claim: Mapping[str, Any]) -> str | None:
     """The node an allocation is bound to, when its node selector names one node."""
     sel = ((claim.get("status") or {}).get("allocation") or {}).get("nodeSelector")
@@ -77,9 +84,10 @@ def _in_scope(key: tuple[str, str], namespace: str, all_namespaces: bool) -> boo
 def device_records(snap: Snapshot, *, node: str | None = None, driver: str | None = None,
                    class_name: str | None = None, free: bool = False, allocated: bool = False) -> list[dict]:
     if class_name is not None and class_name not in snap.device_classes:
-        raise NotFoundError(f'deviceclasses.resource.k8s.io "{class_name}" not found')
+        raise NotFoundError(f'deviceclasses.resource.k8s.io "{class_name}" not found'
+                            + did_you_mean(class_name, snap.device_classes))
     if node is not None and node not in snap.nodes and node not in snap.devices_by_node_name:
-        raise NotFoundError(f'nodes "{node}" not found')
+        raise NotFoundError(f'nodes "{node}" not found' + did_you_mean(node, [*snap.nodes, *snap.devices_by_node_name]))
     entries = snap.devices_for_node(node) if node is not None else snap.devices
     matcher = ClassMatcher(snap) if class_name else None
     availability = device_availability(snap)
@@ -111,6 +119,7 @@ def device_records(snap: Snapshot, *, node: str | None = None, driver: str | Non
             "holders": [
                 {"namespace": h.namespace, "claim": h.claim, "request": h.request, "pods": list(h.reserved_for),
                  "consumers": consumers.get((h.namespace, h.claim), []),
+                 "deleting": claim_deleting(snap.resource_claims.get((h.namespace, h.claim))),
                  "adminAccess": h.admin_access, **({"shareID": h.share_id} if h.share_id else {})}
                 for h in holders
             ],

@@ -12,6 +12,7 @@ from typing import Any
 
 from kubectl_dra.cel.diagnostics import selector_hints
 from kubectl_dra.errors import NotFoundError
+from kubectl_dra.names import did_you_mean
 from kubectl_dra.selection import MATCH, NO_MATCH, Verdict, for_snapshot
 from kubectl_dra.snapshot import Snapshot
 
@@ -28,7 +29,7 @@ def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = N
     if class_name is not None:
         cls = snap.device_classes.get(class_name)
         if cls is None:
-            raise NotFoundError(f'deviceclass "{class_name}" not found')
+            raise NotFoundError(f'deviceclass "{class_name}" not found' + did_you_mean(class_name, snap.device_classes))
         for i, sel in enumerate((cls.get("spec") or {}).get("selectors") or []):
             text = (sel.get("cel") or {}).get("expression")
             if text:
@@ -38,7 +39,8 @@ def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = N
                 class_exprs.append((i, text))
     if node is not None:
         if node not in snap.nodes and node not in snap.devices_by_node_name:
-            raise NotFoundError(f'node "{node}" not found')
+            raise NotFoundError(f'node "{node}" not found'
+                                + did_you_mean(node, [*snap.nodes, *snap.devices_by_node_name]))
         entries = snap.devices_for_node(node)
     else:
         entries = list(snap.devices)

@@ -12,6 +12,7 @@ against what the devices (DeviceEntry objects from a snapshot) publish:
   an int compared with a string (and the reverse);
 * a string compared with a value no device has (with the values that exist);
 * a list attribute (DRAListTypeAttributes) compared with ``==`` / ``!=``: ``.includes()`` is the test.
+* a driver name no device is published by (one edit off: "did you mean").
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from kubectl_dra.cel.device import split_qualified_name
 from kubectl_dra.cel.errors import CelCompileError
 from kubectl_dra.cel.syntax import Node, parse
+from kubectl_dra.names import near
 from kubectl_dra.selection import LIST_ATTRIBUTE_KINDS, attribute_key
 
 
@@ -58,8 +60,10 @@ class Published:
     def __init__(self, devices: Iterable):
         self._devices = devices if isinstance(devices, (list, tuple)) else list(devices)
         names: dict[str, dict[str, set[str]]] = {"attributes": {}, "capacity": {}}
+        drivers: set[str] = set()
         for d in self._devices:
             dev = d.device
+            drivers.add(d.driver)
             for kind in ("attributes", "capacity"):
                 published = dev.get(kind)
                 if published and (type(published) is dict or isinstance(published, Mapping)):
@@ -77,6 +81,7 @@ class Published:
                     if isinstance(qname, str):
                         keys.setdefault(split_qualified_name(qname, driver), []).append((driver, qname))
             self._sources[kind] = keys
+        self.drivers = drivers  # every driver that publishes a device here
         self._attr_info: dict[tuple[str, str], tuple[set[str], set]] = {}
         self._has: dict[tuple[str, str], bool] = {}
 
@@ -200,6 +205,11 @@ def _domain_index(n: Node):
     return None
 
 
+def _is_driver(n: Node) -> bool:
+    """device.driver"""
+    return n.kind == "select" and not n.c and n.b == "driver" and n.a.kind == "ident" and n.a.a == "device"
+
+
 def _access(kind: str, domain: str, name: str) -> str:
     return f'device.{kind}["{domain}"].{name}'
 
@@ -260,6 +270,14 @@ def diagnose(expression: str, devices: Iterable) -> list[Hint]:
                 lit = _lit(other)
                 if r is not None and lit is not None:
                     _check_comparison(r, n.a, lit, pub, add, n)
+        if n.kind == "call" and n.b is None and n.a in ("_==_", "_!=_") and len(n.c) == 2 and pub.drivers:
+            for side, other in ((n.c[0], n.c[1]), (n.c[1], n.c[0])):
+                lit = _lit(other)
+                if _is_driver(side) and lit is not None and lit[0] == "string" and lit[1] not in pub.drivers:
+                    add(Hint("unknown-driver", f'no device the selector sees comes from driver "{lit[1]}"'
+                             + (f'; did you mean {" or ".join(_fmt(d) for d in close)}?'
+                                if (close := near(lit[1], pub.drivers))
+                                else f' (drivers: {", ".join(sorted(pub.drivers)[:6])})'), n.col))
         if n.kind == "call" and n.b is not None and n.a in ("isGreaterThan", "isLessThan", "compareTo") and n.c:
             r = _ref(n.b)
             lit = _lit(n.c[0])

@@ -34,6 +34,7 @@ def _holders(holders: list[dict], availability: dict | None = None) -> str:
                          for p in h["pods"])
         others = ", ".join(_s(o) for o in h.get("otherConsumers") or [])
         parts.append(f"held by [cyan]{_s(h['namespace'])}/{_s(h['claim'])}[/]" + (" (admin access)" if h.get("adminAccess") else "")
+                     + (" [yellow](claim deleted, not yet released)[/]" if h.get("deleting") else "")
                      + (f" for pod {pods}" if pods else "") + (f" for {others}" if others else ""))
     return "; ".join(([note] if note else []) + parts)
 
@@ -89,6 +90,9 @@ def tree_for(result: dict) -> Tree:
 
 def _claim_tree(r: dict) -> Tree:
     t = Tree(f"[bold]ResourceClaim {_s(r['namespace'])}/{_s(r['name'])}[/]  {_state(r['state'])}")
+    if r.get("deleting"):
+        t.add("[yellow]being deleted: the scheduler refuses it for new pods; its devices are released when its "
+              "finalizer is removed[/]")
     _add_requests(t, r["requests"])
     _add_constraints_config(t, r)
     if r["allocation"]:
@@ -96,7 +100,7 @@ def _claim_tree(r: dict) -> Tree:
         for d in r["allocation"]["devices"]:
             extra = " [magenta](admin access)[/]" if d.get("adminAccess") else ""
             if d.get("consumedCapacity"):
-                extra += f" consumed {_s(d['consumedCapacity'])}"
+                extra += " consumed " + _s(", ".join(f"{k}={v}" for k, v in d["consumedCapacity"].items()))
             line = f"{_s(d['request'])} -> [green]{_s(d['driver'])}/{_s(d['pool'])}/{_s(d['device'])}[/]{extra}"
             if d.get("missing"):
                 line += " [red](no longer published by the driver)[/]"
@@ -108,7 +112,7 @@ def _claim_tree(r: dict) -> Tree:
     if r["reservedFor"]:
         rf = t.add("[bold]Reserved for[/]")
         for p in r["reservedFor"]:
-            rf.add(f"{_s(p['resource'])}/{_s(p['name'])}" + (f" ({_s(p['phase'])})" if p.get("phase") else "")
+            rf.add(_s(p.get("label") or f"{p['resource']}/{p['name']}") + (f" ({_s(p['phase'])})" if p.get("phase") else "")
                    + (" [red]finished but still reserves the claim[/]" if p.get("finished") else ""))
     elif r.get("usedBy"):
         t.add("Used by pods: " + _s(", ".join(r["usedBy"])))
@@ -176,12 +180,29 @@ def _node_tree(r: dict) -> Tree:
     return t
 
 
+def _scope_text(scope: dict) -> str:
+    """A slice's node selection in words: "node N", "all nodes", "each device's own node selection", or
+    the node selector's terms."""
+    if scope.get("nodeName"):
+        return f"node {scope['nodeName']}"
+    if scope.get("allNodes"):
+        return "all nodes"
+    if scope.get("perDeviceNodeSelection"):
+        return "each device's own node selection"
+    terms = []
+    for term in (scope.get("nodeSelector") or {}).get("nodeSelectorTerms") or []:
+        reqs = [f"{x.get('key')} {x.get('operator')} {','.join(x.get('values') or [])}".strip()
+                for x in (term.get("matchExpressions") or []) + (term.get("matchFields") or [])]
+        terms.append(" and ".join(reqs))
+    return "nodes with " + " or ".join(terms) if terms else "no node"
+
+
 def _slice_tree(r: dict) -> Tree:
     gen = f"generation {r['generation']}" + ("" if r["current"] else f" [red](stale: pool is at {r['poolGeneration']})[/]")
     ps = r["poolSlices"]
     comp = "[green]complete[/]" if ps["complete"] else f"[red]incomplete: {ps['seen']} of {ps['expected']} slices[/]"
     t = Tree(f"[bold]ResourceSlice {_s(r['name'])}[/]  driver {_s(r['driver'])}, pool {_s(r['pool'])}, {gen}, {comp}")
-    t.add(f"available on: {_s(r['scope'])}")
+    t.add(f"available on: {_s(_scope_text(r['scope']))}")
     if r["sharedCounters"]:
         sc = t.add("[bold]Shared counters[/]")
         for cs in r["sharedCounters"]:
@@ -191,7 +212,7 @@ def _slice_tree(r: dict) -> Tree:
         if dev.get("stale"):
             d.add(f"{_s(dev['device'])} [dim](not counted: stale generation)[/]")
             continue
-        n = d.add(f"{_s(dev['device'])}  {_holders(dev['holders'])}")
+        n = d.add(f"{_s(dev['device'])}  {_holders(dev['holders'], dev.get('availability'))}")
         n.add(_attrs_line(dev["attributes"], dev["capacity"]))
         if dev.get("consumesCounters"):
             n.add("consumes " + _s("; ".join(f"{c.get('counterSet')}: " + ", ".join(f"{k}={v.get('value')}" for k, v in (c.get('counters') or {}).items()) for c in dev["consumesCounters"])))
@@ -211,7 +232,11 @@ def _class_tree(r: dict) -> Tree:
         t.add(f"extended resource: {_s(r['extendedResourceName'])}")
     n = t.add("[bold]Matching devices by node[/]")
     for row in r["nodes"]:
-        n.add(f"{_s(row['node'])}: {row['matching']} matching, {row['free']} free  [dim]{_s(', '.join(row['devices'][:8]))}{' ...' if len(row['devices']) > 8 else ''}[/]")
+        partly = row.get("unavailable") or []
+        n.add(f"{_s(row['node'])}: {row['matching']} matching, {row['free']} free"
+              + (f" ({len(partly)} unclaimed but not free: {'its' if len(partly) == 1 else 'their'} counters are "
+                 "taken by other devices)" if partly else "")
+              + f"  [dim]{_s(', '.join(row['devices'][:8]))}{' ...' if len(row['devices']) > 8 else ''}[/]")
     if not r["nodes"]:
         n.add("[red]no device matches this class[/]")
     if r["errors"]:

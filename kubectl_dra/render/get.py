@@ -12,7 +12,8 @@ _NAME_PREFIX = {k.listing: k.name_prefix for k in kinds.accepted_by(kinds.GET)}
 
 
 def _holder_text(rec: dict) -> tuple[str, str]:
-    claims = ",".join(f"{h['namespace']}/{h['claim']}" + (" (admin)" if h.get("adminAccess") else "") for h in rec["holders"])
+    claims = ",".join(f"{h['namespace']}/{h['claim']}" + (" (admin)" if h.get("adminAccess") else "")
+                      + (" (deleted)" if h.get("deleting") else "") for h in rec["holders"])
     # a PodGroup (or another kind) is named as what it is, never as a pod
     pods = ",".join((c["name"] if c["kind"] == "Pod" else c["label"]) if "consumers" in h else c
                     for h in rec["holders"] for c in (h["consumers"] if "consumers" in h else h["pods"]))

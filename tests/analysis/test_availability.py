@@ -59,8 +59,9 @@ def test_get_devices_is_counter_and_capacity_aware(cli, tmp_path):
     assert r.stdout == (GOLDEN / "get-devices-mig.txt").read_text()
     rows = {line.split()[3]: line for line in r.stdout.splitlines()[1:]}
     # the whole GPU needs all 7 memory slices; two are taken by the MIG partitions
-    assert "unavailable" in rows["gpu-0"] and "memorySlices 2 of 7 used, needs 7" in rows["gpu-0"]
-    assert "memory 10Gi of 40Gi used" in rows["gpu-0"]
+    assert "partly used: 10Gi of 40Gi memory, 2 of 7 memorySlices used by other devices" in rows["gpu-0"]
+    assert "(needs 40Gi memory, 7 memorySlices)" in rows["gpu-0"] and " free" not in rows["gpu-0"]
+    assert "ml/mig-jobs (deleted)" in rows["gpu-0-mig-1g.5gb-0"]
     assert " free " in rows["gpu-0-mig-1g.5gb-2"]
     assert "partly used: 40Gi of 80Gi left" in rows["nic-0"] and "PodGroup training" in rows["nic-0"]
     free = cli("get", "devices", "--free", "-o", "name", "-f", f).stdout.split()
@@ -102,5 +103,53 @@ def test_explain_node_free_count_is_allocator_free(cli, tmp_path):
     devs = {d["device"]: d for p in data["pools"] for d in p["devices"]}
     assert devs["gpu-0"]["availability"]["state"] == "unavailable"
     text = cli("explain", f"node/{NODE}", "-f", f).stdout
-    assert "memorySlices 2 of 7 used, needs 7" in text and "40Gi of 80Gi left" in text
+    assert "2 of 7 memorySlices used by other devices" in text and "40Gi of 80Gi left" in text
+    assert "held by ml/mig-jobs (claim deleted, not yet released) for pod trainer" in text
     assert "PodGroup training" in text
+
+
+def test_explain_class_and_slice_are_counter_aware(cli, tmp_path):
+    """explain class counts free as get classes does (the whole GPU is not free); explain slice says
+    why each device is or is not free, and where the slice is available, in words."""
+    f = write(tmp_path, mig_cluster())
+    cls = json.loads(cli("explain", "class/gpu", "-o", "json", "-f", f).stdout)
+    assert (cls["matching"], cls["free"]) == (4, 1)
+    assert cls["nodes"][0]["unavailable"] == ["gpu-0"]
+    text = cli("explain", "class/gpu", "-f", f).stdout
+    assert "dgx-1: 4 matching, 1 free (1 unclaimed but not free: its counters are taken by other devices)" in text
+    sl = cli("explain", "slice/dgx-1-gpu", "-f", f).stdout
+    assert "available on: node dgx-1" in sl
+    assert "gpu-0  partly used: 10Gi of 40Gi memory, 2 of 7 memorySlices used by other devices" in sl
+    assert "gpu-0-mig-1g.5gb-2  free (of its counters, 10Gi of 40Gi memory, 2 of 7 memorySlices used)" in sl
+
+
+def test_deleting_claim_in_explain_and_json(cli, tmp_path):
+    f = write(tmp_path, mig_cluster())
+    data = json.loads(cli("explain", "claim/mig-jobs", "-n", "ml", "-o", "json", "-f", f).stdout)
+    assert data["state"] == "deleted,allocated,reserved" and data["deleting"] is True
+    text = cli("explain", "claim/mig-jobs", "-n", "ml", "-f", f).stdout
+    assert text.splitlines()[0] == "ResourceClaim ml/mig-jobs  deleted,allocated,reserved"
+    assert "being deleted: the scheduler refuses it for new pods" in text
+    items = {d["device"]: d for d in json.loads(cli("get", "devices", "-o", "json", "-f", f).stdout)["items"]}
+    assert items["gpu-0-mig-1g.5gb-0"]["holders"][0]["deleting"] is True
+    assert items["nic-0"]["holders"][0]["deleting"] is False
+    rdma = cli("explain", "claim/rdma", "-n", "ml", "-f", f).stdout
+    assert "consumed bandwidth=40Gi" in rdma and "PodGroup training" in rdma and "podgroups/" not in rdma
+
+
+def test_why_pending_names_a_podgroup_holder_as_a_podgroup(cli, tmp_path):
+    """The RDMA NIC, published as an ordinary (not shareable) device, is held by a claim reserved for a
+    PodGroup: the holder is "PodGroup training", not a pod."""
+    objs = mig_cluster()
+    objs[2]["spec"]["devices"][0].pop("allowMultipleAllocations")
+    result = objs[4]["status"]["allocation"]["devices"]["results"][0]
+    result.pop("shareID"), result.pop("consumedCapacity")
+    objs += [b.claim("want-nic", b.request("nic", "rdma"), namespace="ml"),
+             b.pod("worker-0", ("nic", "claim", "want-nic"), namespace="ml")]
+    f = write(tmp_path, objs)
+    data = json.loads(cli("why-pending", "worker-0", "-n", "ml", "-o", "json", "-f", f).stdout)
+    reason = data["nodes"][0]["reasons"][0]
+    assert reason["code"] == "all-matching-devices-allocated"
+    (holder,) = reason["details"]["holders"]
+    assert holder["pods"] == [] and holder["consumers"] == ["PodGroup training"]
+    assert "ml/rdma holds nic-0 (PodGroup training)" in reason["message"]

@@ -42,7 +42,7 @@ def test_get_devices_json_has_attributes_and_holders(cli):
     assert d0["capacity"] == {"gpu.nvidia.com/memory": "40Gi"}
     assert d0["holders"] == [{"namespace": "team-a", "claim": "eval-gpus", "request": "gpus", "pods": ["eval"],
                               "consumers": [{"kind": "Pod", "name": "eval", "apiGroup": "", "resource": "pods",
-                                             "label": "pod eval"}], "adminAccess": False}]
+                                             "label": "pod eval"}], "deleting": False, "adminAccess": False}]
     assert d0["availability"]["state"] == "used" and d0["availability"]["free"] is False
 
 
@@ -72,7 +72,7 @@ def test_explain_claim_shows_allocation_and_finished_pod(cli):
     assert r.exit_code == 0
     assert "Allocation on node gpu-node-1" in r.stdout
     assert "gpu -> gpu.nvidia.com/gpu-node-1/gpu-2" in r.stdout
-    assert "pods/notebook (Succeeded) finished but still reserves the claim" in r.stdout
+    assert "pod notebook (Succeeded) finished but still reserves the claim" in r.stdout
 
 
 def test_explain_pending_claim_points_at_why_pending(cli):

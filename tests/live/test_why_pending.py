@@ -101,3 +101,13 @@ def test_live_cluster_big_enough_to_split_gives_the_one_process_answer(kubectl_e
     assert live == single
     report = json.loads(live)
     assert len(report["nodes"]) == 600 and any(n["fits"] for n in report["nodes"])
+
+
+def test_live_claim_of_another_namespace_says_which(served, kubectl_env, tmp_path):
+    """Claims are read in every namespace, so a claim named in the wrong namespace gets "-n NS", through
+    kubectl, with kubectl's exit code for not found."""
+    kubectl_env["KUBECONFIG"] = str(served.kubeconfig(tmp_path / "kc"))
+    res = subprocess.run(["kubectl", "dra", "why-pending", "claim/notebook-gpu"], env=kubectl_env,
+                         capture_output=True, text=True, timeout=120)
+    assert (res.returncode, res.stderr) == (5, 'error: resourceclaims.resource.k8s.io "notebook-gpu" not found in '
+                                               "namespace 'default'; it exists in namespace team-b (use -n team-b)\n")

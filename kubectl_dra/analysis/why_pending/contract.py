@@ -95,7 +95,7 @@ class _NodeEntry(TypedDict):
 
 class NodeEntry(_NodeEntry, total=False):
     wouldFit: bool  # the claims can be allocated here (``fits`` may still be false: target-level reasons)
-    wouldFitWithoutTaints: bool  # ruled out by node taints / cordon alone, and it fits without them
+    wouldFitWithoutTaints: bool  # ruled out by node taints / cordon alone: whether it fits without them
     ifFinishedPodsReleased: WhatIfReleased
 
 

@@ -15,15 +15,17 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from kubectl_dra.allocator import Allocator
+from kubectl_dra.analysis.consumers import consumers_of
 from kubectl_dra.analysis.devices import ClassMatcher, attribute_text, quantity_text, selector_expressions
 from kubectl_dra.cel.diagnostics import selector_hints
-from kubectl_dra.analysis.why_pending.nodes import taint_text
+from kubectl_dra.analysis.why_pending.nodes import taint_text, toleration_for, toleration_text
 from kubectl_dra.taintrules import source_of_taint
 from kubectl_dra.analysis.why_pending.reasons import (
     ALL_MATCHING_ALLOCATED, ALLOCATION_ERROR, BINDING_CONDITIONS, CAPACITY_EXHAUSTED, CEL_ERROR,
     CONSTRAINT_UNSATISFIABLE, COUNTERS_EXHAUSTED, INCOMPLETE_POOL, INSUFFICIENT_COUNT, INVALID_POOL, NO_CLASS,
     NO_DEVICES_FOR_DRIVER, NOT_FITTING, SELECTOR_MATCHES_NOTHING, TAINT, Reason,
 )
+from kubectl_dra.names import did_you_mean, near
 from kubectl_dra.quantity import QuantityError, parse_quantity
 from kubectl_dra.selection import MATCH, NO_MATCH, Kind, lookup_attribute
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
@@ -38,6 +40,7 @@ _ATTR_REF = re.compile(
 
 
 _ERROR_PREFIX = re.compile(r"^claim ([^/\s]+)/([^,:\s]+)(?:, request ([^:]+))?:")
+_CAPACITY_AMOUNTS = re.compile(r"^(\S+): (?:needs (\S+), (\S+) left|(\S+) not allowed by requestPolicy)$")
 _CLASS_IN_ERROR = re.compile(r'device ?class(?:\.resource\.k8s\.io)? "?([^"\s:]+)"? not found')
 
 
@@ -277,7 +280,12 @@ class _Explainer:
             ns, name = key.split("/", 1)
             claim = self.snap.resource_claims.get((ns, name)) or {}
             pods = []
-            for r in (claim.get("status") or {}).get("reservedFor") or []:
+            others = []
+            for c in consumers_of(claim):
+                if not c.is_pod:  # a PodGroup (or another kind): named as what it is, never judged as a pod
+                    others.append(c.label)
+                    continue
+                r = {"name": c.name}
                 pod = self.snap.pods.get((ns, r.get("name")))
                 phase = ((pod or {}).get("status") or {}).get("phase")
                 known = self.snap.source.knows_all_pods_in(ns) and bool(self.snap.pods)
@@ -287,29 +295,45 @@ class _Explainer:
                 pods.append({"name": r.get("name"), "phase": phase,
                              "finished": None if unknown else phase in ("Succeeded", "Failed"),
                              "exists": True if pod is not None else (False if known else None)})
-            out.append({"claim": key, "devices": sorted(devices), "pods": pods})
+            entry = {"claim": key, "devices": sorted(devices), "pods": pods}
+            if others:
+                entry["consumers"] = others
+            if (claim.get("metadata") or {}).get("deletionTimestamp"):
+                entry["deleting"] = True
+            out.append(entry)
         return out
 
-    def values_seen(self, exprs: list[str], entries: list[DeviceEntry]) -> dict[str, list[str]]:
-        """For the attributes/capacities the expressions read: the values that exist on these devices."""
+    def is_held(self, d, admin: bool = False) -> bool:
+        """Another claim holds the device (not shareable): a request without admin access cannot have it."""
+        if admin or d.device.get("allowMultipleAllocations"):
+            return False
+        return bool(self._holder_labels(d.key))
+
+    def values_seen(self, exprs: list[str], entries: list[DeviceEntry], admin: bool = False) -> dict[str, list[str]]:
+        """For the attributes/capacities the expressions read: the values that exist on these devices, each
+        counted among the free ones ("A100 (2)"), with the held ones after ("A100 (2 free, 3 more held)"):
+        fixing the selector to a value only held devices have would not help."""
         refs = []
         for text in exprs:
             for m in _ATTR_REF.finditer(text):
                 refs.append((m.group(1), m.group(2), m.group(3) or m.group(4)))
         out: dict[str, list[str]] = {}
+        held = [self.is_held(e, admin) for e in entries] if refs else []
         for kind, domain, name in refs:
-            vals = Counter()
-            for e in entries:
+            free, taken = Counter(), Counter()
+            for e, h in zip(entries, held):
                 src = e.device.get(kind) or {}
                 v = src.get(f"{domain}/{name}")
                 if v is None and domain == e.driver:
                     v = src.get(name)
-                if v is None:
-                    vals["<not set>"] += 1
-                else:
-                    vals[attribute_text(v) if kind == "attributes" else str(v.get("value"))] += 1
+                text = "<not set>" if v is None else attribute_text(v) if kind == "attributes" else str(v.get("value"))
+                (taken if h else free)[text] += 1
+                free.setdefault(text, 0)
             label = f"{domain}/{name}" if kind == "attributes" else f"capacity {domain}/{name}"
-            out[label] = [f"{v} ({n})" for v, n in vals.most_common(8)]
+            ranked = sorted(free, key=lambda v: (-free[v], -taken[v]))[:8]
+            out[label] = [f"{v} ({free[v]})" if not taken[v] else
+                          f"{v} ({free[v]} free, {taken[v]} more held)" if free[v] else f"{v} (none free, {taken[v]} held)"
+                          for v in ranked]
         return out
 
     # -- classification ------------------------------------------------------------
@@ -319,11 +343,13 @@ class _Explainer:
         inside a request, its causes in the order they block.  The alternatives of a prioritized list stay
         together, each alternative's failure shown."""
         trace = outcome.trace
+        self._context = (trace, node_name)  # for a constraint across requests: the other requests' devices
         reasons: list[Reason] = []
         if outcome.error:
             return [self.explain_error(outcome.error, trace)]
+        invalid = [p for p in (trace.pools if trace else []) if p.get("state") == "invalid"]
         if outcome.unschedulable_reason:
-            reasons.append(Reason(INVALID_POOL, outcome.unschedulable_reason))
+            reasons.append(self.invalid_pool_reason(outcome.unschedulable_reason, invalid))
         incomplete = [p for p in (trace.pools if trace else []) if p.get("state") == "incomplete"]
         failed = [rt for rt in (trace.requests if trace else []) if rt.failed]
         if not failed and not reasons:
@@ -342,6 +368,12 @@ class _Explainer:
                 found = self.untried_reasons(rt, claim, claim_name, node_name, incomplete)
             else:
                 continue
+            if found and invalid and reasons and reasons[0].code == INVALID_POOL and self._covered_by_invalid(
+                    rt, claim, found, invalid):
+                # its devices are in the invalid pool: that is the reason, not a selector matching nothing
+                if reasons[0].claim is None:
+                    reasons[0].claim, reasons[0].request = claim_name, rt.request
+                continue
             if found:
                 by_request.setdefault((claim_name, rt.request.partition("/")[0]), [pos, []])[1].extend(found)
         ranked = sorted(by_request.values(), key=lambda e: (all(x.code == NOT_FITTING for x in e[1]), e[0]))
@@ -355,6 +387,56 @@ class _Explainer:
                                  f"{first.request} ({first.code})")
                 reasons.append(x)
         return reasons
+
+    def _pool_slices(self, pool_id: str) -> list:
+        """The slices of a pool's newest generation (the trace keeps none of an invalid pool's)."""
+        driver, _, name = pool_id.partition("/")
+        pool = self.snap.pools.get((driver, name))
+        return sorted(pool.slices, key=lambda s: (s.get("metadata") or {}).get("name", "")) if pool else []
+
+    def invalid_pool_reason(self, upstream: str, invalid: list) -> Reason:
+        """Upstream's "invalid resource pools were encountered", with the pool, what makes it invalid (the
+        device published twice, and the slices publishing it) and the slices of the pool on this node."""
+        parts = []
+        fixes = []
+        pools = []
+        for p in invalid:
+            pool_slices = self._pool_slices(p["pool"])
+            slices = [(s.get("metadata") or {}).get("name", "") for s in pool_slices]
+            why = p.get("reason") or "invalid"
+            if why.startswith("duplicate device name "):
+                dup = why.removeprefix("duplicate device name ")
+                with_dup = [(s.get("metadata") or {}).get("name", "") for s in pool_slices
+                            if [d.get("name") for d in (s.get("spec") or {}).get("devices") or []].count(dup)]
+                twice = len(with_dup) == 1  # twice inside one slice
+                where = 'twice in slice ' + with_dup[0] if twice else 'in slices ' + ', '.join(with_dup)
+                parts.append(f"pool {p['pool']} (generation {p.get('generation')}) publishes device {dup} more than "
+                             f"once ({where})")
+                fixes.append(f"the {p['pool'].split('/', 1)[0]} driver must publish each device name once per pool "
+                             f"({dup} is {where}): check its ResourceSlices, or restart its plugin to republish them")
+                pools.append({**p, "slices": slices, "duplicateDevice": dup, "slicesWithDuplicate": with_dup})
+            else:
+                parts.append(f"pool {p['pool']} (generation {p.get('generation')}): {why} (slices {', '.join(slices)})")
+                fixes.append(f"the {p['pool'].split('/', 1)[0]} driver's slices of pool {p['pool'].split('/', 1)[-1]} "
+                             f"must declare every counter set and counter their devices consume ({why})")
+                pools.append({**p, "slices": slices})
+        message = upstream + (": " + "; ".join(parts) + "; nothing is allocated from an invalid pool" if parts else "")
+        return Reason(INVALID_POOL, message, details={"pools": pools} if pools else {}, fixes=fixes)
+
+    def _covered_by_invalid(self, rt, claim, found: list[Reason], invalid: list) -> bool:
+        """The request falls short only for want of devices (no class match, no selector match, too few), and
+        devices of an invalid pool on this node would pass its class and selectors: the pool is the reason."""
+        if any(x.code not in (SELECTOR_MATCHES_NOTHING, NO_DEVICES_FOR_DRIVER, INSUFFICIENT_COUNT) for x in found):
+            return False
+        _, class_sels, req_sels = self._request_selectors(claim, rt.request, rt.device_class)
+        for p in invalid:
+            for s in self._pool_slices(p["pool"]):
+                driver = (s.get("spec") or {}).get("driver", "")
+                for d in (s.get("spec") or {}).get("devices") or []:
+                    dev = SeenDevice((driver, p["pool"].split("/", 1)[-1], d.get("name", "")), d)
+                    if self._passes(class_sels, dev)[0] and self._passes(req_sels, dev)[0]:
+                        return True
+        return False
 
     def explain_error(self, error: str, trace) -> Reason:
         """An error that aborts allocation (upstream returns it to the scheduler as is)."""
@@ -385,8 +467,13 @@ class _Explainer:
             fixes += self._cel_fixes(expr, rt.device_class if rt is not None else None, details)
         if code == NO_CLASS:
             cls = _CLASS_IN_ERROR.search(error)
-            fixes.append(f"create DeviceClass {cls.group(1)} or fix deviceClassName in the claim" if cls
-                         else "fix deviceClassName in the claim")
+            if cls:
+                message += did_you_mean(cls.group(1), self.snap.device_classes)
+                close = near(cls.group(1), self.snap.device_classes)
+                if close:
+                    details["didYouMean"] = close
+            fixes += (self._no_class_fixes(cls.group(1), claim_name, request) if cls
+                      else ["fix deviceClassName in the claim"])
         elif code == CEL_ERROR and not fixes:
             fixes.append("check the attribute and capacity names this driver publishes "
                          "(`kubectl dra match` shows which devices error and why)")
@@ -396,6 +483,14 @@ class _Explainer:
             fixes.append("if that attribute holds a list (ints, bools, strings, versions), kube-scheduler reads it "
                          "only with DRAListTypeAttributes enabled (try --feature-gates DRAListTypeAttributes=true)")
         return Reason(code, message, claim=claim_name, request=request, details=details, fixes=fixes)
+
+    def _no_class_fixes(self, class_name: str, claim: str | None, request: str | None) -> list[str]:
+        where = f"of claim {claim}" + (f", request {request}" if request else "") if claim else "in the claim"
+        close = near(class_name, self.snap.device_classes)
+        if close:
+            return [f"fix deviceClassName {where}: did you mean {' or '.join(close)}?",
+                    f"or create DeviceClass {class_name}"]
+        return [f"create DeviceClass {class_name} or fix deviceClassName {where}"]
 
     def _cel_fixes(self, expression: str | None, device_class: str | None, details: dict) -> list[str]:
         """The selector diagnosis as fixes ("hints" in the details); `kubectl dra match` gives the same."""
@@ -450,8 +545,8 @@ class _Explainer:
         class_ok = f.matching_class
         n_class, n_selectors, need = len(class_ok), len(f.matching_selectors), rt.count
         if rt.device_class not in self.snap.device_classes:
-            return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist",
-                     fixes=[f"create DeviceClass {rt.device_class} or fix deviceClassName in the claim"])
+            return r(NO_CLASS, f"DeviceClass {rt.device_class!r} does not exist"
+                     + did_you_mean(rt.device_class, self.snap.device_classes), fixes=self._no_class_fixes(rt.device_class, claim_name_of(rt), rt.request))
         if f.cel_errors or rt.cel_errors:
             err = (rt.cel_errors or f.cel_errors)[0]
             expr = err.get("expression") if rt.cel_errors else None
@@ -462,23 +557,35 @@ class _Explainer:
             return r(CEL_ERROR, f"CEL error on {err.get('device')}: {err.get('message')}"
                      + (f" (expression: {expr})" if expr else ""), details=details, fixes=fixes)
         if incomplete and n_selectors < need:
-            pools = ", ".join(f"{p['pool']} ({len(p.get('slices') or [])} of {p.get('expected', '?')} slices)" for p in incomplete)
+            pools = ", ".join(f"{p['pool']} ({self.pool_slices_text(p)})" for p in incomplete)
             return r(INCOMPLETE_POOL, f"pool {pools} is incomplete (the driver is still publishing it)",
-                     details={"pools": incomplete})
+                     details={"pools": [self.pool_slices(p) for p in incomplete]})
         if n_class == 0:
             drivers = sorted(self.class_drivers(rt.device_class))
             node_drivers = sorted({e.driver for e in self.snap.devices_for_node(node_name)})
             if not set(drivers) & set(node_drivers):
                 which = ", ".join(drivers) if drivers else "no driver (the class matches no device anywhere)"
+                details = {"classDrivers": drivers, "nodeDrivers": node_drivers}
+                fixes: list[str] = []
+                own = ""
+                if not drivers and f.class_selectors:
+                    # the class itself is what matches nothing (often a misspelled driver name): show its selector
+                    own = "; the class's selector: " + " && ".join(f.class_selectors)
+                    hints = [h for e in f.class_selectors for h in self.selector_hints(e, rt.device_class)]
+                    details["classSelectors"] = f.class_selectors
+                    if hints:
+                        details["hints"] = [h.message for h in hints]
+                        fixes = [f"DeviceClass {rt.device_class}: {h.message}" for h in hints]
                 return r(NO_DEVICES_FOR_DRIVER,
                          f"no device of class {rt.device_class} is reachable from this node "
-                         f"(class devices come from: {which}; node has: {', '.join(node_drivers) or 'no devices'})",
-                         details={"classDrivers": drivers, "nodeDrivers": node_drivers})
+                         f"(class devices come from: {which}; node has: {', '.join(node_drivers) or 'no devices'})"
+                         + own, details=details, fixes=fixes)
             seen = self.values_seen(f.class_selectors, [e for e in self.snap.devices_for_node(node_name) if e.driver in drivers])
             return r(SELECTOR_MATCHES_NOTHING, f"no device on the node matches the selectors of class {rt.device_class}",
                      details={"selectors": f.class_selectors, "valuesSeen": seen})
         if n_selectors == 0:
-            seen = self.values_seen(f.request_selectors, class_ok)
+            seen = self.values_seen(f.request_selectors, class_ok,
+                                    bool(self.request_spec(self.claims.get(claim_name_of(rt)) or {}, rt.request).get("adminAccess")))
             shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in seen.items())
             hints = [h for e in f.request_selectors for h in self.selector_hints(e, rt.device_class)]
             return r(SELECTOR_MATCHES_NOTHING,
@@ -491,6 +598,23 @@ class _Explainer:
             return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
                                          f"(even if all were free)")
         return None
+
+    def pool_slices(self, p: Mapping[str, Any]) -> dict:
+        """An incomplete pool of the trace with the cluster-wide count: ``published`` slices of its newest
+        generation out of ``expected`` (resourceSliceCount)."""
+        driver, _, name = p.get("pool", "").partition("/")
+        pool = self.snap.pools.get((driver, name))
+        if pool is None:
+            return dict(p)
+        return {**p, "published": len(pool.slices), "expected": pool.expected_slice_count,
+                "publishedSlices": [(s.get("metadata") or {}).get("name") for s in pool.slices]}
+
+    def pool_slices_text(self, p: Mapping[str, Any]) -> str:
+        q = self.pool_slices(p)
+        if "expected" not in q:
+            return "slices missing"
+        return (f"{q['published']} of {q['expected']} slices published, generation {q.get('generation')}: "
+                + ", ".join(x for x in q["publishedSlices"] if x))
 
     def _held_reason(self, rt, f: Funnel, r, after_rejections: bool = False) -> Reason | None:
         """Enough devices match, but other claims hold too many of them (``after_rejections``: enough are
@@ -508,10 +632,12 @@ class _Explainer:
                                  f"(or the claim) to free them")
                 elif p["exists"] is False:
                     fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
-        held_text = "; ".join(f"{h['claim']} holds {', '.join(h['devices'])}"
+        held_text = "; ".join(f"{h['claim']}" + (" (deleted, not yet released)" if h.get("deleting") else "")
+                              + f" holds {', '.join(h['devices'])}"
                               + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else
                                                                    ", finished or not: unknown" if p["finished"] is None else '')
                                                   for p in h['pods']) + ")" if h["pods"] else "")
+                              + (" (" + ", ".join(h["consumers"]) + ")" if h.get("consumers") else "")
                               for h in holders)
         counts = (f"{n_selectors} device(s) match, {n_free} free but rejected (see the reason above), "
                   f"the other {n_selectors - n_free} held" if after_rejections
@@ -526,20 +652,7 @@ class _Explainer:
         sel_ok, n_free, need = f.matching_selectors, len(f.free), rt.count
         found: list[tuple[int, Reason]] = []
         if rt.rejected_taint:
-            t = rt.rejected_taint[0]
-            tol = {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
-                   **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
-            devs = sorted({x["device"].rsplit("/", 1)[-1] for x in rt.rejected_taint})
-            # Where each taint comes from: the driver's slice, or a DeviceTaintRule (kubectl_dra.taintrules).
-            taints = [{**x, "source": source_of_taint(self.snap, x.get("device", ""), x)} for x in rt.rejected_taint]
-            sources = sorted({x["source"] for x in taints if x["source"]
-                              and (x.get("key"), x.get("value"), x.get("effect")) == (t.get("key"), t.get("value"), t.get("effect"))})
-            from_text = f" (from {', '.join(sources)})" if sources else ""
-            found.append((len(devs), r(
-                TAINT, f"device(s) {', '.join(devs)} have taint {taint_text(t)}{from_text} that the request "
-                       f"does not tolerate",
-                details={"taints": taints, "toleration": tol},
-                fixes=[f"add to request {rt.request}: tolerations: [{_toleration_text(tol)}]" + _health_caveat(t)])))
+            found.append((len({x["device"] for x in rt.rejected_taint}), self._taint_reason(rt, r)))
         if rt.rejected_counters:
             c = rt.rejected_counters[0]
             consumers = self.counter_consumers(c)
@@ -553,28 +666,12 @@ class _Explainer:
         if rt.rejected_capacity:
             c = rt.rejected_capacity[0]
             found.append((len({x.get("device") for x in rt.rejected_capacity}), r(
-                CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: {c.get('reason')}",
-                details={"capacity": rt.rejected_capacity})))
+                CAPACITY_EXHAUSTED, f"not enough capacity left on {c.get('device')}: "
+                                    f"{self.capacity_text(c.get('device', ''), c.get('reason', ''))}"
+                                    + (f"; shared by {', '.join(sharers)}" if (sharers := self.sharers(c.get('device', ''))) else ""),
+                details={"capacity": rt.rejected_capacity, **({"sharedBy": sharers} if sharers else {})})))
         if rt.rejected_constraint:
-            c = rt.rejected_constraint[0]
-            attr = c.get("attribute")
-            values = Counter()
-            for e in sel_ok:
-                v = lookup_attribute(e.device, e.driver, attr) if attr else None
-                values["<not set>" if v is None else attribute_text(v)] += 1
-            lists = self.alloc is not None and self.alloc.gates.list_type_attributes
-            if c.get("kind") == "distinctAttribute":
-                kind = "have no value in common of" if lists else "have distinct values of"
-            else:  # with DRAListTypeAttributes, matchAttribute asks for one value common to all
-                kind = "share a common value of" if lists else "share the same"
-            unset = [e.name for e in sel_ok if attr and lookup_attribute(e.device, e.driver, attr) is None]
-            found.append((len({x.get("device") for x in rt.rejected_constraint}), r(
-                CONSTRAINT_UNSATISFIABLE,
-                f"no {need} free matching device(s) {kind} {attr}"
-                f" (values among matching devices: {', '.join(f'{v} x{n}' for v, n in values.most_common())})"
-                + (f"; {', '.join(unset[:5])}{' ...' if len(unset) > 5 else ''} "
-                   f"{'does' if len(unset) == 1 else 'do'} not publish {attr}" if unset else ""),
-                details={"constraint": c, "values": dict(values)})))
+            found.append((len({x.get("device") for x in rt.rejected_constraint}), self._constraint_reason(rt, f, r)))
         if rt.rejected_binding:
             found.append((len(set(rt.rejected_binding)), r(
                 BINDING_CONDITIONS, "matching devices need binding conditions, which are disabled",
@@ -583,6 +680,135 @@ class _Explainer:
             return [x for _, x in sorted(found, key=lambda e: -e[0])]  # stable: ties keep the check order
         return [r(NOT_FITTING, f"{n_free} free matching device(s) but no combination satisfies every request "
                                f"and constraint of the pod's claims together")]
+
+    def _taint_reason(self, rt, r) -> Reason:
+        """The taints the request does not tolerate, each with the devices that carry it and where it comes
+        from (the driver's slice, or a DeviceTaintRule: kubectl_dra.taintrules), and one toleration per
+        taint as YAML the API server accepts (whatif.check_tolerating_device_taints re-runs the dry run
+        with each one to say whether it is enough)."""
+        by_taint: dict[tuple, dict] = {}
+        for x in rt.rejected_taint:
+            k = (x.get("key"), x.get("value"), x.get("effect"))
+            g = by_taint.setdefault(k, {"taint": x, "devices": [], "sources": set()})
+            name = x["device"].rsplit("/", 1)[-1]
+            if name not in g["devices"]:
+                g["devices"].append(name)
+            src = source_of_taint(self.snap, x.get("device", ""), x)
+            if src:
+                g["sources"].add(src)
+        groups = sorted(by_taint.values(), key=lambda g: -len(g["devices"]))  # stable: first seen first
+        taints = [{**x, "source": source_of_taint(self.snap, x.get("device", ""), x)} for x in rt.rejected_taint]
+        tolerations = [toleration_for(g["taint"]) for g in groups]
+        parts = [(f"device {g['devices'][0]} has" if len(g["devices"]) == 1 else
+                  f"devices {', '.join(sorted(g['devices']))} have") + f" taint {taint_text(g['taint'])}"
+                 + (f" (from {', '.join(sorted(g['sources']))})" if g["sources"] else "")
+                 for g in groups]
+        fixes = [f"add to request {rt.request}: tolerations: [{toleration_text(tol)}]" + health_caveat(g["taint"])
+                 for tol, g in zip(tolerations, groups)]
+        return r(TAINT, f"{'; '.join(parts)}, which the request does not tolerate",
+                 details={"taints": taints, "toleration": tolerations[0], "tolerations": tolerations}, fixes=fixes)
+
+    def _constraint_reason(self, rt, f: Funnel, r) -> Reason:
+        """A matchAttribute / distinctAttribute constraint no free devices satisfy.  Across requests, both
+        (all) requests are named with the values their free matching devices have; within one request, the
+        values of its free matching devices.  Held devices are counted apart ("2 more held"): they cannot be
+        picked whatever their value."""
+        c = rt.rejected_constraint[0]
+        attr = c.get("attribute")
+        claim_name = claim_name_of(rt)
+        claim = self.claims.get(claim_name) or {}
+        spec_constraints = ((claim.get("spec") or {}).get("devices") or {}).get("constraints") or []
+        index = c.get("constraint")
+        constraint = spec_constraints[index] if isinstance(index, int) and index < len(spec_constraints) else {}
+        all_requests = [q.get("name") for q in ((claim.get("spec") or {}).get("devices") or {}).get("requests") or []]
+        names = list(constraint.get("requests") or all_requests)
+        lists = self.alloc is not None and self.alloc.gates.list_type_attributes
+        if c.get("kind") == "distinctAttribute":
+            kind = "have no value in common of" if lists else "have distinct values of"
+        else:  # with DRAListTypeAttributes, matchAttribute asks for one value common to all
+            kind = "share a common value of" if lists else "share the same"
+
+        def histogram(funnel: Funnel) -> tuple[Counter, int, list[str]]:
+            values = Counter()
+            for e in funnel.free:
+                v = lookup_attribute(e.device, e.driver, attr) if attr else None
+                values["<not set>" if v is None else attribute_text(v)] += 1
+            unset = [e.name for e in funnel.free if attr and lookup_attribute(e.device, e.driver, attr) is None]
+            return values, len(funnel.matching_selectors) - len(funnel.free), unset
+
+        def shown(values: Counter, held: int) -> str:
+            text = ", ".join(f"{v} x{n}" for v, n in values.most_common()) or "no free device"
+            return text + (f" ({held} more held)" if held else "")
+
+        def unset_text(unset: list[str]) -> str:
+            return (f"; {', '.join(unset[:5])}{' ...' if len(unset) > 5 else ''} "
+                    f"{'does' if len(unset) == 1 else 'do'} not publish {attr}") if unset else ""
+
+        own_values, own_held, own_unset = histogram(f)
+        base = rt.request.partition("/")[0]
+        others = []
+        trace, node_name = getattr(self, "_context", (None, None))
+        if len(names) > 1 and trace is not None:
+            for q in trace.requests:
+                if q.claim != rt.claim or q.request.partition("/")[0] == base or (
+                        q.request not in names and q.request.partition("/")[0] not in names):
+                    continue
+                if "/" in q.request and not (q.tried or q.failed):
+                    continue  # an alternative of a prioritized list the search never reached
+                others.append((q.request, histogram(self.funnel(q, claim, node_name))))
+        if not others:
+            return r(CONSTRAINT_UNSATISFIABLE,
+                     f"no {rt.count} free matching device(s) {kind} {attr} (values of the free matching devices: "
+                     f"{shown(own_values, own_held)}){unset_text(own_unset)}",
+                     details={"constraint": c, "values": dict(own_values), "held": own_held})
+        rows = sorted([(rt.request, (own_values, own_held, own_unset))] + others,
+                      key=lambda x: names.index(x[0]) if x[0] in names else
+                      names.index(x[0].partition("/")[0]) if x[0].partition("/")[0] in names else len(names))
+        parts = [f"{q}: {shown(v, h)}" for q, (v, h, _) in rows]
+        unset = [n for _, (_, _, u) in rows for n in u]
+        req_names = [q for q, _ in rows]
+        return r(CONSTRAINT_UNSATISFIABLE,
+                 f"requests {', '.join(req_names[:-1])} and {req_names[-1]} of claim {claim_name} must {kind} "
+                 f"{attr}, but no free matching devices do ({'; '.join(parts)}){unset_text(unset)}",
+                 details={"constraint": c, "requests": req_names, "values": dict(own_values), "held": own_held,
+                          "valuesByRequest": {rt.request: dict(own_values), **{q: dict(v) for q, (v, _, _) in others}}})
+
+    def sharers(self, device: str) -> list[str]:
+        """The claims consuming capacity of a shared device, with whom each is reserved for."""
+        if device.count("/") < 2:
+            return []
+        out = []
+        for h in self.snap.holders.get(DeviceKey(*device.split("/", 2)), ()):
+            if h.admin_access:
+                continue
+            claim = self.snap.resource_claims.get((h.namespace, h.claim)) or {}
+            who = [c.label for c in consumers_of(claim)]
+            text = f"{h.namespace}/{h.claim}" + (f" ({', '.join(who)})" if who else "")
+            if text not in out:
+                out.append(text)
+        return out
+
+    def capacity_text(self, device: str, reason: str) -> str:
+        """The allocator's capacity rejection with its amounts in the units the device publishes its
+        capacity in ("needs 50Gi, 40Gi left", not "53687091200"); the JSON details keep the raw text."""
+        m = _CAPACITY_AMOUNTS.match(reason or "")
+        if not m:
+            return reason
+        key = m.group(1)
+        entry = self.snap.devices_by_key.get(DeviceKey(*device.split("/", 2))) if device.count("/") >= 2 else None
+        caps = (entry.device.get("capacity") or {}) if entry is not None else {}
+        like = (caps.get(key) or caps.get(key.rsplit("/", 1)[-1]) or {}).get("value")
+        if like is None and entry is not None and key.startswith(entry.driver + "/"):
+            like = (caps.get(key.removeprefix(entry.driver + "/")) or {}).get("value")
+
+        def q(text: str) -> str:
+            try:
+                return quantity_text(parse_quantity(text).value, like)
+            except (QuantityError, ValueError):
+                return text
+        if m.group(2) is not None:
+            return f"{key}: needs {q(m.group(2))}, {q(m.group(3))} left"
+        return f"{key}: {q(m.group(4))} not allowed by requestPolicy"
 
     def counter_amount(self, c: Mapping[str, Any], field: str) -> str:
         """A counter amount of a rejection in the units the pool declares the counter in ("40Gi", not
@@ -618,20 +844,19 @@ class _Explainer:
         return sorted(set(out))
 
 
-def _toleration_text(t: Mapping[str, Any]) -> str:
-    """A toleration as a YAML flow mapping the API server accepts: every value quoted (an unquoted
-    ``value: 79`` is an integer in YAML, and a toleration's value must be a string)."""
-    return "{" + ", ".join(f"{k}: {json.dumps(str(v))}" for k, v in t.items() if v is not None) + "}"
+def claim_name_of(rt) -> str:
+    """The claim's name of a traced request (``rt.claim`` is namespace/name)."""
+    return rt.claim.split("/", 1)[-1]
 
 
 _HEALTH_WORDS = ("health", "unhealthy", "fault", "failed", "failure", "xid", "ecc", "broken", "degraded")
 
 
-def _health_caveat(t: Mapping[str, Any]) -> str:
+def health_caveat(t: Mapping[str, Any]) -> str:
     """A caveat for a taint that reads like a health report: tolerating it puts the pod on a device the
     driver says may be broken."""
     text = f"{t.get('key', '')} {t.get('value', '')}".lower()
     if not any(w in text for w in _HEALTH_WORDS):
         return ""
-    return (" (caution: this taint looks like a health report from the driver; tolerating it runs the pod "
-            "on a device that may be broken)")
+    return (" (caution: this taint looks like a health report from the driver: the device may be broken, and "
+            "tolerating the taint runs the pod on it anyway)")

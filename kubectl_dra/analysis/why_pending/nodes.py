@@ -74,7 +74,8 @@ def node_taint_reasons(pod: Mapping[str, Any] | None, node_name: str, node: Mapp
             what = ("node is cordoned (spec.unschedulable)" if t.get("key") == UNSCHEDULABLE
                     else f"node has taint {taint_text(t)} that the pod does not tolerate")
             fix = (f"kubectl uncordon {node_name}" if t.get("key") == UNSCHEDULABLE else
-                   f"add a toleration for {taint_text(t)} to the pod, or remove the taint from node {node_name}")
+                   f"add to the pod: tolerations: [{toleration_text(toleration_for(t))}], or remove the taint "
+                   f"{taint_text(t)} from node {node_name}")
             reasons.append(Reason(NODE_AFFINITY, what, details={"cause": "taint", "taint": t}, fixes=[fix]))
     return reasons
 
@@ -96,3 +97,17 @@ def _allocated_claim_reasons(node_name: str, node: Mapping[str, Any] | None,
 
 def taint_text(t: Mapping[str, Any]) -> str:
     return f"{t.get('key', '')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect', '')}"
+
+
+def toleration_for(t: Mapping[str, Any]) -> dict:
+    """The narrowest toleration of one taint: Equal on its value (Exists when it has none), its effect."""
+    return {"key": t.get("key"), "operator": "Equal" if t.get("value") else "Exists",
+            **({"value": t["value"]} if t.get("value") else {}), "effect": t.get("effect")}
+
+
+def toleration_text(t: Mapping[str, Any]) -> str:
+    """A toleration as a YAML flow mapping the API server accepts: every value quoted (an unquoted
+    ``value: 79`` is an integer in YAML, and a toleration's value must be a string)."""
+    import json
+
+    return "{" + ", ".join(f"{k}: {json.dumps(str(v))}" for k, v in t.items() if v is not None) + "}"

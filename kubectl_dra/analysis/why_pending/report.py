@@ -18,7 +18,9 @@ from kubectl_dra.analysis.why_pending.nodes import node_exclusions
 from kubectl_dra.analysis.why_pending.reasons import TEMPLATE_NOT_GENERATED
 from kubectl_dra.analysis.why_pending.summary import collect_fixes, scheduler_words, summarize
 from kubectl_dra.analysis.why_pending.target import ResolvedTarget, resolve_target, target_reasons_block
-from kubectl_dra.analysis.why_pending.whatif import check_freeing_finished, check_lifting_taints
+from kubectl_dra.analysis.why_pending.whatif import (
+    check_freeing_finished, check_lifting_taints, check_tolerating_device_taints,
+)
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.parallel import ordered_map
@@ -67,6 +69,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     hidden = incomplete.hidden_holders(snap)  # claims that could not be read may hold any device
     if target.to_allocate:
         check_lifting_taints(alloc, target.to_allocate, nodes_out, could=bool(hidden))
+        check_tolerating_device_taints(alloc, target.to_allocate, nodes_out, could=bool(hidden))
     if not any(x["fits"] for x in nodes_out) and target.to_allocate:
         check_freeing_finished(snap, gates, target.to_allocate, nodes_out, could=bool(hidden))
     could_fit = incomplete.unverified_fits(hidden, nodes_out)

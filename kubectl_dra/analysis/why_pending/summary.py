@@ -45,7 +45,9 @@ def holder_lines(reason: Mapping[str, Any]) -> list[str]:
     out = []
     for h in (reason.get("details") or {}).get("holders") or []:
         pods = ", ".join(p["name"] + (f" {p['phase']}" if p.get("phase") else "") for p in h.get("pods") or [])
-        out.append(f"{h['claim']} holds {', '.join(h['devices'])}" + (f" (pod {pods})" if pods else ""))
+        out.append(f"{h['claim']}" + (" (deleted, not yet released)" if h.get("deleting") else "")
+                   + f" holds {', '.join(h['devices'])}" + (f" (pod {pods})" if pods else "")
+                   + (" (" + ", ".join(h["consumers"]) + ")" if h.get("consumers") else ""))
     return out
 
 

@@ -15,6 +15,7 @@ from kubectl_dra.analysis.why_pending.reasons import (
 )
 from kubectl_dra import kinds
 from kubectl_dra.errors import NotFoundError
+from kubectl_dra.names import did_you_mean, names_in, namespaces_with, near, not_found_hint
 from kubectl_dra.snapshot import PodClaim, Snapshot, name_of
 
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
@@ -68,7 +69,8 @@ def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> Reso
     if kind == "Pod":
         pod = snap.pods.get((namespace, name))
         if pod is None:
-            raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}')
+            raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}'
+                                + not_found_hint(snap.pods, name, namespace))
         out = ResolvedTarget(pod, [], [], [], [])
         pod_claims = snap.pod_claims(pod)
         if not pod_claims:
@@ -78,7 +80,8 @@ def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> Reso
     else:
         claim = snap.resource_claims.get((namespace, name))
         if claim is None:
-            raise NotFoundError(f'resourceclaims.resource.k8s.io "{name}" not found in namespace {namespace!r}')
+            raise NotFoundError(f'resourceclaims.resource.k8s.io "{name}" not found in namespace {namespace!r}'
+                                + not_found_hint(snap.resource_claims, name, namespace))
         out = ResolvedTarget(None, [], [], [], [])
         pod_claims = [PodClaim(name, name, None, claim)]
     for pc in pod_claims:
@@ -94,15 +97,17 @@ def _resolve_claim(snap: Snapshot, pc: PodClaim, pod_name: str, namespace: str, 
         entry["template"] = pc.template_name
     out.claims.append(entry)
     if state == "missing":
-        out.reasons.append(Reason(CLAIM_NOT_FOUND, f"ResourceClaim {namespace}/{pc.claim_name} (pod claim "
-                                  f"{pc.pod_claim_name}) does not exist", claim=pc.claim_name,
-                                  fixes=[f"create ResourceClaim {pc.claim_name} in namespace {namespace}"]))
+        out.reasons.append(_missing(CLAIM_NOT_FOUND, "ResourceClaim", "resourceClaimName", snap.resource_claims,
+                                    pc.claim_name, pc.pod_claim_name, namespace,
+                                    f"ResourceClaim {namespace}/{pc.claim_name} (pod claim {pc.pod_claim_name}) "
+                                    "does not exist"))
     elif state == "not-generated":
         tmpl = snap.resource_claim_templates.get((namespace, pc.template_name or ""))
         if tmpl is None:
-            out.reasons.append(Reason(TEMPLATE_NOT_FOUND, f"ResourceClaimTemplate {namespace}/{pc.template_name} "
-                                      "does not exist, so no claim can be generated for pod claim "
-                                      f"{pc.pod_claim_name}", fixes=[f"create ResourceClaimTemplate {pc.template_name}"]))
+            out.reasons.append(_missing(TEMPLATE_NOT_FOUND, "ResourceClaimTemplate", "resourceClaimTemplateName",
+                                        snap.resource_claim_templates, pc.template_name or "", pc.pod_claim_name,
+                                        namespace, f"ResourceClaimTemplate {namespace}/{pc.template_name} does not "
+                                        f"exist, so no claim can be generated for pod claim {pc.pod_claim_name}"))
         else:
             out.reasons.append(Reason(TEMPLATE_NOT_GENERATED,
                                       f"the claim for pod claim {pc.pod_claim_name} (template {pc.template_name}) has "
@@ -124,3 +129,24 @@ def _resolve_claim(snap: Snapshot, pc: PodClaim, pod_name: str, namespace: str, 
             out.allocated.append(pc)
         else:
             out.to_allocate.append(dict(pc.claim))
+
+
+def _missing(code: str, kind: str, field: str, objects, name: str, pod_claim: str, namespace: str, message: str) -> Reason:
+    """A claim or template the pod names that does not exist, with a way forward: the name one edit off in
+    the pod's namespace ("did you mean"), or the same name in another namespace (a pod only uses objects of
+    its own namespace, so that one cannot be used as it is)."""
+    close = near(name, names_in(objects, namespace))
+    elsewhere = namespaces_with(objects, name, namespace)
+    details: dict = {}
+    fixes = []
+    if close:
+        message += did_you_mean(name, close)
+        details["didYouMean"] = close
+        fixes.append(f"fix {field} of pod claim {pod_claim}: did you mean {' or '.join(close)}?")
+    if elsewhere:
+        details["otherNamespaces"] = elsewhere
+        message += (f" ({kind} {name} exists in namespace {', '.join(elsewhere)}, but a pod can only use "
+                    f"{'claims' if kind == 'ResourceClaim' else 'templates'} of its own namespace)")
+    fixes.append(f"create {kind} {name} in namespace {namespace}"
+                 + (f" (like the one in {elsewhere[0]})" if elsewhere else ""))
+    return Reason(code, message, claim=name if kind == "ResourceClaim" else None, details=details, fixes=fixes)

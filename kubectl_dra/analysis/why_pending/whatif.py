@@ -1,7 +1,8 @@
 """What-if re-runs: would the target fit if an obstacle the report names were gone?
 
 The report only promises a fix the dry run has confirmed: nodes ruled out by taints or a cordon alone
-are re-run without them (``wouldFitWithoutTaints``), and when devices are held by claims of finished
+are re-run without them (``wouldFitWithoutTaints``; when that is not enough, no toleration is offered),
+each suggested device toleration is re-run on its own (``tolerationEnough``), and when devices are held by claims of finished
 pods, the nodes are re-run as if those claims were released (``ifFinishedPodsReleased``).  A fix that
 was confirmed gets "(then it fits on NODE)".  At most WHAT_IF_MAX_NODES nodes are re-run each time.
 """
@@ -12,7 +13,8 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Mapping
 
 from kubectl_dra.allocator import Allocator
-from kubectl_dra.analysis.why_pending.reasons import NODE_AFFINITY
+from kubectl_dra.analysis.why_pending.nodes import toleration_text
+from kubectl_dra.analysis.why_pending.reasons import NODE_AFFINITY, TAINT
 from kubectl_dra.features import FeatureGates
 from kubectl_dra.snapshot import Snapshot
 
@@ -42,10 +44,78 @@ def check_lifting_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: l
                                                      for r in reasons):
             continue
         budget -= 1
-        if alloc.allocate(entry["name"], to_allocate).fits:
+        outcome = alloc.allocate(entry["name"], to_allocate)
+        if outcome.fits:
             entry["wouldFitWithoutTaints"] = True
             for r in reasons:
                 r["fixes"] = [f + _then(entry["name"], could) for f in r.get("fixes") or []]
+            continue
+        # Tolerating the taint (or uncordoning) would not be enough: no fix is offered for it.
+        entry["wouldFitWithoutTaints"] = False
+        trace = outcome.trace
+        no_devices = trace is not None and not any(p.get("devices") for p in trace.pools)
+        why = ("the node has no devices for the pod's claims" if no_devices
+               else "the pod's claims cannot be allocated on this node either")
+        for r in reasons:
+            r["message"] += f"; lifting it would not be enough: {why}"
+            r.pop("fixes", None)
+            r.setdefault("details", {})["enoughOnItsOwn"] = False
+
+
+def with_tolerations(to_allocate: list[dict], claim_name: str, request: str, tolerations: list[dict]) -> list[dict]:
+    """The claims to allocate with ``tolerations`` added to one request (``req`` or ``req/sub``)."""
+    import copy
+
+    out = []
+    base, _, sub = request.partition("/")
+    for c in to_allocate:
+        if (c.get("metadata") or {}).get("name") != claim_name:
+            out.append(c)
+            continue
+        c = copy.deepcopy(c)
+        for r in ((c.get("spec") or {}).get("devices") or {}).get("requests") or []:
+            if r.get("name") != base:
+                continue
+            target = (next((x for x in r.get("firstAvailable") or [] if x.get("name") == sub), None) if sub
+                      else r.get("exactly"))
+            if target is not None:
+                target["tolerations"] = list(target.get("tolerations") or []) + [dict(t) for t in tolerations]
+        out.append(c)
+    return out
+
+
+def check_tolerating_device_taints(alloc: Allocator, to_allocate: list[dict], nodes_out: list[NodeEntry],
+                                   could: bool = False) -> None:
+    """Would the suggested device tolerations help?  For each `taint` reason of the first WHAT_IF_MAX_NODES
+    nodes that have one, re-run the dry run with each suggested toleration alone: its fix gets "(then it fits
+    on NODE)" or "(not enough on its own ...)"; when none is enough alone but all of them together are, that
+    is offered too."""
+    budget = WHAT_IF_MAX_NODES
+    for entry in nodes_out:
+        if budget <= 0:
+            break
+        taint_reasons = [r for r in entry["reasons"] if r["code"] == TAINT and (r.get("details") or {}).get("tolerations")]
+        if entry["fits"] or not taint_reasons:
+            continue
+        budget -= 1
+        for r in taint_reasons:
+            tolerations = r["details"]["tolerations"]
+            fixes = list(r.get("fixes") or [])
+            enough = []
+            for i, tol in enumerate(tolerations):
+                ok = alloc.allocate(entry["name"], with_tolerations(to_allocate, r["claim"], r["request"], [tol])).fits
+                enough.append(ok)
+                if i < len(fixes):
+                    fixes[i] = _with_verdict(fixes[i], _then(entry["name"], could) if ok else (
+                        f" (not enough on its own: the dry run still fails on {entry['name']})"))
+            if len(tolerations) > 1 and not any(enough) and alloc.allocate(
+                    entry["name"], with_tolerations(to_allocate, r["claim"], r["request"], tolerations)).fits:
+                caveats = [c for c in (_caveat_of(f) for f in fixes) if c]
+                fixes.append(f"add to request {r['request']} all of: tolerations: ["
+                             + ", ".join(toleration_text(t) for t in tolerations) + "]" + _then(entry["name"], could)
+                             + (caveats[0] if caveats else ""))
+            r["fixes"] = fixes
+            r["details"]["tolerationEnough"] = enough
 
 
 def check_freeing_finished(snap: Snapshot, gates: FeatureGates, to_allocate: list[dict],
@@ -85,3 +155,17 @@ def _without_allocation(claim: Mapping[str, Any]) -> dict:
     status = {k: v for k, v in (claim.get("status") or {}).items() if k not in ("allocation", "reservedFor")}
     out["status"] = status
     return out
+
+
+_CAVEAT = " (caution:"
+
+
+def _with_verdict(fix: str, verdict: str) -> str:
+    """The dry run's verdict right after the toleration, before a health caveat."""
+    head, sep, caveat = fix.partition(_CAVEAT)
+    return head + verdict + sep + caveat
+
+
+def _caveat_of(fix: str) -> str:
+    _, sep, caveat = fix.partition(_CAVEAT)
+    return sep + caveat

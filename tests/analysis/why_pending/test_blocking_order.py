@@ -173,7 +173,7 @@ def test_causes_inside_one_request_in_blocking_order(example_gpus):
     r = run(objs)
     assert reasons_on(r) == [("taint", "pair", "gpus"), ("all-matching-devices-allocated", "pair", "gpus")]
     taint, held = next(x for x in r["nodes"] if x["name"] == WORKER)["reasons"]
-    assert "gpu-7 have taint gpu.example.com/unhealthy=ecc:NoSchedule" in taint["message"]
+    assert "device gpu-7 has taint gpu.example.com/unhealthy=ecc:NoSchedule" in taint["message"]
     assert "may be broken" in taint["fixes"][0]
     assert held["message"].startswith("8 device(s) match, 2 free but rejected (see the reason above), the other 6 held; "
                                       "batch/render-job holds gpu-0, gpu-1, gpu-2, gpu-3, gpu-4, gpu-5 (pod render-job Running)")

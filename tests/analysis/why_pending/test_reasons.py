@@ -86,7 +86,17 @@ def test_no_class(nvidia):
     reason = first_reason(r, H100)
     assert (reason["claim"], reason["request"]) == ("c", "gpu")
     assert 'deviceclass.resource.k8s.io "gpu.nvidai.com" not found' in reason["message"]
-    assert r["fixes"] == ["create DeviceClass gpu.nvidai.com or fix deviceClassName in the claim"]
+    # the class one edit off is the way forward; creating the misspelled class stays an option
+    assert reason["message"].endswith("; did you mean gpu.nvidia.com?")
+    assert r["fixes"] == ["fix deviceClassName of claim c, request gpu: did you mean gpu.nvidia.com?",
+                          "or create DeviceClass gpu.nvidai.com"]
+
+
+def test_no_class_without_a_near_name(nvidia):
+    snap = snapshot(nvidia, claim("c", request("gpu", "tpu")), pod("p", ("gpu", "claim", "c")))
+    r = run(snap)
+    assert "did you mean" not in first_reason(r, H100)["message"]
+    assert r["fixes"] == ["create DeviceClass tpu or fix deviceClassName of claim c, request gpu"]
 
 
 def test_no_devices_for_driver_on_a_node_of_another_vendor(nvidia):
@@ -216,12 +226,13 @@ def test_taint_suggests_the_toleration():
     r = run(snapshot(objs), gates=gates)
     reason = first_reason(r, "n1")
     assert reason["code"] == "taint"
-    assert "gpu-0 have taint example.com/unhealthy=ecc:NoSchedule" in reason["message"]
+    assert "device gpu-0 has taint example.com/unhealthy=ecc:NoSchedule" in reason["message"]
     fix = r["fixes"][0]
     assert fix.startswith('add to request gpu: tolerations: [{key: "example.com/unhealthy", operator: "Equal", '
                           'value: "ecc", effect: "NoSchedule"}]')
     # valid YAML that the API accepts: every field a string
-    assert yaml.safe_load(fix.split("tolerations: ", 1)[1].split(" (caution")[0]) == [
+    assert ' (then it fits on n1) (caution: ' in fix  # the dry run re-run with it, then the caveat
+    assert yaml.safe_load(fix.split("tolerations: ", 1)[1].split(" (then")[0]) == [
         {"key": "example.com/unhealthy", "operator": "Equal", "value": "ecc", "effect": "NoSchedule"}]
     assert "health report" in fix and "may be broken" in fix
     # With the toleration in the claim, it fits.
@@ -295,7 +306,8 @@ def test_suggested_toleration_quotes_a_number_like_value_and_helps_on_rerun():
     r = run(snapshot(base + [claim("c", request("gpu", "gpu"))]), gates=gates)
     fix = r["fixes"][0]
     assert "health" not in fix  # not a health taint: no caveat
-    tolerations = yaml.safe_load(fix.split("tolerations: ", 1)[1])
+    assert fix.endswith("] (then it fits on n1)")  # the dry run re-run with it
+    tolerations = yaml.safe_load(fix.split("tolerations: ", 1)[1].removesuffix(" (then it fits on n1)"))
     assert tolerations == [{"key": "example.com/reserved-for", "operator": "Equal", "value": "79",
                             "effect": "NoSchedule"}]
     fixed = run(snapshot(base + [claim("c", request("gpu", "gpu", tolerations=tolerations))]), gates=gates)
