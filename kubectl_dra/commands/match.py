@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags
 
 MATCH_HELP = """Evaluate a CEL device selector against every device, like kube-scheduler does.
@@ -26,9 +27,12 @@ Examples:
 
 def match(
     expression: Annotated[str, typer.Argument(metavar="EXPR", help="A CEL expression over `device`.")],
-    class_name: Annotated[Optional[str], typer.Option("--class", help="Also apply this DeviceClass's selectors (first).")] = None,
-    node: Annotated[Optional[str], typer.Option("--node", help="Only devices available to this node.")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.")] = "",
+    class_name: Annotated[Optional[str], typer.Option("--class", help="Also apply this DeviceClass's selectors (first).",
+                                                      autocompletion=comp.complete_class)] = None,
+    node: Annotated[Optional[str], typer.Option("--node", help="Only devices available to this node.",
+                                                autocompletion=comp.complete_node)] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.",
+                                        autocompletion=comp.output_choices("json", "yaml"))] = "",
     show_all: Annotated[bool, typer.Option("--all", help="Show every driver/pool/node group.")] = False,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
