@@ -32,8 +32,8 @@ Examples:
 def explain(
     target: Annotated[str, typer.Argument(metavar="TYPE/NAME", help="The object, e.g. claim/my-claim or node/gpu-node-1.",
                                                    autocompletion=comp.complete_explain_target)],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: text (default), json or yaml.",
-                                                autocompletion=comp.output_choices("text", "json", "yaml"))] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: text (default), json, yaml, jsonpath=TEMPLATE or custom-columns=SPEC.",
+                                                autocompletion=comp.output_choices("text", "json", "yaml", "jsonpath=", "custom-columns="))] = "",
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -43,9 +43,9 @@ def explain(
     from kubectl_dra.analysis import incomplete
     from kubectl_dra.analysis.explain import explain as build
     from kubectl_dra.render.explain import render_text
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import check_output, emit_data, is_data
 
-    fmt = check_output(output, ("", "text", "json", "yaml"))
+    fmt = check_output(output, ("", "text", "json", "yaml", "jsonpath=", "custom-columns="))
     kind, name = kinds.parse_target(target, kinds.EXPLAIN)
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
@@ -56,7 +56,7 @@ def explain(
     ns = src.effective_namespace(snap)
     result = build(snap, kind, name, ns)
     gaps = incomplete.for_explain(snap, kind, ns)
-    if fmt in ("json", "yaml"):
+    if is_data(fmt):
         emit_data(with_incomplete(result, gaps), fmt)
     else:
         render_text(result)

@@ -38,8 +38,8 @@ def get(
                                                  autocompletion=comp.complete_get_type)],
     names: Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Only these objects.", show_default=False,
                                                                    autocompletion=comp.complete_get_names)] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: wide, json, yaml or name.",
-                                                autocompletion=comp.output_choices("wide", "json", "yaml", "name"))] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=SPEC.",
+                                                autocompletion=comp.output_choices("wide", "json", "yaml", "name", "jsonpath=", "custom-columns="))] = "",
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
     selector: Annotated[Optional[str], typer.Option("--selector", "-l", help="Label selector (classes, slices, claims, templates).")] = None,
     node: Annotated[Optional[str], typer.Option("--node", help="Only devices (or slices) available to this node.",
@@ -60,10 +60,10 @@ def get(
     from kubectl_dra.analysis import incomplete, inventory
     from kubectl_dra.errors import UsageError
     from kubectl_dra.render.get import as_document, render_names, render_text
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import check_output, emit_data, is_data
 
     kind_key = kinds.resolve(kind, kinds.GET).listing
-    fmt = check_output(output, ("", "wide", "json", "yaml", "name"))
+    fmt = check_output(output, ("", "wide", "json", "yaml", "name", "jsonpath=", "custom-columns="))
     if free and allocated:
         raise UsageError("--free and --allocated exclude each other")
     if kind_key != "devices" and (class_name or free or allocated):
@@ -91,8 +91,8 @@ def get(
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
     gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)
-    if fmt in ("json", "yaml"):
-        emit_data(with_incomplete(as_document(records, kind=kind_key), gaps), fmt)
+    if is_data(fmt):
+        emit_data(with_incomplete(as_document(records, kind=kind_key), gaps), fmt, no_headers=no_headers)
     elif fmt == "name":
         render_names(records, kind=kind_key)
     else:

@@ -31,8 +31,8 @@ def match(
                                                       autocompletion=comp.complete_class)] = None,
     node: Annotated[Optional[str], typer.Option("--node", help="Only devices available to this node.",
                                                 autocompletion=comp.complete_node)] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.",
-                                        autocompletion=comp.output_choices("json", "yaml"))] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: json, yaml, jsonpath=TEMPLATE or custom-columns=SPEC.",
+                                        autocompletion=comp.output_choices("json", "yaml", "jsonpath=", "custom-columns="))] = "",
     show_all: Annotated[bool, typer.Option("--all", help="Show every driver/pool/node group.")] = False,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
@@ -43,14 +43,14 @@ def match(
     from kubectl_dra.analysis.match import match_devices
     from kubectl_dra.cel import compile_expression
     from kubectl_dra.render.match import render_text
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import check_output, emit_data, is_data
 
-    fmt = check_output(output, ("", "json", "yaml"))
+    fmt = check_output(output, ("", "json", "yaml", "jsonpath=", "custom-columns="))
     compile_expression(expression)  # fail on a bad expression before reading the cluster
     snap = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                        request_timeout=request_timeout).snapshot()
     result = match_devices(snap, expression, class_name=class_name, node=node)
-    if fmt in ("json", "yaml"):
+    if is_data(fmt):
         emit_data(result, fmt)
     else:
         render_text(result, show_all=show_all)

@@ -41,8 +41,8 @@ def why_pending(
     kubernetes_version: Annotated[Optional[str], typer.Option(
         "--kubernetes-version", metavar="1.NN",
         help="Use the feature-gate defaults of this release (1.32-1.36) instead of the cluster's (offline default: the newest).")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json or yaml.",
-                                                autocompletion=comp.output_choices("text", "wide", "json", "yaml"))] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="text (default), wide, json, yaml, jsonpath=TEMPLATE or custom-columns=SPEC.",
+                                                autocompletion=comp.output_choices("text", "wide", "json", "yaml", "jsonpath=", "custom-columns="))] = "",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every node and the device names behind every number (same as -o wide; with -o json, adds funnel.names).")] = False,
     now: Annotated[Optional[str], typer.Option(
         "--now", metavar="RFC3339",
@@ -59,9 +59,9 @@ def why_pending(
     from kubectl_dra.analysis.why_pending import parse_target, why_pending as build
     from kubectl_dra.features import check_kubernetes_version, gates_for, parse_feature_gates
     from kubectl_dra.process import keep_until_exit
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import check_output, emit_data, is_data
 
-    fmt = check_output(output, ("", "text", "wide", "json", "yaml"))
+    fmt = check_output(output, ("", "text", "wide", "json", "yaml", "jsonpath=", "custom-columns="))
     kind, name = parse_target(target)
     gates_override = feature_gates  # validated before any I/O
     parse_feature_gates(gates_override)
@@ -82,7 +82,7 @@ def why_pending(
     snap = taintrules.apply(snap, gates)  # DeviceTaintRules, when the gates put them in force
     report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide",
                    keep_alive=keep_until_exit, now=now_at, binding_timeout=binding_timeout)
-    if fmt in ("json", "yaml"):
+    if is_data(fmt):
         emit_data(report, fmt)
     else:
         from kubectl_dra.render.why_pending import render_text  # rich: only for text
@@ -91,7 +91,7 @@ def why_pending(
     if report.get("incomplete"):  # the text says it in the report; JSON/YAML on stderr too, like every command
         from kubectl_dra.snapshot import Gap
 
-        finish_incomplete([Gap.from_dict(g) for g in report["incomplete"]], say=fmt in ("json", "yaml"))
+        finish_incomplete([Gap.from_dict(g) for g in report["incomplete"]], say=is_data(fmt))
 
 
 def _parse_now(text: str | None):
