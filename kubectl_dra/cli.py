@@ -101,7 +101,9 @@ def _root(
 
 
 def _register() -> None:
-    from kubectl_dra.commands import dump, explain, get, match, preview, scaffold, validate, why_pending
+    from kubectl_dra.commands import (
+        completion, dump, explain, get, match, preview, scaffold, validate, why_pending,
+    )
 
     # (name, function, help, one-line summary for the command list, extra options)
     commands = [
@@ -121,6 +123,8 @@ def _register() -> None:
          {}),
         ("dump", dump.dump, dump.DUMP_HELP, "Write the cluster's DRA state as one List, to share or analyse offline.",
          {"no_args_is_help": False}),
+        ("completion", completion.completion, completion.COMPLETION_HELP,
+         "Print the completion script for bash, zsh or fish.", {}),
     ]
     for name, fn, help_text, short, extra in commands:
         options = {"no_args_is_help": True, **extra}
@@ -138,6 +142,9 @@ def main() -> None:
     # One short run over a big, acyclic snapshot: the cyclic collector only costs time here (each
     # collection walks every parsed object; the first one after a long pause walks the whole
     # report).  Reference counting still frees what the command drops.
+    if sys.argv[1:2] in (["__complete"], ["__completeNoDesc"]):
+        # cobra's completion request, what `kubectl-dra completion SHELL`'s scripts ask
+        kubectl_complete_main()
     gc.disable()
     process.start()
     try:

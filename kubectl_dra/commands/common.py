@@ -60,7 +60,8 @@ class OutputFormats:
     def __init__(self, *formats: str, default: str = ""):
         self.formats = formats
         self.default = default
-        named = [f"{f} (default)" if f == default else f for f in formats]
+        shown_as = {"jsonpath=": "jsonpath=TEMPLATE", "custom-columns=": "custom-columns=SPEC"}
+        named = [f"{f} (default)" if f == default else shown_as.get(f, f) for f in formats]
         shown = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
         self.option = Annotated[str, typer.Option(
             "--output", "-o", help=f"Output format: {shown}.", autocompletion=output_choices(*formats))]

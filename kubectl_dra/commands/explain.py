@@ -13,7 +13,7 @@ from kubectl_dra.commands.common import (
     RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
 )
 
-OUTPUT = OutputFormats("text", "json", "yaml", default="text")
+OUTPUT = OutputFormats("text", "json", "yaml", "jsonpath=", "custom-columns=", default="text")
 
 EXPLAIN_HELP = """Explain one DRA object: what it asks for, what matches, who holds what.
 
@@ -47,7 +47,7 @@ def explain(
     from kubectl_dra.analysis import incomplete
     from kubectl_dra.analysis.explain import explain as build
     from kubectl_dra.render.explain import render_text
-    from kubectl_dra.render.output import emit_data
+    from kubectl_dra.render.output import emit_data, is_data
 
     fmt = OUTPUT.check(output)
     kind, name = kinds.parse_target(target, kinds.EXPLAIN)
@@ -59,7 +59,7 @@ def explain(
     ns = src.effective_namespace(snap)
     result = build(snap, kind, name, ns, gates)
     gaps = incomplete.for_explain(snap, kind, ns)
-    if fmt in ("json", "yaml"):
+    if is_data(fmt):
         emit_data(with_incomplete(result, gaps), fmt)
     else:
         render_text(result)

@@ -13,7 +13,7 @@ from kubectl_dra.commands.common import (
     OutputFormats, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
 )
 
-OUTPUT = OutputFormats("wide", "json", "yaml", "name")
+OUTPUT = OutputFormats("wide", "json", "yaml", "name", "jsonpath=", "custom-columns=")
 
 
 GET_HELP = """List DRA objects with kubectl-style tables.
@@ -66,7 +66,7 @@ def get(
     from kubectl_dra.analysis import incomplete, inventory
     from kubectl_dra.errors import UsageError
     from kubectl_dra.render.get import as_document, render_names, render_text
-    from kubectl_dra.render.output import emit_data
+    from kubectl_dra.render.output import emit_data, is_data
 
     kind_key = kinds.resolve(kind, kinds.GET).listing
     fmt = OUTPUT.check(output)
@@ -104,8 +104,8 @@ def get(
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
     gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)
-    if fmt in ("json", "yaml"):
-        emit_data(with_incomplete(as_document(records, kind=kind_key), gaps), fmt)
+    if is_data(fmt):
+        emit_data(with_incomplete(as_document(records, kind=kind_key), gaps), fmt, no_headers=no_headers)
     elif fmt == "name":
         render_names(records, kind=kind_key)
     else:

@@ -10,8 +10,9 @@ from kubectl_dra.commands.common import (
     Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace, OutputFormats,
     RequestTimeout, SourceFlags,
 )
+from kubectl_dra.completion import callbacks as comp
 
-OUTPUT = OutputFormats("json", "yaml")
+OUTPUT = OutputFormats("json", "yaml", "jsonpath=", "custom-columns=")
 
 MATCH_HELP = """Evaluate a CEL device selector against every device, like kube-scheduler does.
 
@@ -31,8 +32,10 @@ Examples:
 
 def match(
     expression: Annotated[str, typer.Argument(metavar="EXPR", help="A CEL expression over `device`.")],
-    class_name: Annotated[Optional[str], typer.Option("--class", help="Also apply this DeviceClass's selectors (first).")] = None,
-    node: Annotated[Optional[str], typer.Option("--node", help="Only devices available to this node.")] = None,
+    class_name: Annotated[Optional[str], typer.Option("--class", help="Also apply this DeviceClass's selectors (first).",
+                                                      autocompletion=comp.complete_class)] = None,
+    node: Annotated[Optional[str], typer.Option("--node", help="Only devices available to this node.",
+                                                autocompletion=comp.complete_node)] = None,
     output: OUTPUT.option = "",
     show_all: Annotated[bool, typer.Option("--all", help="Show every driver/pool/node group.")] = False,
     feature_gates: FeatureGatesOption = None,
@@ -46,7 +49,7 @@ def match(
     from kubectl_dra.analysis.match import match_devices
     from kubectl_dra.cel import compile_expression
     from kubectl_dra.render.match import render_text
-    from kubectl_dra.render.output import emit_data
+    from kubectl_dra.render.output import emit_data, is_data
 
     fmt = OUTPUT.check(output)
     gate_flags = GateFlags(feature_gates, kubernetes_version).check()
@@ -56,7 +59,7 @@ def match(
     snap, _ = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                           request_timeout=request_timeout).snapshot_under(gate_flags)
     result = match_devices(snap, expression, class_name=class_name, node=node)
-    if fmt in ("json", "yaml"):
+    if is_data(fmt):
         emit_data(result, fmt)
     else:
         render_text(result, show_all=show_all)

@@ -12,7 +12,7 @@ from kubectl_dra.commands.common import (
     RequestTimeout, SourceFlags, finish_incomplete,
 )
 
-OUTPUT = OutputFormats("text", "wide", "json", "yaml", default="text")
+OUTPUT = OutputFormats("text", "wide", "json", "yaml", "jsonpath=", "custom-columns=", default="text")
 
 WHY_PENDING_HELP = """Explain why a pod's (or a claim's) devices cannot be allocated.
 
@@ -56,7 +56,7 @@ def why_pending(
 ) -> None:
     from kubectl_dra.analysis.why_pending import parse_target, why_pending as build
     from kubectl_dra.process import keep_until_exit
-    from kubectl_dra.render.output import emit_data
+    from kubectl_dra.render.output import emit_data, is_data
 
     fmt = OUTPUT.check(output)
     kind, name = parse_target(target)
@@ -74,7 +74,7 @@ def why_pending(
     ns = src.effective_namespace(snap)
     report = build(snap, kind, name, ns, gates, only_nodes=node, device_names=verbose or fmt == "wide",
                    keep_alive=keep_until_exit, now=now_at, binding_timeout=binding_timeout)
-    if fmt in ("json", "yaml"):
+    if is_data(fmt):
         emit_data(report, fmt)
     else:
         from kubectl_dra.render.why_pending import render_text  # rich: only for text
@@ -83,7 +83,7 @@ def why_pending(
     if report.get("incomplete"):  # the text says it in the report; JSON/YAML on stderr too, like every command
         from kubectl_dra.snapshot import Gap
 
-        finish_incomplete([Gap.from_dict(g) for g in report["incomplete"]], say=fmt in ("json", "yaml"))
+        finish_incomplete([Gap.from_dict(g) for g in report["incomplete"]], say=is_data(fmt))
 
 
 def _parse_now(text: str | None):

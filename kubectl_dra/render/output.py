@@ -31,12 +31,41 @@ def _yaml_dumper():
     return PlainDumper
 
 
+#: -o formats that take an argument, kubectl's way (``-o jsonpath='{.items[*].name}'``); a command lists the
+#: ones it supports in check_output's ``allowed`` as "jsonpath=" / "custom-columns="
+TEMPLATE_FORMATS = ("jsonpath=", "custom-columns=")
+_TEMPLATE_SHOWN = {"jsonpath=": "jsonpath=TEMPLATE", "custom-columns=": "custom-columns=HEADER:.path,..."}
+
+
 def check_output(fmt: str | None, allowed: Sequence[str]) -> str:
+    """The -o value, checked against the command's formats (a template is parsed here: errors come before any
+    cluster is read)."""
     fmt = (fmt or "").strip()
+    for prefix in TEMPLATE_FORMATS:
+        if prefix in allowed and (fmt.startswith(prefix) or fmt == prefix[:-1]):
+            _template(fmt)
+            return fmt
     if fmt not in allowed:
-        shown = ", ".join(a or "(default)" for a in allowed)
+        shown = ", ".join(_TEMPLATE_SHOWN.get(a, a) or "(default)" for a in allowed)
         raise UsageError(f"unsupported output format {fmt!r} (choose from: {shown})")
     return fmt
+
+
+def is_data(fmt: str) -> bool:
+    """-o json, yaml, jsonpath=... or custom-columns=...: the command prints its JSON document, or a view of it."""
+    return fmt in ("json", "yaml") or fmt.startswith(TEMPLATE_FORMATS)
+
+
+@lru_cache(maxsize=None)
+def _template(fmt: str):
+    from kubectl_dra.render import jsonpath
+
+    kind, _, arg = fmt.partition("=")
+    if kind == "jsonpath":
+        if not arg:
+            raise UsageError("template format specified but no template given (-o jsonpath='{.path}')")
+        return jsonpath.parse(arg)
+    return jsonpath.parse_columns(arg)
 
 
 # Above this many elements in a top-level list, JSON is written one element per line.
@@ -84,9 +113,19 @@ def write_data(text: str) -> None:
     sys.stdout.flush()
 
 
-def emit_data(data: Any, fmt: str) -> None:
-    """Print a result object as JSON or YAML (the same document either way)."""
-    write_data(to_json(data) if fmt == "json" else to_yaml(data))
+def emit_data(data: Any, fmt: str, *, no_headers: bool = False) -> None:
+    """Print a result object as JSON or YAML (the same document either way), or through a jsonpath or
+    custom-columns template (applied to that same document)."""
+    if fmt.startswith("jsonpath"):
+        from kubectl_dra.render import jsonpath
+
+        write(jsonpath.render(_template(fmt), json.loads(json.dumps(data))))
+    elif fmt.startswith("custom-columns"):
+        from kubectl_dra.render import jsonpath
+
+        write(jsonpath.render_columns(_template(fmt), json.loads(json.dumps(data)), no_headers=no_headers))
+    else:
+        write(to_json(data) if fmt == "json" else to_yaml(data))
 
 
 @lru_cache(maxsize=None)

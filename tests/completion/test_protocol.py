@@ -151,8 +151,12 @@ def test_explain_types_then_names():
 
 
 def test_output_and_feature_gates():
-    assert answer("get", "-o", "")[0] == ["wide", "json", "yaml", "name"]
-    assert answer("explain", "-o", "")[0] == ["text", "json", "yaml"]
+    assert answer("get", "-o", "")[0] == ["wide", "json", "yaml", "name", "jsonpath=", "custom-columns="]
+    assert answer("explain", "-o", "")[0] == ["text", "json", "yaml", "jsonpath=", "custom-columns="]
+    values, _, directive = answer("match", "x", "-o", "js")
+    assert values == ["json", "jsonpath="] and not directive & 2  # json takes a space after it
+    values, _, directive = answer("match", "x", "-o", "jsonp")
+    assert values == ["jsonpath="] and directive & 2  # the template follows without a space
     assert answer("dump", "--output", "")[0] == ["yaml", "json"]
     values, _, _ = answer("why-pending", "--feature-gates", "DRAPart")
     assert values == ["DRAPartitionableDevices=true", "DRAPartitionableDevices=false"]
