@@ -142,17 +142,17 @@ class Availability(NamedTuple):
                 "counters": [dict(c) for c in self.counters], "capacity": [dict(c) for c in self.capacity]}
 
 
-def device_availability(snap: Snapshot) -> Mapping:
-    """:class:`Availability` of every device of the snapshot, by its key.  Follows the allocator's own
-    accounting (:class:`kubectl_dra.allocator.types.AllocatedState`): adminAccess results never count,
-    shareID results count as consumed capacity, and the counters of every device in use are taken from
-    its pool's counter sets (upstream checkAvailableCounters)."""
+def counter_usage(snap: Snapshot, state=None) -> tuple[dict, dict]:
+    """The shared counters of every pool and what the devices in use take from them:
+    ``(totals, used)``, both ``{(driver, pool): {counter set: {counter: ...}}}``; totals are the
+    quantities as the slices write them, used are exact amounts (Fractions), only for counters some
+    device in use consumes.  ``state``: the snapshot's :class:`AllocatedState` when already built."""
     from fractions import Fraction
 
     from kubectl_dra.allocator.types import AllocatedState, quantity_value
 
-    state = AllocatedState(snap.allocated_claims)
-    # counter sets per pool, and what the devices in use take from them
+    if state is None:
+        state = AllocatedState(snap.allocated_claims)
     totals: dict = {}
     used: dict = {}
     for pool in snap.pools.values():
@@ -167,6 +167,20 @@ def device_availability(snap: Snapshot) -> Mapping:
             per_set = used.setdefault(e.key[:2], {}).setdefault(consumption.get("counterSet", ""), {})
             for counter, amount in (consumption.get("counters") or {}).items():
                 per_set[counter] = per_set.get(counter, Fraction(0)) + quantity_value(amount)
+    return totals, used
+
+
+def device_availability(snap: Snapshot) -> Mapping:
+    """:class:`Availability` of every device of the snapshot, by its key.  Follows the allocator's own
+    accounting (:class:`kubectl_dra.allocator.types.AllocatedState`): adminAccess results never count,
+    shareID results count as consumed capacity, and the counters of every device in use are taken from
+    its pool's counter sets (upstream checkAvailableCounters)."""
+    from fractions import Fraction
+
+    from kubectl_dra.allocator.types import AllocatedState, quantity_value
+
+    state = AllocatedState(snap.allocated_claims)
+    totals, used = counter_usage(snap, state)
     out = {}
     for e in snap.devices:
         dev_id = (e.driver, e.pool, e.name)
