@@ -150,3 +150,24 @@ def test_bar_widths():
                     assert sum(got.values()) == 20
                     assert all((got[k] > 0) == (v > 0) for k, v in
                                (("held", held), ("unavailable", unavailable), ("free", free)))
+
+
+def test_devices_not_bound_to_a_node_get_their_own_row(cli, tmp_path):
+    """Network-attached devices (allNodes, a node selector) are counted once, under where they are available,
+    never on every node they reach."""
+    import yaml
+
+    from tests import builders as b
+
+    objs = [b.node("n-1", {"rack": "a"}), b.node("n-2", {"rack": "a"}),
+            b.resource_slice("local", "n-1", "n-1", "gpu.example.com", "gpu-0", "gpu-1"),
+            b.resource_slice("fabric", None, "fabric", "fabric.example.com", "link-0", "link-1", "link-2", all_nodes=True),
+            b.resource_slice("rack-a", None, "rack-a", "fabric.example.com", "switch-0",
+                             node_selector={"nodeSelectorTerms": [{"matchExpressions": [
+                                 {"key": "rack", "operator": "In", "values": ["a"]}]}]})]
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump_all(objs))
+    data = json.loads(top(cli, "-o", "json", "-f", f).stdout)
+    assert [(g["name"], g["devices"]["total"]) for g in data["groups"]] == [
+        ("all nodes", 3), ("n-1", 2), ("node selector", 1)]
+    assert data["total"]["devices"]["total"] == 6
