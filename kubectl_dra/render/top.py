@@ -6,7 +6,7 @@ shared counters are used up, ``.`` free).  On a colour terminal the same bar in 
 
 from __future__ import annotations
 
-from kubectl_dra.render.output import make_console, write
+from kubectl_dra.render.output import colour_on, make_console, write
 
 BAR_WIDTH = 20
 _FIRST_COLUMNS = {"node": ["NODE"], "class": ["CLASS"], "driver": ["DRIVER"], "pool": ["DRIVER", "POOL"]}
@@ -51,8 +51,8 @@ def render_text(report: dict, *, no_headers: bool = False) -> None:
     if not groups:
         sys.stderr.write("No devices found.\n")
         return
-    console = make_console()
-    colour = console.color_system is not None
+    console = make_console() if colour_on() else None  # (piped: plain text, without loading rich)
+    colour = console is not None and console.color_system is not None  # (a terminal rich finds colourless)
     headers = _FIRST_COLUMNS[report["by"]] + ["DEVICES", "USED", "FREE", "USAGE", "COUNTERS", "CAPACITY"]
     # each cell: list of (text, style) pieces
     rows = []
