@@ -33,7 +33,8 @@ Examples:
 
 def top(
     names: Annotated[Optional[list[str]], typer.Argument(
-        metavar="NAME", help="Only these nodes (classes, drivers, pools).", show_default=False)] = None,
+        metavar="NAME", help="Only these nodes (classes, drivers, pools).", show_default=False,
+        autocompletion=comp.complete_top_names)] = None,
     by: Annotated[str, typer.Option("--by", help="Group by node, class, driver or pool.",
                                     autocompletion=comp.output_choices("node", "class", "driver", "pool"))] = "node",
     sort_by: Annotated[str, typer.Option(
