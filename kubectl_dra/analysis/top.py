@@ -22,6 +22,9 @@ BY = ("node", "class", "driver", "pool")
 #: --sort-by values: name ascending (the default), every other key descending, ties by name (as kubectl top)
 SORT_BY = ("name", "devices", "used", "free", "counters", "capacity")
 
+#: taint effects that keep a request without a matching toleration off a device
+_BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
+
 _NOT_FOUND = {"node": 'nodes "{}" not found', "class": 'deviceclasses.resource.k8s.io "{}" not found',
               "driver": 'no ResourceSlice publishes devices of driver "{}"',
               "pool": 'no ResourceSlice publishes a pool (or driver) "{}"'}
@@ -83,12 +86,15 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
     groups, cel_errors = _groups(snap, by)
 
     def summary(entries: list[DeviceEntry]) -> dict:
-        counts = {"total": len(entries), "used": 0, "free": 0, "held": 0, "unavailable": 0, "partlyUsed": 0}
+        counts = {"total": len(entries), "used": 0, "free": 0, "held": 0, "unavailable": 0, "partlyUsed": 0,
+                  "tainted": 0}
         sets: set = set()
         capacity: dict = {}
         for e in entries:
             a = availability[e.key]
             counts["free" if a.free else "used"] += 1
+            if a.free and any((t or {}).get("effect") in _BLOCKING_EFFECTS for t in e.device.get("taints") or ()):
+                counts["tainted"] += 1  # free, but only for requests that tolerate the taint
             if a.state == "used":
                 counts["held"] += 1
             elif a.state == "unavailable":

@@ -19,7 +19,8 @@ consumable capacity of shared devices used.
 
 USED counts devices that cannot be allocated now: held by a claim (# in the bar), or not held but
 their shared counters are used up by other devices of their pool (=). FREE (.) counts devices that
-could be allocated now, shared devices with capacity left included.
+could be allocated now, shared devices with capacity left included; "(N tainted)": N of them carry a
+NoSchedule or NoExecute taint (their own or a DeviceTaintRule's), free only for requests that tolerate it.
 
 Examples:
 
@@ -62,6 +63,9 @@ def top(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     snap = src.snapshot()
+    from kubectl_dra import taintrules
+
+    snap = taintrules.apply(snap)  # DeviceTaintRules' taints too, as `get devices` shows them
     report = device_top(snap, by=by, sort_by=sort_by, names=names or ())
     gaps = incomplete.holders(snap)  # used/free depend on every allocated claim
     if fmt:

@@ -1,7 +1,7 @@
 """The `top` table: one row per group, devices used/free as a bar, counters and capacity used.
 
-Piped (or NO_COLOR): plain ASCII, the bar ``[###==.....]`` (``#`` held by a claim, ``=`` blocked because its
-shared counters are used up, ``.`` free).  On a colour terminal the same bar in coloured blocks.
+Piped (or NO_COLOR): plain ASCII, the bar ``[###==!!...]`` (``#`` held by a claim, ``=`` blocked because its
+shared counters are used up, ``!`` free but tainted NoSchedule/NoExecute, ``.`` free).  On a colour terminal the same bar in coloured blocks.
 """
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ from kubectl_dra.render.output import colour_on, make_console, write
 BAR_WIDTH = 20
 _FIRST_COLUMNS = {"node": ["NODE"], "class": ["CLASS"], "driver": ["DRIVER"], "pool": ["DRIVER", "POOL"]}
 #: (plain character, terminal character, terminal style) of the bar's three segments
-_SEGMENTS = {"held": ("#", "█", "red"), "unavailable": ("=", "█", "yellow"), "free": (".", "░", "green")}
+_SEGMENTS = {"held": ("#", "█", "red"), "unavailable": ("=", "█", "yellow"), "tainted": ("!", "░", "yellow"),
+             "free": (".", "░", "green")}
 
 
 def bar_widths(devices: dict, width: int = BAR_WIDTH) -> dict:
     """How many of the bar's ``width`` characters each segment gets: in proportion, but a segment that
     has any device never disappears (1 of 1,000 held still shows), and the total is always ``width``."""
     total = devices["total"]
+    tainted = devices.get("tainted", 0)
+    counts = {"held": devices["held"], "unavailable": devices["unavailable"], "tainted": tainted,
+              "free": devices["free"] - tainted}
     if not total:
-        return {"held": 0, "unavailable": 0, "free": 0}
-    counts = {"held": devices["held"], "unavailable": devices["unavailable"], "free": devices["free"]}
+        return {k: 0 for k in counts}
     w = {k: max(1, round(v * width / total)) if v else 0 for k, v in counts.items()}
     while sum(w.values()) > width:  # take from the widest segment that can spare a character
         k = max((k for k in w if w[k] > 1), key=lambda k: w[k])
@@ -60,14 +63,14 @@ def render_text(report: dict, *, no_headers: bool = False) -> None:
         d = g["devices"]
         widths = bar_widths(d)
         bar = [("[", None)] + [(_SEGMENTS[k][1 if colour else 0] * widths[k], _SEGMENTS[k][2] if colour else None)
-                               for k in ("held", "unavailable", "free") if widths[k]] + [("]", None)]
+                               for k in _SEGMENTS if widths[k]] + [("]", None)]
         if not d["total"]:
             bar = [("[" + " " * BAR_WIDTH + "]", None)]
         pct = d["used"] * 100 // d["total"] if d["total"] else None  # floored, as kubectl top does
         bar.append((f" {pct:>3}%" if pct is not None else "    -", _percent_style(pct) if colour and pct is not None else None))
         first = [g["driver"], g["name"]] if report["by"] == "pool" else [g["name"]]
         cells = [[(c, None)] for c in first] + [
-            [(str(d["total"]), None)], [(str(d["used"]), None)], [(str(d["free"]), None)], bar,
+            [(str(d["total"]), None)], [(str(d["used"]), None)], [(str(d["free"]), None)] + ([(f" ({d['tainted']} tainted)", "yellow" if colour else None)] if d["tainted"] else []), bar,
             [(_amounts_text(g["counters"]) or "<none>", None)], [(_amounts_text(g["capacity"]) or "<none>", None)],
         ]
         rows.append(cells)

@@ -63,22 +63,30 @@ def test_golden_json(cli):
     assert top(cli, "-o", "yaml", "-f", PARTITIONABLE).stdout.startswith("by: node\nsortBy: name\ngroups:\n")
 
 
-@pytest.mark.parametrize("source", [EXAMPLE, PARTITIONABLE, DRIVERS], ids=["example", "partitionable", "drivers"])
+TAINTED = (FIXTURES / "taintrules" / "cluster.yaml", FIXTURES / "taintrules" / "node-c-noschedule.yaml")
+
+
+@pytest.mark.parametrize("source", [EXAMPLE, PARTITIONABLE, DRIVERS, TAINTED],
+                         ids=["example", "partitionable", "drivers", "taint-rule"])
 def test_counts_agree_with_get_devices(cli, source):
     """Per node, per driver and per pool, the counts are `get devices`' STATE column counted up; every
     device is in exactly one node group; used = held + unavailable, total = used + free."""
-    devices = json.loads(cli("get", "devices", "-o", "json", "-f", source).stdout)["items"]
+    sources = [a for f in (source if isinstance(source, tuple) else (source,)) for a in ("-f", f)]
+    devices = json.loads(cli("get", "devices", "-o", "json", *sources).stdout)["items"]
     for by, key in (("node", lambda d: d["node"]), ("driver", lambda d: d["driver"]),
                     ("pool", lambda d: (d["driver"], d["pool"]))):
-        data = json.loads(top(cli, "--by", by, "-o", "json", "-f", source).stdout)
+        data = json.loads(top(cli, "--by", by, "-o", "json", *sources).stdout)
         seen = {}
         for g in data["groups"]:
             k = (g["driver"], g["name"]) if by == "pool" else g["name"]
             states = Counter(d["availability"]["state"] for d in devices if key(d) == k)
             c = g["devices"]
+            tainted = sum(1 for d in devices if key(d) == k and d["availability"]["free"]
+                          and any(t.get("effect") in ("NoSchedule", "NoExecute") for t in d["taints"]))
             assert c == {"total": sum(states.values()), "used": states["used"] + states["unavailable"],
                          "free": states["free"] + states["partly used"], "held": states["used"],
-                         "unavailable": states["unavailable"], "partlyUsed": states["partly used"]}, (by, k)
+                         "unavailable": states["unavailable"], "partlyUsed": states["partly used"],
+                         "tainted": tainted}, (by, k)
             assert c["total"] == c["used"] + c["free"] and c["used"] == c["held"] + c["unavailable"]
             seen[k] = c["total"]
         assert sum(seen.values()) == len(devices) == data["total"]["devices"]["total"]
@@ -91,7 +99,8 @@ def test_class_groups_count_what_the_class_selects(cli):
         assert g["devices"]["total"] == matched["counts"]["match"], g["name"]
         assert g["celErrors"] == 0
     mig = next(g for g in data["groups"] if g["name"] == "mig.nvidia.com")
-    assert mig["devices"] == {"total": 18, "used": 13, "free": 5, "held": 3, "unavailable": 10, "partlyUsed": 0}
+    assert mig["devices"] == {"total": 18, "used": 13, "free": 5, "held": 3, "unavailable": 10, "partlyUsed": 0,
+                              "tainted": 0}
 
 
 def test_sort_by_is_most_first_ties_by_name(cli):
@@ -136,12 +145,13 @@ def test_no_devices(cli, tmp_path):
 def test_bar_widths():
     from kubectl_dra.render.top import bar_widths
 
-    w = lambda held, unavailable, free: bar_widths({"total": held + unavailable + free, "held": held,  # noqa: E731
-                                                    "unavailable": unavailable, "free": free})
-    assert w(3, 0, 1) == {"held": 15, "unavailable": 0, "free": 5}
-    assert w(1, 0, 999) == {"held": 1, "unavailable": 0, "free": 19}      # one held device still shows
-    assert w(999, 1, 0) == {"held": 19, "unavailable": 1, "free": 0}
-    assert w(0, 0, 0) == {"held": 0, "unavailable": 0, "free": 0}
+    w = lambda held, unavailable, free, tainted=0: bar_widths({  # noqa: E731
+        "total": held + unavailable + free, "held": held, "unavailable": unavailable, "free": free, "tainted": tainted})
+    assert w(3, 0, 1) == {"held": 15, "unavailable": 0, "tainted": 0, "free": 5}
+    assert w(1, 0, 999) == {"held": 1, "unavailable": 0, "tainted": 0, "free": 19}      # one held device still shows
+    assert w(999, 1, 0) == {"held": 19, "unavailable": 1, "tainted": 0, "free": 0}
+    assert w(0, 0, 0) == {"held": 0, "unavailable": 0, "tainted": 0, "free": 0}
+    assert w(0, 0, 4, tainted=1) == {"held": 0, "unavailable": 0, "tainted": 5, "free": 15}
     for held in range(0, 12):
         for unavailable in range(0, 12):
             for free in range(0, 5):
@@ -150,6 +160,7 @@ def test_bar_widths():
                     assert sum(got.values()) == 20
                     assert all((got[k] > 0) == (v > 0) for k, v in
                                (("held", held), ("unavailable", unavailable), ("free", free)))
+                    assert got["tainted"] == 0
 
 
 def test_devices_not_bound_to_a_node_get_their_own_row(cli, tmp_path):
@@ -171,3 +182,12 @@ def test_devices_not_bound_to_a_node_get_their_own_row(cli, tmp_path):
     assert [(g["name"], g["devices"]["total"]) for g in data["groups"]] == [
         ("all nodes", 3), ("n-1", 2), ("node selector", 1)]
     assert data["total"]["devices"]["total"] == 6
+
+
+def test_free_but_tainted_devices_are_told_apart(cli):
+    """A DeviceTaintRule (NoSchedule) on node-c's two free GPUs: still free (a request that tolerates it gets
+    them), said in FREE and drawn as ! in the bar."""
+    args = [a for f in TAINTED for a in ("-f", f)]
+    rows = {line.split()[0]: line for line in top(cli, *args).stdout.splitlines()}
+    assert "   2 (2 tainted)   [!!!!!!!!!!!!!!!!!!!!]   0%" in rows["node-c"]
+    assert "tainted" not in rows["node-d"] and "[....................]" in rows["node-d"]
