@@ -146,7 +146,7 @@ def counter_usage(snap: Snapshot, state=None) -> tuple[dict, dict]:
     """The shared counters of every pool and what the devices in use take from them:
     ``(totals, used)``, both ``{(driver, pool): {counter set: {counter: ...}}}``; totals are the
     quantities as the slices write them, used are exact amounts (Fractions), only for counters some
-    device in use consumes.  ``state``: the snapshot's :class:`AllocatedState` when already built."""
+    device in use (held, or shared by claims) consumes.  ``state``: the snapshot's :class:`AllocatedState` when already built."""
     from fractions import Fraction
 
     from kubectl_dra.allocator.types import AllocatedState, quantity_value
@@ -161,7 +161,10 @@ def counter_usage(snap: Snapshot, state=None) -> tuple[dict, dict]:
             for cs in (s.get("spec") or {}).get("sharedCounters") or []:
                 sets[cs.get("name", "")] = {k: (v or {}).get("value", "0") for k, v in (cs.get("counters") or {}).items()}
     for e in snap.devices:
-        if (e.driver, e.pool, e.name) not in state.devices:
+        device_id = (e.driver, e.pool, e.name)
+        # a device held only through shared allocations (shareID) takes its counters once, however many
+        # claims share it (upstream checkAvailableCounters; kubectl_dra.allocator's available_counters)
+        if device_id not in state.devices and device_id not in state.consumed_capacity:
             continue
         for consumption in e.device.get("consumesCounters") or []:
             per_set = used.setdefault(e.key[:2], {}).setdefault(consumption.get("counterSet", ""), {})

@@ -191,3 +191,59 @@ def test_free_but_tainted_devices_are_told_apart(cli):
     rows = {line.split()[0]: line for line in top(cli, *args).stdout.splitlines()}
     assert "   2 (2 tainted)   [!!!!!!!!!!!!!!!!!!!!]   0%" in rows["node-c"]
     assert "tainted" not in rows["node-d"] and "[....................]" in rows["node-d"]
+
+
+def shared_partition_cluster() -> list[dict]:
+    """The dra-example-driver's gpu-allow-multiple-allocations-partitionable demo, allocated: its two claims
+    (8Gi and 10 compute each) share one partition of gpu-0 (allowMultipleAllocations, consumable capacity);
+    the partition draws half of gpu-0's counters, so the whole gpu-0 no longer fits, the other half does."""
+    from tests import builders as b
+
+    drv, ns, node = "gpu.example.com", "gpu-allow-multiple-allocations-partitionable", "worker-1"
+    cs = {"gpu-0-counters": {"memory": "80Gi", "compute": "100"}}
+    pol = {"default": "1", "validRange": {"min": "1"}}
+    whole = b.device("gpu-0", capacity={"memory": "80Gi", "compute": "100"},
+                     consumes={"gpu-0-counters": {"memory": "80Gi", "compute": "100"}})
+    halves = [b.device(f"gpu-0-part-{i}", multi=True,
+                       capacity={"memory": {"value": "40Gi", "requestPolicy": pol},
+                                 "compute": {"value": "50", "requestPolicy": pol}},
+                       consumes={"gpu-0-counters": {"memory": "40Gi", "compute": "50"}}) for i in range(2)]
+    objs = [b.node(node), b.resource_slice("worker-1-gpu", node, node, drv, whole, *halves, counters=cs),
+            b.device_class(drv, driver=drv)]
+    for i, sid in enumerate(("5b1c7a52-0d51-4c3e-9b8e-6f0e2a7c1d01", "5b1c7a52-0d51-4c3e-9b8e-6f0e2a7c1d02")):
+        objs.append(b.claim(f"shared-partition-pod{i}", b.request("gpu", drv, 1, capacity={"memory": "8Gi", "compute": "10"}),
+                            namespace=ns, reserved_for=[f"pod{i}"],
+                            allocation=b.allocation(("gpu", drv, node, "gpu-0-part-0",
+                                                     {"shareID": sid, "consumedCapacity": {"memory": "8Gi", "compute": "10"}}),
+                                                    node_name=node)))
+    return objs
+
+
+def test_a_shared_partition_takes_its_counters_once(cli, tmp_path):
+    """As the allocator counts it (upstream checkAvailableCounters): a device held only through shared
+    allocations takes its counters, once; top, get devices and why-pending agree on it."""
+    import yaml
+
+    from tests import builders as b
+
+    objs = shared_partition_cluster()
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump_all(objs))
+    g = json.loads(top(cli, "-o", "json", "-f", f).stdout)["groups"][0]
+    assert g["devices"] == {"total": 3, "used": 1, "free": 2, "held": 0, "unavailable": 1, "partlyUsed": 1, "tainted": 0}
+    assert g["counters"] == [
+        {"driver": "gpu.example.com", "name": "compute", "used": "50", "total": "100", "percent": 50},
+        {"driver": "gpu.example.com", "name": "memory", "used": "40Gi", "total": "80Gi", "percent": 50}]
+    assert g["capacity"] == [  # the two partitions' capacity, 8Gi + 8Gi and 10 + 10 of it consumed
+        {"driver": "gpu.example.com", "name": "compute", "used": "20", "total": "100", "percent": 20},
+        {"driver": "gpu.example.com", "name": "memory", "used": "16Gi", "total": "80Gi", "percent": 20}]
+    states = {d["device"]: d["availability"]["state"]
+              for d in json.loads(cli("get", "devices", "-o", "json", "-f", f).stdout)["items"]}
+    assert states == {"gpu-0": "unavailable", "gpu-0-part-0": "partly used", "gpu-0-part-1": "free"}
+    # the scheduler's dry run agrees: the whole GPU no longer fits
+    want = b.claim("whole", b.request("gpu", "gpu.example.com", 1,
+                                      selectors=['device.capacity["gpu.example.com"].compute.compareTo(quantity("100")) >= 0']))
+    f.write_text(yaml.safe_dump_all(objs + [want, b.pod("trainer", ("gpu", "claim", "whole"))]))
+    report = json.loads(cli("why-pending", "pod/trainer", "-o", "json", "-f", f).stdout)
+    assert report["fits"] is False
+    assert report["nodes"][0]["reasons"][0]["code"] == "counters-exhausted"
