@@ -102,7 +102,7 @@ def _root(
 
 def _register() -> None:
     from kubectl_dra.commands import (
-        completion, dump, explain, get, match, preview, scaffold, validate, why_pending,
+        completion, dump, explain, get, match, preview, scaffold, top, validate, why_pending,
     )
 
     # (name, function, help, one-line summary for the command list, extra options)
@@ -110,6 +110,8 @@ def _register() -> None:
         ("why-pending", why_pending.why_pending, why_pending.WHY_PENDING_HELP,
          "Why a pod's or claim's devices cannot be allocated: a dry run of the scheduler, node by node.", {}),
         ("get", get.get, get.GET_HELP, "List devices, classes, slices, claims, templates or DeviceTaintRules (kubectl-style tables).", {}),
+        ("top", top.top, top.TOP_HELP, "Devices used and free, counters and capacity used, per node, class, driver or pool.",
+         {"no_args_is_help": False}),
         ("explain", explain.explain, explain.EXPLAIN_HELP,
          "Explain one object: what it asks for, what matches, who holds what.", {}),
         ("match", match.match, match.MATCH_HELP, "Evaluate a CEL device selector against every device.", {}),

@@ -166,3 +166,20 @@ def test_layers_import_only_downwards(layer):
     for f in files:
         bad = sorted(m for m in _runtime_imports(f) if _is(m, *forbidden))
         assert bad == [], f"{f.relative_to(ROOT)} imports {bad} (see ARCHITECTURE.md)"
+
+
+def test_loading_the_app_reads_no_source_and_parses_nothing():
+    """`kubectl-dra --help` and every `kubectl dra <TAB>` load the CLI with all its commands: that must not
+    import the snapshot, the sources, any analysis or parser (each is imported when a command runs)."""
+    got = run_python("""
+import json, sys
+from kubectl_dra.cli import app
+from kubectl_dra.completion import cobra
+text = cobra.cobra_output(app, [""])
+print(json.dumps({"text": text, "loaded": sorted(sys.modules)}))
+""")
+    assert "why-pending" in got["text"] and "top" in got["text"]
+    heavy = [m for m in got["loaded"] if _is(m, "kubectl_dra.snapshot", "kubectl_dra.sources", "kubectl_dra.analysis",
+                                             "kubectl_dra.cel", "kubectl_dra.allocator", "kubectl_dra.normalize",
+                                             "yaml", "jsonschema", "lark", "celpy", "kubernetes", "markdown_it")]
+    assert heavy == []

@@ -143,6 +143,37 @@ class Availability(NamedTuple):
                 "counters": [dict(c) for c in self.counters], "capacity": [dict(c) for c in self.capacity]}
 
 
+def counter_usage(snap: Snapshot, state=None) -> tuple[dict, dict]:
+    """The shared counters of every pool and what the devices in use take from them:
+    ``(totals, used)``, both ``{(driver, pool): {counter set: {counter: ...}}}``; totals are the
+    quantities as the slices write them, used are exact amounts (Fractions), only for counters some
+    device in use (held, or shared by claims) consumes.  ``state``: the snapshot's :class:`AllocatedState` when already built."""
+    from fractions import Fraction
+
+    from kubectl_dra.allocator.types import AllocatedState, quantity_value
+
+    if state is None:
+        state = AllocatedState(snap.allocated_claims)
+    totals: dict = {}
+    used: dict = {}
+    for pool in snap.pools.values():
+        sets = totals.setdefault(pool.key, {})
+        for s in pool.slices:
+            for cs in (s.get("spec") or {}).get("sharedCounters") or []:
+                sets[cs.get("name", "")] = {k: (v or {}).get("value", "0") for k, v in (cs.get("counters") or {}).items()}
+    for e in snap.devices:
+        device_id = (e.driver, e.pool, e.name)
+        # a device held only through shared allocations (shareID) takes its counters once, however many
+        # claims share it (upstream checkAvailableCounters; kubectl_dra.allocator's available_counters)
+        if device_id not in state.devices and device_id not in state.consumed_capacity:
+            continue
+        for consumption in e.device.get("consumesCounters") or []:
+            per_set = used.setdefault(e.key[:2], {}).setdefault(consumption.get("counterSet", ""), {})
+            for counter, amount in (consumption.get("counters") or {}).items():
+                per_set[counter] = per_set.get(counter, Fraction(0)) + quantity_value(amount)
+    return totals, used
+
+
 def device_availability(snap: Snapshot) -> Mapping:
     """:class:`Availability` of every device of the snapshot, by its key.  Follows the allocator's own
     accounting (:class:`kubectl_dra.allocator.types.AllocatedState`): adminAccess results never count,
@@ -153,21 +184,7 @@ def device_availability(snap: Snapshot) -> Mapping:
     from kubectl_dra.allocator.types import AllocatedState, quantity_value
 
     state = AllocatedState(snap.allocated_claims)
-    # counter sets per pool, and what the devices in use take from them
-    totals: dict = {}
-    used: dict = {}
-    for pool in snap.pools.values():
-        sets = totals.setdefault(pool.key, {})
-        for s in pool.slices:
-            for cs in (s.get("spec") or {}).get("sharedCounters") or []:
-                sets[cs.get("name", "")] = {k: (v or {}).get("value", "0") for k, v in (cs.get("counters") or {}).items()}
-    for e in snap.devices:
-        if (e.driver, e.pool, e.name) not in state.devices:
-            continue
-        for consumption in e.device.get("consumesCounters") or []:
-            per_set = used.setdefault(e.key[:2], {}).setdefault(consumption.get("counterSet", ""), {})
-            for counter, amount in (consumption.get("counters") or {}).items():
-                per_set[counter] = per_set.get(counter, Fraction(0)) + quantity_value(amount)
+    totals, used = counter_usage(snap, state)
     out = {}
     for e in snap.devices:
         dev_id = (e.driver, e.pool, e.name)

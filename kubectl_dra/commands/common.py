@@ -12,13 +12,13 @@ from kubectl_dra.completion.callbacks import (
 )
 from kubectl_dra.durations import parse_timeout
 from kubectl_dra.process import keep_until_exit
-from kubectl_dra.snapshot import Snapshot
-from kubectl_dra.sources import SourceOptions, load_snapshot
 from kubectl_dra.render.output import gap_line, warn
 
 if TYPE_CHECKING:
+    # imported when a command runs: `--help` and every completion keystroke load this module (and every
+    # command's) without ever reading a source
     from kubectl_dra.features import FeatureGates
-    from kubectl_dra.snapshot import Gap
+    from kubectl_dra.snapshot import Gap, Snapshot
 
 SOURCE_PANEL = "Source (cluster or files)"
 GATES_PANEL = "Kubernetes release and feature gates"
@@ -121,6 +121,8 @@ class SourceFlags:
             # kubectl refuses to mix files with a cluster the same way: never silently ignore a flag
             given = " and ".join(f for f, v in (("--context", self.context), ("--kubeconfig", self.kubeconfig)) if v)
             raise UsageError(f"-f reads files, not a cluster: {given} cannot be used with it")
+        from kubectl_dra.sources import SourceOptions, load_snapshot
+
         opts = SourceOptions(
             filenames=tuple(self.filename or ()), kubeconfig=self.kubeconfig, context=self.context,
             namespace=self.namespace, all_namespaces=self.all_namespaces, request_timeout=self.request_timeout,

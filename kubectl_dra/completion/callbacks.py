@@ -360,3 +360,33 @@ def complete_why_pending_target(ctx: typer.Context, incomplete: str) -> list:
 
     bare = [] if "/" in incomplete else _pod_entries(lk, ns)
     return _targets(incomplete, kinds.WHY_PENDING, names_for, bare=bare)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# top [NAME...]
+
+
+@_safe
+def complete_top_names(ctx: typer.Context, incomplete: str) -> list:
+    """top NAME: the rows `--by` makes (given before the names; default node): nodes with devices bound to
+    them by name, DeviceClasses, drivers, or pools (with their driver); not the ones already given."""
+    by = (ctx.params or {}).get("by") or "node"
+    given = _typed_values(ctx, "names")
+    lk = _lookup(ctx)
+    if by == "class":
+        return [n for n in _names(lk.objects("deviceclasses")) if n not in given]
+    if by == "driver":
+        return [d for d in complete_driver(ctx, incomplete) if d[0] not in given]
+    out: dict[str, set[str]] = {}
+    for s in lk.objects("resourceslices"):
+        spec = s.get("spec") or {}
+        if by == "pool":
+            pool, driver = (spec.get("pool") or {}).get("name"), spec.get("driver")
+            if isinstance(pool, str) and pool and isinstance(driver, str):
+                out.setdefault(pool, set()).add(driver)
+            continue
+        nodes = [spec.get("nodeName")] + [d.get("nodeName") for d in spec.get("devices") or [] if isinstance(d, dict)]
+        for n in nodes:
+            if isinstance(n, str) and n:
+                out.setdefault(n, set())
+    return [(n, ", ".join(sorted(d))) if d else n for n, d in sorted(out.items()) if n not in given]

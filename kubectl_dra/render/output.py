@@ -151,13 +151,24 @@ def _console_class():
     return PipeFriendlyConsole
 
 
+def no_color_asked() -> bool:
+    """no-color.org: NO_COLOR counts only when it is set to a non-empty value; a dumb terminal has none."""
+    return bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+
+
+def colour_on(stream=None) -> bool:
+    """Whether text written to ``stream`` (stdout) is coloured: a terminal, and no NO_COLOR.  Asks without
+    importing rich, so piped output need not load it."""
+    stream = sys.stdout if stream is None else stream
+    return stream.isatty() and not no_color_asked()
+
+
 def make_console(stderr: bool = False) -> Console:
     """A rich console: colour only on a terminal, NO_COLOR honoured, no wrapping into pipes."""
     Console = _console_class()  # noqa: N806
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
-    # no-color.org: NO_COLOR counts only when it is set to a non-empty value
-    no_color = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+    no_color = no_color_asked()
     return Console(
         file=stream,
         force_terminal=False if not is_tty else None,

@@ -1,0 +1,75 @@
+"""`kubectl dra top`: devices used and free, shared counters and consumable capacity, per node, class, driver or pool."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from kubectl_dra.completion import callbacks as comp
+from kubectl_dra.commands.common import (
+    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
+    with_incomplete,
+)
+
+TOP_HELP = """The device picture at a glance, like kubectl top: per node (or --by class, driver or pool),
+how many devices there are, how many are used and free (as the scheduler's allocator judges it, the
+same as `get devices`' STATE), the shared counters of partitionable devices (MIG-style) used, and the
+consumable capacity of shared devices used.
+
+USED counts devices that cannot be allocated now: held by a claim (# in the bar), or not held but
+their shared counters are used up by other devices of their pool (=). FREE (.) counts devices that
+could be allocated now, shared devices with capacity left included; "(N tainted)": N of them carry a
+NoSchedule or NoExecute taint (their own or a DeviceTaintRule's), free only for requests that tolerate it.
+
+Examples:
+
+  kubectl dra top -f examples/cluster.yaml
+
+  kubectl dra top --by class --sort-by free
+
+  kubectl dra top --by pool -o json
+"""
+
+
+def top(
+    names: Annotated[Optional[list[str]], typer.Argument(
+        metavar="NAME", help="Only these nodes (classes, drivers, pools).", show_default=False,
+        autocompletion=comp.complete_top_names)] = None,
+    by: Annotated[str, typer.Option("--by", help="Group by node, class, driver or pool.",
+                                    autocompletion=comp.output_choices("node", "class", "driver", "pool"))] = "node",
+    sort_by: Annotated[str, typer.Option(
+        "--sort-by", help="name (default), or the most first: devices, used, free, counters or capacity (the "
+                          "highest percentage used).",
+        autocompletion=comp.output_choices("name", "devices", "used", "free", "counters", "capacity"))] = "name",
+    output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.",
+                                        autocompletion=comp.output_choices("json", "yaml"))] = "",
+    no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
+    filename: Filenames = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespace = None,
+    all_namespaces: AllNamespaces = False,
+    request_timeout: RequestTimeout = 30.0,
+) -> None:
+    from kubectl_dra.analysis import incomplete
+    from kubectl_dra.analysis.top import BY, SORT_BY, check_choice, device_top
+    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.top import render_text
+
+    fmt = check_output(output, ("", "json", "yaml"))
+    by = check_choice("--by", by, BY)  # usage errors before any cluster is read
+    sort_by = check_choice("--sort-by", sort_by, SORT_BY)
+    src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                      all_namespaces=all_namespaces, request_timeout=request_timeout)
+    snap = src.snapshot()
+    from kubectl_dra import taintrules
+
+    snap = taintrules.apply(snap)  # DeviceTaintRules' taints too, as `get devices` shows them
+    report = device_top(snap, by=by, sort_by=sort_by, names=names or ())
+    gaps = incomplete.holders(snap)  # used/free depend on every allocated claim
+    if fmt:
+        emit_data(with_incomplete(report, gaps), fmt)
+    else:
+        render_text(report, no_headers=no_headers)
+    finish_incomplete(gaps)
