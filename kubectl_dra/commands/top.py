@@ -6,11 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
-    AllNamespaces, Context, Filenames, Kubeconfig, Namespace, RequestTimeout, SourceFlags, finish_incomplete,
-    with_incomplete,
+    AllNamespaces, Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace,
+    OutputFormats, RequestTimeout, SourceFlags, finish_incomplete, with_incomplete,
 )
+from kubectl_dra.completion import callbacks as comp
+
+OUTPUT = OutputFormats("json", "yaml")
 
 TOP_HELP = """The device picture at a glance, like kubectl top: per node (or --by class, driver or pool),
 how many devices there are, how many are used and free (as the scheduler's allocator judges it, the
@@ -42,9 +44,10 @@ def top(
         "--sort-by", help="name (default), or the most first: devices, used, free, counters or capacity (the "
                           "highest percentage used).",
         autocompletion=comp.output_choices("name", "devices", "used", "free", "counters", "capacity"))] = "name",
-    output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.",
-                                        autocompletion=comp.output_choices("json", "yaml"))] = "",
+    output: OUTPUT.option = "",
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -54,18 +57,17 @@ def top(
 ) -> None:
     from kubectl_dra.analysis import incomplete
     from kubectl_dra.analysis.top import BY, SORT_BY, check_choice, device_top
-    from kubectl_dra.render.output import check_output, emit_data
+    from kubectl_dra.render.output import emit_data
     from kubectl_dra.render.top import render_text
 
-    fmt = check_output(output, ("", "json", "yaml"))
+    fmt = OUTPUT.check(output)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
     by = check_choice("--by", by, BY)  # usage errors before any cluster is read
     sort_by = check_choice("--sort-by", sort_by, SORT_BY)
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
-    snap = src.snapshot()
-    from kubectl_dra import taintrules
-
-    snap = taintrules.apply(snap)  # DeviceTaintRules' taints too, as `get devices` shows them
+    # DeviceTaintRules' taints too, when the gates put them in force, as `get devices` shows them
+    snap, _ = src.snapshot_under(gate_flags)
     report = device_top(snap, by=by, sort_by=sort_by, names=names or ())
     gaps = incomplete.holders(snap)  # used/free depend on every allocated claim
     if fmt:

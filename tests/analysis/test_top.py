@@ -72,6 +72,8 @@ def test_counts_agree_with_get_devices(cli, source):
     """Per node, per driver and per pool, the counts are `get devices`' STATE column counted up; every
     device is in exactly one node group; used = held + unavailable, total = used + free."""
     sources = [a for f in (source if isinstance(source, tuple) else (source,)) for a in ("-f", f)]
+    if source is TAINTED:  # the rule in force, so that its taints are counted
+        sources += ["--feature-gates", "DRADeviceTaintRules=true"]
     devices = json.loads(cli("get", "devices", "-o", "json", *sources).stdout)["items"]
     for by, key in (("node", lambda d: d["node"]), ("driver", lambda d: d["driver"]),
                     ("pool", lambda d: (d["driver"], d["pool"]))):
@@ -188,9 +190,20 @@ def test_free_but_tainted_devices_are_told_apart(cli):
     """A DeviceTaintRule (NoSchedule) on node-c's two free GPUs: still free (a request that tolerates it gets
     them), said in FREE and drawn as ! in the bar."""
     args = [a for f in TAINTED for a in ("-f", f)]
-    rows = {line.split()[0]: line for line in top(cli, *args).stdout.splitlines()}
+    rows = {line.split()[0]: line for line in top(cli, *args, "--feature-gates", "DRADeviceTaintRules=true")
+            .stdout.splitlines()}
     assert "   2 (2 tainted)   [!!!!!!!!!!!!!!!!!!!!]   0%" in rows["node-c"]
     assert "tainted" not in rows["node-d"] and "[....................]" in rows["node-d"]
+
+
+def test_a_rule_the_gates_leave_inert_taints_nothing(cli):
+    """1.36's defaults have DRADeviceTaintRules off: the scheduler ignores the rule, so top does too (as get devices
+    does), and says so in one warning line."""
+    args = [a for f in TAINTED for a in ("-f", f)]
+    res = top(cli, *args)
+    rows = {line.split()[0]: line for line in res.stdout.splitlines()}
+    assert "tainted" not in rows["node-c"] and "[....................]" in rows["node-c"]
+    assert "DRADeviceTaintRules" in res.stderr
 
 
 def shared_partition_cluster() -> list[dict]:
