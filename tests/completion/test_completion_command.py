@@ -213,7 +213,7 @@ def test_bash_lists_candidates(tool_env, tmp_path):
                              text=True, timeout=60, cwd=ROOT)
         return [l for l in res.stdout.splitlines() if l]
 
-    assert reply(f"kubectl-dra get -f {EXAMPLE} ") == ["devices", "classes", "slices", "claims", "templates"]
+    assert reply(f"kubectl-dra get -f {EXAMPLE} ") == ["devices", "classes", "slices", "claims", "templates", "taintrules"]
     assert reply(f"kubectl-dra match x -f {EXAMPLE} --node ") == ["cpu-node-1", "gpu-node-1", "gpu-node-2",
                                                                     "gpu-node-3"]
     assert reply("kubectl-dra get claims ") == []  # no cluster: nothing, silently
