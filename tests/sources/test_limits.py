@@ -28,12 +28,19 @@ def _run(args: list[str], stdin: bytes | None = None) -> tuple[int, str]:
     return proc.returncode, proc.stderr.decode()
 
 
+# A small process starts the CLI and reports its peak RSS: a child forked from pytest itself would count the
+# pages it shares with pytest's (by then large) heap before it execs, so its ru_maxrss says nothing about the CLI.
+_LAUNCHER = ("import os, subprocess, sys\n"
+             "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+             "_, status, usage = os.wait4(p.pid, 0)\n"
+             "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n")
+
+
 def _peak_rss_kib(args: list[str]) -> tuple[int, str, int]:
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl_dra", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    err = proc.stderr.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    return os.waitstatus_to_exitcode(status), err, usage.ru_maxrss
+    proc = subprocess.run([sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "kubectl_dra", *args],
+                          capture_output=True, text=True)
+    code, rss = proc.stdout.split()
+    return int(code), proc.stderr, int(rss)
 
 
 def test_alias_bomb_is_refused_quickly_in_process():
