@@ -304,3 +304,16 @@ def test_dump_reads_the_stages_objects_for_every_pod_of_its_scope(tmp_path):
     assert everywhere.pod_nodes == () and everywhere.pod_namespaces is None
     assert {("/api/v1/resourcequotas", None), ("/api/v1/namespaces", None)} <= reads_all
     assert not [s for _, s in reads_all if (s or "").startswith("spec.nodeName=")]
+
+
+def test_refusals_a_stage_does_not_need_are_silent(run):
+    """quotas and the Namespace matter only while a template's claim is missing; the node's pods only while the
+    pod waits to start there: refused when not needed, the answer is complete (exit 0, no "incomplete")."""
+    for objs, resource, scope in ((prepare_failed(), "resourcequotas", None), (prepare_failed(), "namespaces", None),
+                                  (binding_waits(), "resourcequotas", None)):
+        with _server(objs) as srv:
+            srv.forbid(resource, scope)
+            res = run(srv, "why-pending", "pod/pod0", "-o", "json")
+        assert res.returncode == 0, (resource, res.stderr)
+        report = json.loads(res.stdout)
+        assert "incomplete" not in report and "unchecked" not in report and res.stderr == ""

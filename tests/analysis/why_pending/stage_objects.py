@@ -112,6 +112,7 @@ def dranet_plugin(ready: bool = True, waiting: str | None = None, **meta) -> dic
     p["spec"]["containers"][0].update(name="dranet", image="registry.k8s.io/networking/dranet:stable",
                                       args=["/dranet", "--v=4", "--hostname-override=$(NODE_NAME)"])
     p["spec"]["containers"][0].pop("command", None)
+    p["status"]["containerStatuses"][0]["name"] = "dranet"
     p["spec"]["volumes"] = [{"name": "device-plugin", "hostPath": {"path": "/var/lib/kubelet/plugins"}},
                             {"name": "plugin-registry", "hostPath": {"path": "/var/lib/kubelet/plugins_registry"}}]
     return p
