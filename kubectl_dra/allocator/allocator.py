@@ -603,7 +603,10 @@ class _AllocationRun:
                     if all(v == 0 for v in allocating.values()):
                         del self.allocating_capacity[device_id]
             elif counters_taken:
-                # upstream releases counters only for devices without multiple allocations
+                # Reproduced upstream behaviour (1.36.2, the rollback closure allocateDevice returns): counters
+                # are given back only for devices without allowMultipleAllocations; a multi-allocatable device
+                # keeps its counters consumed after backtracking, so the rest of the run sees fewer. Looks
+                # like an upstream bug; the scheduler does it, so the dry run does too.
                 self._deallocate_counters(consumes, pool)
             self.results[claim_index].pop()
         return undo

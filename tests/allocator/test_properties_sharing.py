@@ -291,3 +291,24 @@ def test_deleting_claim_blocks_before_its_allocation(sc):
         fits_node1 = pending <= free
         assert report["fits"] is fits_node1
         assert [n["name"] for n in report["nodes"] if n["fits"]] == ([NODE1] if fits_node1 else [])
+
+
+def test_multi_allocatable_counters_stay_consumed_after_backtracking():
+    """Reproduced upstream behaviour (1.36.2, allocateDevice's rollback gives counters back only for devices
+    without allowMultipleAllocations). req-0 first takes the shareable dev-0 (all 4 counters), req-1's dev-2
+    then breaks the numa constraint; after backtracking dev-1 finds the counters still spent, so no fit,
+    though dev-1 + dev-2 is a valid answer (found when dev-0 is not shareable)."""
+    def objects(multi):
+        devs = [device("dev-0", attrs={"numa": 1, "kind": "p"}, multi=multi, consumes={CS1: {"mem": "4"}}),
+                device("dev-1", attrs={"numa": 0, "kind": "p"}, consumes={CS1: {"mem": "4"}}),
+                device("dev-2", attrs={"numa": 0, "kind": "q"})]
+        return [device_class("class-a", driver=DRIVER_A),
+                resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *devs, counters={CS1: {"mem": "4"}})]
+    c = claim("claim-0", request("req-0", selectors=[sel_attr_eq("kind", "p")]),
+              request("req-1", selectors=[sel_attr_eq("kind", "q")]),
+              constraints=[{"matchAttribute": f"{DRIVER_A}/numa"}])
+    for gates in (INCUBATING, ALL):
+        out = run(objects(True), [c], gates=gates)
+        assert not out.fits and out.error is None
+        out = run(objects(None), [c], gates=gates)
+        assert out.fits and _names(out) == [("req-0", "dev-1"), ("req-1", "dev-2")]
