@@ -18,7 +18,9 @@ Per release (the claim limits are the same in all three):
   counters in all shared counter sets, 1.35+: at most 8 sets (32 counters each);
 * per device: 32 attributes and capacities combined; taints: 4 (1.34), 16 (1.35+); counter consumption:
   1.34: at most 32 counters in all, 1.35+: at most 2 consumptions (32 counters each); 1.36: at most 48
-  list attribute values (DRAListTypeAttributes).
+  attribute values (ResourceSliceMaxAttributeValuesPerDevice, DRAListTypeAttributes).  Only the items of
+  list attributes are counted here: whether a scalar counts as one value too was not confirmed in the
+  upstream sources read, and counting less never refuses a slice the API server takes.
 
 Compile errors of a selector are not repeated here: the dry run reports them (``cel-error``).
 """
