@@ -572,10 +572,15 @@ class _AllocationRun:
         if self.gates.consumable_capacity:
             consumed = self._cmp_request_over_capacity(request, device_id, device)
             if consumed is None:
-                for constraint in added:
-                    constraint.remove(request_name, subrequest_name, device, device_id)
-                if counters_taken:
-                    self._deallocate_counters(consumes, pool)
+                # Reproduced upstream behaviour (1.36.2, allocateDevice): the capacity is checked again after the
+                # device was added to the claim's constraints (and, not multi-allocatable, marked in use), and a
+                # failure returns without undoing any of it, nor the counters taken above. It can fail only where
+                # the earlier check saw other capacity: an allocationMode All device (chosen when the request was
+                # validated) that an earlier request of this run shares. The constraints then keep that device's
+                # attribute, which can refuse the devices of a later alternative. Looks like an upstream bug; the
+                # scheduler does it, so the dry run does too.
+                if not multi:
+                    self.allocating_devices.setdefault(device_id, set()).add(claim_index)
                 return None
         claims_taking = self.allocating_devices.setdefault(device_id, set())
         if multi:
@@ -603,7 +608,10 @@ class _AllocationRun:
                     if all(v == 0 for v in allocating.values()):
                         del self.allocating_capacity[device_id]
             elif counters_taken:
-                # upstream releases counters only for devices without multiple allocations
+                # Reproduced upstream behaviour (1.36.2, the rollback closure allocateDevice returns): counters
+                # are given back only for devices without allowMultipleAllocations; a multi-allocatable device
+                # keeps its counters consumed after backtracking, so the rest of the run sees fewer. Looks
+                # like an upstream bug; the scheduler does it, so the dry run does too.
                 self._deallocate_counters(consumes, pool)
             self.results[claim_index].pop()
         return undo

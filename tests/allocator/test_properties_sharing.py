@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kubectl_dra.analysis.why_pending import why_pending
 from tests.builders import (
-    ALL, CS1, DRIVER_A, NODE1, NODE2, POOL1, allocated_claim, allocation, claim, device, device_class, feats, node,
-    pod, request, resource_slice, run, sel_attr_eq, shared_use, snapshot,
+    ALL, CS1, DRIVER_A, NODE1, NODE2, POOL1, allocated_claim, allocation, claim, device, device_class, feats,
+    first_available, node, pod, request, resource_slice, run, sel_attr_eq, shared_use, snapshot, subrequest,
 )
 
 # The two implementations that know multi-allocatable devices: incubating (DRAConsumableCapacity with the
@@ -291,3 +291,51 @@ def test_deleting_claim_blocks_before_its_allocation(sc):
         fits_node1 = pending <= free
         assert report["fits"] is fits_node1
         assert [n["name"] for n in report["nodes"] if n["fits"]] == ([NODE1] if fits_node1 else [])
+
+
+def test_multi_allocatable_counters_stay_consumed_after_backtracking():
+    """Reproduced upstream behaviour (1.36.2, allocateDevice's rollback gives counters back only for devices
+    without allowMultipleAllocations). req-0 first takes the shareable dev-0 (all 4 counters), req-1's dev-2
+    then breaks the numa constraint; after backtracking dev-1 finds the counters still spent, so no fit,
+    though dev-1 + dev-2 is a valid answer (found when dev-0 is not shareable)."""
+    def objects(multi):
+        devs = [device("dev-0", attrs={"numa": 1, "kind": "p"}, multi=multi, consumes={CS1: {"mem": "4"}}),
+                device("dev-1", attrs={"numa": 0, "kind": "p"}, consumes={CS1: {"mem": "4"}}),
+                device("dev-2", attrs={"numa": 0, "kind": "q"})]
+        return [device_class("class-a", driver=DRIVER_A),
+                resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *devs, counters={CS1: {"mem": "4"}})]
+    c = claim("claim-0", request("req-0", selectors=[sel_attr_eq("kind", "p")]),
+              request("req-1", selectors=[sel_attr_eq("kind", "q")]),
+              constraints=[{"matchAttribute": f"{DRIVER_A}/numa"}])
+    for gates in (INCUBATING, ALL):
+        out = run(objects(True), [c], gates=gates)
+        assert not out.fits and out.error is None
+        out = run(objects(None), [c], gates=gates)
+        assert out.fits and _names(out) == [("req-0", "dev-1"), ("req-1", "dev-2")]
+
+
+def test_all_device_out_of_capacity_keeps_its_constraint_entry():
+    """Reproduced upstream behaviour (1.36.2, allocateDevice returns on a capacity failure without undoing the
+    constraints it added). req-0 shares dev-0 (6 of 8); req-1's first alternative wants all of the shareable
+    devices with 4 each, so dev-0 joins the numa constraint and then fails its capacity check; the constraint
+    keeps numa 0, and the second alternative's dev-1 (numa 1) is refused: no fit, though req-1/sub-b = dev-1
+    and req-2 = dev-2 satisfy everything (found when the first alternative cannot run out of capacity)."""
+    def objects(cap):
+        devs = [device("dev-0", attrs={"numa": 0, "kind": "shared"}, multi=True, capacity={"mem": cap}),
+                device("dev-1", attrs={"numa": 1, "kind": "plain1"}),
+                device("dev-2", attrs={"numa": 1, "kind": "plain2"})]
+        return [device_class("class-a", driver=DRIVER_A), resource_slice("slice-1", NODE1, POOL1, DRIVER_A, *devs)]
+    c = claim("claim-0",
+              request("req-0", selectors=[sel_attr_eq("kind", "shared")], capacity={"mem": "6"}),
+              first_available("req-1", subrequest("sub-a", count=None, mode="All", capacity={"mem": "4"},
+                                                  selectors=[sel_attr_eq("kind", "shared")]),
+                              subrequest("sub-b", selectors=[sel_attr_eq("kind", "plain1")])),
+              request("req-2", selectors=[sel_attr_eq("kind", "plain2")]),
+              constraints=[{"matchAttribute": f"{DRIVER_A}/numa", "requests": ["req-1", "req-2"]}])
+    for gates in (INCUBATING, ALL):
+        out = run(objects("8"), [c], gates=gates)
+        assert not out.fits and out.error is None
+        # with room for both shares (10), sub-a is taken, req-2 then breaks the constraint, backtracking undoes
+        # sub-a properly and sub-b + dev-2 fit
+        out = run(objects("10"), [c], gates=gates)
+        assert out.fits and _names(out) == [("req-0", "dev-0"), ("req-1/sub-b", "dev-1"), ("req-2", "dev-2")]

@@ -11,7 +11,10 @@ creation, and the controller then records a ``FailedResourceClaimCreation`` even
   are not charged), and, with extended resources backed by DRA, to
   ``requests.deviceclass.resource.kubernetes.io/<class>`` and ``requests.<the class's extendedResourceName>``;
 * a request asks for admin access in a namespace without the ``resource.kubernetes.io/admin-access``
-  label (``admin-access-not-allowed``; the API server's validation of a claim with adminAccess).
+  label (``admin-access-not-allowed``; the API server's validation of a claim with adminAccess);
+* the claim itself (read from files), or the claim a template would create, breaks a rule of the API
+  server's validation of the release: too many requests, selectors, tolerations..., a selector too long or
+  too costly (``api-rejected``; kubectl_dra.analysis.apirules).
 
 The legacy pod ``source:`` shape never gets here: reading it is an input error with the current field names
 (kubectl_dra.normalize.check_pod_claim_references).
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from kubectl_dra.analysis.why_pending.reasons import ADMIN_ACCESS_NOT_ALLOWED, QUOTA_EXCEEDED, Reason
+from kubectl_dra.analysis.why_pending.reasons import (
+    ADMIN_ACCESS_NOT_ALLOWED, API_REJECTED, QUOTA_EXCEEDED, Reason,
+)
 from kubectl_dra.quantity import Quantity, QuantityError
 from kubectl_dra.snapshot import Snapshot, name_of, namespace_of
 
@@ -162,4 +167,40 @@ def check_claims(snap: Snapshot, pod: Mapping[str, Any] | None, not_generated: I
                 "the claim", details={"requests": admin, "namespace": namespace},
                 fixes=[f"kubectl label namespace {namespace} {ADMIN_ACCESS_LABEL}=true (as a cluster admin), or drop "
                        "adminAccess from the template"]))
+    return reasons
+
+
+def check_api_rules(snap: Snapshot, pod: Mapping[str, Any] | None, claims: Iterable[Mapping[str, Any]],
+                    not_generated: Iterable[tuple[str, Mapping]], release: str | None,
+                    lists: bool = False) -> list[Reason]:
+    """``api-rejected``: a claim (or the claim a template would create) that the API server of ``release``
+    refuses (kubectl_dra.analysis.apirules).  Only for objects read from files that are not a cluster's dump
+    (a dump records its server's version): a cluster's own claims and templates were admitted by its API
+    server.  ``claims``: the pending claims the dry run allocates."""
+    from kubectl_dra.analysis import apirules
+
+    if snap.source.kind != "files" or snap.source.server_version:
+        return []
+    limits = apirules.limits_for(release)
+    found: list[tuple[str, str, str | None, list]] = []  # (what, fix target, claim name, violations)
+    for c in claims:
+        v = apirules.claim_violations(c.get("spec") or {}, limits, lists=lists)
+        if v:
+            found.append((f"ResourceClaim {namespace_of(c)}/{name_of(c)}", "the claim", name_of(c), v))
+    for pod_claim, tmpl in not_generated:
+        v = apirules.claim_violations((tmpl.get("spec") or {}).get("spec") or {}, limits, lists=lists,
+                                      prefix="spec.spec")
+        if v:
+            found.append((f"the claim ResourceClaimTemplate {namespace_of(tmpl)}/{name_of(tmpl)} would create for pod "
+                          f"claim {pod_claim}", "the template", None, v))
+    reasons = []
+    for what, fix_target, claim_name, violations in found:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        reasons.append(Reason(
+            API_REJECTED,
+            f"the API server (Kubernetes {limits.release}) refuses {what}: {first.path}: {first.message}{more}; "
+            "no scheduler ever sees it",
+            claim=claim_name, details={"release": limits.release, "violations": [x.as_dict() for x in violations]},
+            fixes=[f"change {fix_target}: {first.path}: {first.message}"]))
     return reasons

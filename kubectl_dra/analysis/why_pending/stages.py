@@ -1,7 +1,7 @@
 """The stages of a pod's Pending phase, in order; the first one that blocks is the answer.
 
-1. ``claims``: every claim the pod needs exists (claims_stage.py: quota, admin access; target.py: missing
-   claims and templates);
+1. ``claims``: every claim the pod needs exists (claims_stage.py: quota, admin access, what the API server
+   refuses; target.py: missing claims and templates);
 2. ``allocation``: the claims exist, the pod is not scheduled: the dry run (report.py, explainer.py);
 3. ``binding``: devices are allocated (or being reserved) but the pod is not bound: binding conditions,
    a full ``reservedFor`` (binding.py);
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from kubectl_dra.analysis.why_pending import binding, claims_stage, prepare
 from kubectl_dra.analysis.why_pending.reasons import (
-    CLAIM_NOT_FOUND, DEVICE_UNHEALTHY, QUOTA_EXCEEDED, ADMIN_ACCESS_NOT_ALLOWED, TEMPLATE_NOT_FOUND,
+    API_REJECTED, CLAIM_NOT_FOUND, DEVICE_UNHEALTHY, QUOTA_EXCEEDED, ADMIN_ACCESS_NOT_ALLOWED, TEMPLATE_NOT_FOUND,
     TEMPLATE_NOT_GENERATED, Reason,
 )
 from kubectl_dra.snapshot import Gap, Snapshot, name_of, pod_containers_started
@@ -35,9 +35,9 @@ STAGES = (CLAIMS, ALLOCATION, BINDING, PREPARE, RUNNING)
 
 # Reasons that keep a pod in the claims stage.
 CLAIMS_STAGE_CODES = (CLAIM_NOT_FOUND, TEMPLATE_NOT_FOUND, TEMPLATE_NOT_GENERATED, QUOTA_EXCEEDED,
-                      ADMIN_ACCESS_NOT_ALLOWED)
+                      ADMIN_ACCESS_NOT_ALLOWED, API_REJECTED)
 # Reasons that say why a template claim was not created.
-EXPLAINS_MISSING_CLAIM = (QUOTA_EXCEEDED, ADMIN_ACCESS_NOT_ALLOWED)
+EXPLAINS_MISSING_CLAIM = (QUOTA_EXCEEDED, ADMIN_ACCESS_NOT_ALLOWED, API_REJECTED)
 # Reasons of a later stage that are warnings, not blockers, once the containers run.
 WARNING_ONLY_WHEN_RUNNING = (DEVICE_UNHEALTHY,)
 
@@ -105,6 +105,12 @@ def assess(snap: Snapshot, target: ResolvedTarget, report: Report, *, now: datet
                 gaps += found
                 unchecked.append({"stage": CLAIMS, "resource": resource,
                                   "message": f"{what} could not be read: why the claim was not created is unknown"})
+    # a claim from files (or the one a template would create) the API server of the release refuses
+    pending = ([pc.claim for pc in snap.pod_claims(pod) if pc.state == "pending" and pc.claim is not None]
+               if pod is not None else [c for c in target.to_allocate])
+    gates = report.get("featureGates") or {}
+    reasons += claims_stage.check_api_rules(snap, pod, pending, not_generated, gates.get("version"),
+                                            bool(gates.get("DRAListTypeAttributes")))
     if codes & set(CLAIMS_STAGE_CODES) or any(r.code in CLAIMS_STAGE_CODES for r in reasons):
         return Assessment(CLAIMS, reasons, True, unchecked, None, gaps)
     if pod is None:  # a claim alone: allocated (and its binding) is as far as it goes

@@ -58,6 +58,9 @@ def test_list_type_attributes_in_cel_and_match_attribute(cli, tmp_path):
     assert r["fits"] is True
     assert devices_of(r) == [("gpus", "dev-0"), ("gpus", "dev-1")]
     assert node_of(r, NODE2)["fits"] is False
+    # and the inventory prints the lists, not None
+    listed = cli("get", "devices", "-o", "wide", "-f", str(tmp_path / "cluster.yaml")).stdout
+    assert "models=[x y]" in listed and "models=[w]" in listed and "None" not in listed
 
 
 def test_pod_without_claims_fits_every_node_for_dra(cli, tmp_path):
