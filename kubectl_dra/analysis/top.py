@@ -84,10 +84,11 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
     availability = device_availability(snap)
     counter_totals, counter_used = counter_usage(snap, state)
     groups, cel_errors = _groups(snap, by)
+    incomplete = {key for key, pool in snap.pools.items() if not pool.complete}
 
     def summary(entries: list[DeviceEntry]) -> dict:
         counts = {"total": len(entries), "used": 0, "free": 0, "held": 0, "unavailable": 0, "partlyUsed": 0,
-                  "tainted": 0}
+                  "tainted": 0, "incompletePool": 0}
         sets: set = set()
         capacity: dict = {}
         for e in entries:
@@ -95,6 +96,8 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
             counts["free" if a.free else "used"] += 1
             if a.free and any((t or {}).get("effect") in _BLOCKING_EFFECTS for t in e.device.get("taints") or ()):
                 counts["tainted"] += 1  # free, but only for requests that tolerate the taint
+            if a.free and e.key[:2] in incomplete:
+                counts["incompletePool"] += 1  # the allocator uses no device of a pool it has not seen whole
             if a.state == "used":
                 counts["held"] += 1
             elif a.state == "unavailable":

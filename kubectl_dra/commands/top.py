@@ -12,24 +12,22 @@ from kubectl_dra.commands.common import (
     with_incomplete,
 )
 
-TOP_HELP = """The device picture at a glance, like kubectl top: per node (or --by class, driver or pool),
-how many devices there are, how many are used and free (as the scheduler's allocator judges it, the
-same as `get devices`' STATE), the shared counters of partitionable devices (MIG-style) used, and the
-consumable capacity of shared devices used.
-
-USED counts devices that cannot be allocated now: held by a claim (# in the bar), or not held but
-their shared counters are used up by other devices of their pool (=). FREE (.) counts devices that
-could be allocated now, shared devices with capacity left included; "(N tainted)": N of them carry a
-NoSchedule or NoExecute taint (their own or a DeviceTaintRule's), free only for requests that tolerate it.
-
-Examples:
-
-  kubectl dra top -f examples/cluster.yaml
-
-  kubectl dra top --by class --sort-by free
-
-  kubectl dra top --by pool -o json
-"""
+TOP_HELP = "\n\n".join([
+    "The device picture at a glance, like kubectl top: per node (or --by class, driver or pool), how many devices "
+    "there are, how many are used and free (as the scheduler's allocator judges it, the same as `get devices`' "
+    "STATE), the shared counters of partitionable devices (MIG-style) used, and the consumable capacity of shared "
+    "devices used.",
+    "USED counts devices that cannot be allocated now: held by a claim (# in the bar), or not held but their shared "
+    "counters are used up by other devices of their pool (=). FREE (.) counts devices that could be allocated now, "
+    "shared devices with capacity left included; \"(N tainted)\": N of them carry a NoSchedule or NoExecute taint "
+    "(their own or a DeviceTaintRule's), free only for requests that tolerate it (!); \"(N in incomplete pools)\": "
+    "N of them are in a pool whose slices are not all published yet, which the scheduler does not allocate from "
+    "until they are (?).",
+    "Examples:",
+    "  kubectl dra top -f examples/cluster.yaml",
+    "  kubectl dra top --by class --sort-by free",
+    "  kubectl dra top --by pool -o json",
+]) + "\n"
 
 
 def top(
