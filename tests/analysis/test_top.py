@@ -272,3 +272,9 @@ def test_free_devices_of_an_incomplete_pool_are_told_apart(cli):
     report = json.loads(cli("why-pending", "pod/wants-two", "-o", "json", "-f", INCOMPLETE).stdout)
     codes = {n["name"]: [r["code"] for r in n["reasons"]] for n in report["nodes"]}
     assert "incomplete-pool" in codes["node-1"]
+
+
+def test_readme_shows_what_top_prints():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("$ kubectl dra top -f tests/fixtures/top/partitionable.yaml\n", 1)[1].split("```", 1)[0]
+    assert block == (GOLDEN / "top-partitionable.txt").read_text()
