@@ -38,7 +38,7 @@ def check_choice(flag: str, value: str, choices: Iterable[str]) -> str:
     return value
 
 
-def _groups(snap: Snapshot, by: str) -> tuple[dict[tuple, list[DeviceEntry]], dict]:
+def _groups(snap: Snapshot, by: str, devices: list[DeviceEntry]) -> tuple[dict[tuple, list[DeviceEntry]], dict]:
     """(group key -> its devices, in snapshot order; class key -> CEL errors).  Keys: (name,) or, by pool,
     (driver, pool).  A node's devices are those bound to it by name; the others are grouped under where they
     are available ("all nodes", "node selector"), never counted on every node they reach."""
@@ -48,14 +48,14 @@ def _groups(snap: Snapshot, by: str) -> tuple[dict[tuple, list[DeviceEntry]], di
         matcher = ClassMatcher(snap)
         for name in sorted(snap.device_classes):
             members = groups.setdefault((name,), [])
-            for e in snap.devices:
+            for e in devices:
                 ok, err = matcher.matches(name, e)
                 if err:
                     errors[(name,)] = errors.get((name,), 0) + 1
                 if ok:
                     members.append(e)
         return groups, errors
-    for e in snap.devices:
+    for e in devices:
         key = (e.scope,) if by == "node" else (e.driver,) if by == "driver" else (e.driver, e.pool)
         groups.setdefault(key, []).append(e)
     return groups, errors
@@ -74,8 +74,10 @@ def _percent(part, whole) -> int | None:
     return int(Fraction(part) * 100 / Fraction(whole))
 
 
-def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names: Iterable[str] = ()) -> dict:
-    """The `top` report: ``{"by", "groups": [...], "total": {...}}`` (README, "top")."""
+def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names: Iterable[str] = (),
+               driver: str | None = None, class_name: str | None = None) -> dict:
+    """The `top` report: ``{"by", "groups": [...], "total": {...}}`` (README, "top").  ``driver``,
+    ``class_name``: only the devices of that driver, or that the DeviceClass selects."""
     from kubectl_dra.allocator.types import AllocatedState, quantity_value
 
     by = check_choice("--by", by, BY)
@@ -83,7 +85,13 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
     state = AllocatedState(snap.allocated_claims)
     availability = device_availability(snap)
     counter_totals, counter_used = counter_usage(snap, state)
-    groups, cel_errors = _groups(snap, by)
+    if class_name is not None and class_name not in snap.device_classes:
+        raise NotFoundError(_NOT_FOUND["class"].format(class_name))
+    devices = [e for e in snap.devices if driver is None or e.driver == driver]
+    if class_name is not None:
+        matcher = ClassMatcher(snap)
+        devices = [e for e in devices if matcher.matches(class_name, e)[0]]
+    groups, cel_errors = _groups(snap, by, devices)
     incomplete = {key for key, pool in snap.pools.items() if not pool.complete}
 
     def summary(entries: list[DeviceEntry]) -> dict:
@@ -143,7 +151,7 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
     rows.sort(key=lambda r: (r.get("driver", ""), r["name"]))
     if sort_by != "name":
         rows.sort(key=lambda r: -_sort_value(r, sort_by))  # stable: ties keep the name order
-    total = summary(list(snap.devices))
+    total = summary(devices)
     return {"by": by, "sortBy": sort_by, "groups": rows, "total": total}
 
 

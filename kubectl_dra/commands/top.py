@@ -26,6 +26,7 @@ TOP_HELP = "\n\n".join([
     "Examples:",
     "  kubectl dra top -f examples/cluster.yaml",
     "  kubectl dra top --by class --sort-by free",
+    "  kubectl dra top --class mig.nvidia.com --sort-by free",
     "  kubectl dra top --by pool -o json",
 ]) + "\n"
 
@@ -40,6 +41,10 @@ def top(
         "--sort-by", help="name (default), or the most first: devices, used, free, counters or capacity (the "
                           "highest percentage used).",
         autocompletion=comp.output_choices("name", "devices", "used", "free", "counters", "capacity"))] = "name",
+    driver: Annotated[Optional[str], typer.Option("--driver", help="Only devices of this driver.",
+                                                  autocompletion=comp.complete_driver)] = None,
+    class_name: Annotated[Optional[str], typer.Option("--class", help="Only devices that this DeviceClass selects.",
+                                                      autocompletion=comp.complete_class)] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.",
                                         autocompletion=comp.output_choices("json", "yaml"))] = "",
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
@@ -64,7 +69,7 @@ def top(
     from kubectl_dra import taintrules
 
     snap = taintrules.apply(snap)  # DeviceTaintRules' taints too, as `get devices` shows them
-    report = device_top(snap, by=by, sort_by=sort_by, names=names or ())
+    report = device_top(snap, by=by, sort_by=sort_by, names=names or (), driver=driver, class_name=class_name)
     gaps = incomplete.holders(snap)  # used/free depend on every allocated claim
     if fmt:
         emit_data(with_incomplete(report, gaps), fmt)

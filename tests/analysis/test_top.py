@@ -278,3 +278,14 @@ def test_readme_shows_what_top_prints():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     block = readme.split("$ kubectl dra top -f tests/fixtures/top/partitionable.yaml\n", 1)[1].split("```", 1)[0]
     assert block == (GOLDEN / "top-partitionable.txt").read_text()
+
+
+@pytest.mark.parametrize("flag,value", [("--class", "mig.nvidia.com"), ("--class", "gpu.nvidia.com"),
+                                        ("--driver", "net.example.com")])
+def test_class_and_driver_filters_count_what_get_devices_lists(cli, flag, value):
+    devices = json.loads(cli("get", "devices", flag, value, "-o", "json", "-f", PARTITIONABLE).stdout)["items"]
+    data = json.loads(top(cli, flag, value, "-o", "json", "-f", PARTITIONABLE).stdout)
+    assert {g["name"]: g["devices"]["total"] for g in data["groups"]} == dict(Counter(d["node"] for d in devices))
+    assert data["total"]["devices"]["free"] == sum(d["availability"]["free"] for d in devices)
+    r = cli("top", "--class", "nope", "-f", PARTITIONABLE)
+    assert r.exit_code == 5 and r.stderr.strip() == 'error: deviceclasses.resource.k8s.io "nope" not found'
