@@ -289,3 +289,15 @@ def test_class_and_driver_filters_count_what_get_devices_lists(cli, flag, value)
     assert data["total"]["devices"]["free"] == sum(d["availability"]["free"] for d in devices)
     r = cli("top", "--class", "nope", "-f", PARTITIONABLE)
     assert r.exit_code == 5 and r.stderr.strip() == 'error: deviceclasses.resource.k8s.io "nope" not found'
+
+
+def test_readme_documents_every_json_key(cli):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    contract = readme.split("### top\n", 1)[1].split("### preview\n", 1)[0].split("`-o json`", 1)[1]
+    keys: set[str] = set()
+    for by in ("node", "class", "pool"):
+        data = json.loads(top(cli, "--by", by, "-o", "json", "-f", PARTITIONABLE).stdout)
+        keys |= set(data) | set(data["total"]) | set(data["total"]["devices"])
+        for g in data["groups"]:
+            keys |= set(g) | {k for a in g["counters"] + g["capacity"] for k in a}
+    assert keys and not [k for k in sorted(keys) if f'"{k}"' not in contract]
