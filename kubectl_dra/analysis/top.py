@@ -122,10 +122,10 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
                     row[0] += consumed.get(cap_name, Fraction(0))
                     row[1] += quantity_value(total_text)
         counters: dict = {}
-        for driver, pool, set_name in sorted(sets):
-            for counter, total_text in (counter_totals.get((driver, pool), {}).get(set_name) or {}).items():
-                row = counters.setdefault((driver, counter), [Fraction(0), Fraction(0), total_text])
-                row[0] += counter_used.get((driver, pool), {}).get(set_name, {}).get(counter, Fraction(0))
+        for drv, pool, set_name in sorted(sets):
+            for counter, total_text in (counter_totals.get((drv, pool), {}).get(set_name) or {}).items():
+                row = counters.setdefault((drv, counter), [Fraction(0), Fraction(0), total_text])
+                row[0] += counter_used.get((drv, pool), {}).get(set_name, {}).get(counter, Fraction(0))
                 row[1] += quantity_value(total_text)
         return {"devices": counts, "counterSets": len(sets),
                 "counters": _amounts_rows(counters), "capacity": _amounts_rows(capacity)}
