@@ -48,6 +48,8 @@ def top(
     output: Annotated[str, typer.Option("--output", "-o", help="Output format: json or yaml.",
                                         autocompletion=comp.output_choices("json", "yaml"))] = "",
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
+    total: Annotated[bool, typer.Option("--sum", help="Print the total under the rows (every device once), "
+                                                      "as kubectl top pod --sum does.")] = False,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -74,5 +76,5 @@ def top(
     if fmt:
         emit_data(with_incomplete(report, gaps), fmt)
     else:
-        render_text(report, no_headers=no_headers)
+        render_text(report, no_headers=no_headers, total=total)
     finish_incomplete(gaps)

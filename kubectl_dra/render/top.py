@@ -56,8 +56,9 @@ def _percent_style(pct: int) -> str:
     return "green" if pct < 70 else "yellow" if pct < 90 else "red"
 
 
-def render_text(report: dict, *, no_headers: bool = False) -> None:
-    """The table of a :func:`kubectl_dra.analysis.top.device_top` report."""
+def render_text(report: dict, *, no_headers: bool = False, total: bool = False) -> None:
+    """The table of a :func:`kubectl_dra.analysis.top.device_top` report; ``total`` (--sum): then, under a
+    line of underscores as `kubectl top pod --sum` draws it, the report's total (every device once)."""
     import sys
 
     groups = report["groups"]
@@ -69,7 +70,8 @@ def render_text(report: dict, *, no_headers: bool = False) -> None:
     headers = _FIRST_COLUMNS[report["by"]] + ["DEVICES", "USED", "FREE", "USAGE", "COUNTERS", "CAPACITY"]
     # each cell: list of (text, style) pieces
     rows = []
-    for g in groups:
+    first_columns = len(_FIRST_COLUMNS[report["by"]])
+    for g in groups + ([{"name": "", "driver": "", **report["total"]}] if total else []):
         d = g["devices"]
         widths = bar_widths(d)
         bar = [("[", None)] + [(_SEGMENTS[k][1 if colour else 0] * widths[k], _SEGMENTS[k][2] if colour else None)
@@ -86,6 +88,9 @@ def render_text(report: dict, *, no_headers: bool = False) -> None:
         rows.append(cells)
     table = ([] if no_headers else [[[(h, None)] for h in headers]]) + rows
     widths = [max(sum(len(t) for t, _ in row[i]) for row in table) for i in range(len(headers))]
+    if total:  # the line over the total: underscores as wide as each column (kubectl top pod --sum)
+        rule = [[("", None)]] * first_columns + [[("_" * widths[i], None)] for i in range(first_columns, len(headers))]
+        table.insert(len(table) - 1, rule)
     if not colour:
         lines = []
         for row in table:

@@ -40,6 +40,7 @@ def top(cli, *args):
     ("top-partitionable.txt", PARTITIONABLE, ()),
     ("top-partitionable-by-class.txt", PARTITIONABLE, ("--by", "class")),
     ("top-partitionable-by-pool-sort-used.txt", PARTITIONABLE, ("--by", "pool", "--sort-by", "used")),
+    ("top-partitionable-sum.txt", PARTITIONABLE, ("--sum",)),
 ])
 def test_golden_text(cli, name, source, args):
     out = top(cli, *args, "-f", source).stdout
@@ -301,3 +302,13 @@ def test_readme_documents_every_json_key(cli):
         for g in data["groups"]:
             keys |= set(g) | {k for a in g["counters"] + g["capacity"] for k in a}
     assert keys and not [k for k in sorted(keys) if f'"{k}"' not in contract]
+
+
+def test_sum_is_the_total_every_device_once(cli):
+    """--by class counts a device in every class that selects it; the --sum line counts it once."""
+    data = json.loads(top(cli, "--by", "class", "-o", "json", "-f", PARTITIONABLE).stdout)
+    lines = top(cli, "--by", "class", "--sum", "-f", PARTITIONABLE).stdout.splitlines()
+    assert set(lines[-2].replace(" ", "")) == {"_"}
+    t = data["total"]["devices"]
+    assert lines[-1].split()[:3] == [str(t["total"]), str(t["used"]), str(t["free"])] == ["22", "15", "7"]
+    assert sum(g["devices"]["total"] for g in data["groups"]) == 22  # (here no device is in two classes)
