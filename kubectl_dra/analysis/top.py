@@ -38,7 +38,7 @@ def check_choice(flag: str, value: str, choices: Iterable[str]) -> str:
     return value
 
 
-def _groups(snap: Snapshot, by: str) -> tuple[dict[tuple, list[DeviceEntry]], dict]:
+def _groups(snap: Snapshot, by: str, devices: list[DeviceEntry]) -> tuple[dict[tuple, list[DeviceEntry]], dict]:
     """(group key -> its devices, in snapshot order; class key -> CEL errors).  Keys: (name,) or, by pool,
     (driver, pool).  A node's devices are those bound to it by name; the others are grouped under where they
     are available ("all nodes", "node selector"), never counted on every node they reach."""
@@ -48,14 +48,14 @@ def _groups(snap: Snapshot, by: str) -> tuple[dict[tuple, list[DeviceEntry]], di
         matcher = ClassMatcher(snap)
         for name in sorted(snap.device_classes):
             members = groups.setdefault((name,), [])
-            for e in snap.devices:
+            for e in devices:
                 ok, err = matcher.matches(name, e)
                 if err:
                     errors[(name,)] = errors.get((name,), 0) + 1
                 if ok:
                     members.append(e)
         return groups, errors
-    for e in snap.devices:
+    for e in devices:
         key = (e.scope,) if by == "node" else (e.driver,) if by == "driver" else (e.driver, e.pool)
         groups.setdefault(key, []).append(e)
     return groups, errors
@@ -74,8 +74,10 @@ def _percent(part, whole) -> int | None:
     return int(Fraction(part) * 100 / Fraction(whole))
 
 
-def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names: Iterable[str] = ()) -> dict:
-    """The `top` report: ``{"by", "groups": [...], "total": {...}}`` (README, "top")."""
+def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names: Iterable[str] = (),
+               driver: str | None = None, class_name: str | None = None) -> dict:
+    """The `top` report: ``{"by", "groups": [...], "total": {...}}`` (README, "top").  ``driver``,
+    ``class_name``: only the devices of that driver, or that the DeviceClass selects."""
     from kubectl_dra.allocator.types import AllocatedState, quantity_value
 
     by = check_choice("--by", by, BY)
@@ -83,11 +85,18 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
     state = AllocatedState(snap.allocated_claims)
     availability = device_availability(snap)
     counter_totals, counter_used = counter_usage(snap, state)
-    groups, cel_errors = _groups(snap, by)
+    if class_name is not None and class_name not in snap.device_classes:
+        raise NotFoundError(_NOT_FOUND["class"].format(class_name))
+    devices = [e for e in snap.devices if driver is None or e.driver == driver]
+    if class_name is not None:
+        matcher = ClassMatcher(snap)
+        devices = [e for e in devices if matcher.matches(class_name, e)[0]]
+    groups, cel_errors = _groups(snap, by, devices)
+    incomplete = {key for key, pool in snap.pools.items() if not pool.complete}
 
     def summary(entries: list[DeviceEntry]) -> dict:
         counts = {"total": len(entries), "used": 0, "free": 0, "held": 0, "unavailable": 0, "partlyUsed": 0,
-                  "tainted": 0}
+                  "tainted": 0, "incompletePool": 0}
         sets: set = set()
         capacity: dict = {}
         for e in entries:
@@ -95,6 +104,8 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
             counts["free" if a.free else "used"] += 1
             if a.free and any((t or {}).get("effect") in _BLOCKING_EFFECTS for t in e.device.get("taints") or ()):
                 counts["tainted"] += 1  # free, but only for requests that tolerate the taint
+            if a.free and e.key[:2] in incomplete:
+                counts["incompletePool"] += 1  # the allocator uses no device of a pool it has not seen whole
             if a.state == "used":
                 counts["held"] += 1
             elif a.state == "unavailable":
@@ -111,10 +122,10 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
                     row[0] += consumed.get(cap_name, Fraction(0))
                     row[1] += quantity_value(total_text)
         counters: dict = {}
-        for driver, pool, set_name in sorted(sets):
-            for counter, total_text in (counter_totals.get((driver, pool), {}).get(set_name) or {}).items():
-                row = counters.setdefault((driver, counter), [Fraction(0), Fraction(0), total_text])
-                row[0] += counter_used.get((driver, pool), {}).get(set_name, {}).get(counter, Fraction(0))
+        for drv, pool, set_name in sorted(sets):
+            for counter, total_text in (counter_totals.get((drv, pool), {}).get(set_name) or {}).items():
+                row = counters.setdefault((drv, counter), [Fraction(0), Fraction(0), total_text])
+                row[0] += counter_used.get((drv, pool), {}).get(set_name, {}).get(counter, Fraction(0))
                 row[1] += quantity_value(total_text)
         return {"devices": counts, "counterSets": len(sets),
                 "counters": _amounts_rows(counters), "capacity": _amounts_rows(capacity)}
@@ -140,7 +151,7 @@ def device_top(snap: Snapshot, *, by: str = "node", sort_by: str = "name", names
     rows.sort(key=lambda r: (r.get("driver", ""), r["name"]))
     if sort_by != "name":
         rows.sort(key=lambda r: -_sort_value(r, sort_by))  # stable: ties keep the name order
-    total = summary(list(snap.devices))
+    total = summary(devices)
     return {"by": by, "sortBy": sort_by, "groups": rows, "total": total}
 
 

@@ -14,24 +14,23 @@ from kubectl_dra.completion import callbacks as comp
 
 OUTPUT = OutputFormats("json", "yaml")
 
-TOP_HELP = """The device picture at a glance, like kubectl top: per node (or --by class, driver or pool),
-how many devices there are, how many are used and free (as the scheduler's allocator judges it, the
-same as `get devices`' STATE), the shared counters of partitionable devices (MIG-style) used, and the
-consumable capacity of shared devices used.
-
-USED counts devices that cannot be allocated now: held by a claim (# in the bar), or not held but
-their shared counters are used up by other devices of their pool (=). FREE (.) counts devices that
-could be allocated now, shared devices with capacity left included; "(N tainted)": N of them carry a
-NoSchedule or NoExecute taint (their own or a DeviceTaintRule's), free only for requests that tolerate it.
-
-Examples:
-
-  kubectl dra top -f examples/cluster.yaml
-
-  kubectl dra top --by class --sort-by free
-
-  kubectl dra top --by pool -o json
-"""
+TOP_HELP = "\n\n".join([
+    "The device picture at a glance, like kubectl top: per node (or --by class, driver or pool), how many devices "
+    "there are, how many are used and free (as the scheduler's allocator judges it, the same as `get devices`' "
+    "STATE), the shared counters of partitionable devices (MIG-style) used, and the consumable capacity of shared "
+    "devices used.",
+    "USED counts devices that cannot be allocated now: held by a claim (# in the bar), or not held but their shared "
+    "counters are used up by other devices of their pool (=). FREE (.) counts devices that could be allocated now, "
+    "shared devices with capacity left included; \"(N tainted)\": N of them carry a NoSchedule or NoExecute taint "
+    "(their own or a DeviceTaintRule's), free only for requests that tolerate it (!); \"(N in incomplete pools)\": "
+    "N of them are in a pool whose slices are not all published yet, which the scheduler does not allocate from "
+    "until they are (?).",
+    "Examples:",
+    "  kubectl dra top -f examples/cluster.yaml",
+    "  kubectl dra top --by class --sort-by free",
+    "  kubectl dra top --class mig.nvidia.com --sort-by free",
+    "  kubectl dra top --by pool -o json",
+]) + "\n"
 
 
 def top(
@@ -44,10 +43,16 @@ def top(
         "--sort-by", help="name (default), or the most first: devices, used, free, counters or capacity (the "
                           "highest percentage used).",
         autocompletion=comp.output_choices("name", "devices", "used", "free", "counters", "capacity"))] = "name",
+    driver: Annotated[Optional[str], typer.Option("--driver", help="Only devices of this driver.",
+                                                  autocompletion=comp.complete_driver)] = None,
+    class_name: Annotated[Optional[str], typer.Option("--class", help="Only devices that this DeviceClass selects.",
+                                                      autocompletion=comp.complete_class)] = None,
     output: OUTPUT.option = "",
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Do not print the header line.")] = False,
     feature_gates: FeatureGatesOption = None,
     kubernetes_version: KubernetesVersionOption = None,
+    total: Annotated[bool, typer.Option("--sum", help="Print the total under the rows (every device once), "
+                                                      "as kubectl top pod --sum does.")] = False,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -68,10 +73,10 @@ def top(
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     # DeviceTaintRules' taints too, when the gates put them in force, as `get devices` shows them
     snap, _ = src.snapshot_under(gate_flags)
-    report = device_top(snap, by=by, sort_by=sort_by, names=names or ())
+    report = device_top(snap, by=by, sort_by=sort_by, names=names or (), driver=driver, class_name=class_name)
     gaps = incomplete.holders(snap)  # used/free depend on every allocated claim
     if fmt:
         emit_data(with_incomplete(report, gaps), fmt)
     else:
-        render_text(report, no_headers=no_headers)
+        render_text(report, no_headers=no_headers, total=total)
     finish_incomplete(gaps)

@@ -1,7 +1,8 @@
 """The `top` table: one row per group, devices used/free as a bar, counters and capacity used.
 
 Piped (or NO_COLOR): plain ASCII, the bar ``[###==!!...]`` (``#`` held by a claim, ``=`` blocked because its
-shared counters are used up, ``!`` free but tainted NoSchedule/NoExecute, ``.`` free).  On a colour terminal the same bar in coloured blocks.
+shared counters are used up, ``!`` free but tainted NoSchedule/NoExecute, ``?`` free but in a pool whose
+slices are not all published, which the allocator does not use yet, ``.`` free).  On a colour terminal the same bar in coloured blocks.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ BAR_WIDTH = 20
 _FIRST_COLUMNS = {"node": ["NODE"], "class": ["CLASS"], "driver": ["DRIVER"], "pool": ["DRIVER", "POOL"]}
 #: (plain character, terminal character, terminal style) of the bar's three segments
 _SEGMENTS = {"held": ("#", "█", "red"), "unavailable": ("=", "█", "yellow"), "tainted": ("!", "░", "yellow"),
-             "free": (".", "░", "green")}
+             "incompletePool": ("?", "░", "magenta"), "free": (".", "░", "green")}
 
 
 def bar_widths(devices: dict, width: int = BAR_WIDTH) -> dict:
     """How many of the bar's ``width`` characters each segment gets: in proportion, but a segment that
     has any device never disappears (1 of 1,000 held still shows), and the total is always ``width``."""
     total = devices["total"]
-    tainted = devices.get("tainted", 0)
+    # (a free device both tainted and in an incomplete pool is drawn once, as in an incomplete pool)
+    unseen = devices.get("incompletePool", 0)
+    tainted = min(devices.get("tainted", 0), devices["free"] - unseen)
     counts = {"held": devices["held"], "unavailable": devices["unavailable"], "tainted": tainted,
-              "free": devices["free"] - tainted}
+              "incompletePool": unseen, "free": devices["free"] - tainted - unseen}
     if not total:
         return {k: 0 for k in counts}
     w = {k: max(1, round(v * width / total)) if v else 0 for k, v in counts.items()}
@@ -42,12 +45,20 @@ def _amounts_text(rows: list[dict]) -> str:
                      for r in rows)
 
 
+def _free_notes(devices: dict, colour: bool) -> list:
+    """What FREE has to add: `` (2 tainted)``, `` (4 in incomplete pools)``."""
+    notes = ([f"{devices['tainted']} tainted"] if devices.get("tainted") else []) + (
+        [f"{devices['incompletePool']} in incomplete pools"] if devices.get("incompletePool") else [])
+    return [(f" ({', '.join(notes)})", "yellow" if colour else None)] if notes else []
+
+
 def _percent_style(pct: int) -> str:
     return "green" if pct < 70 else "yellow" if pct < 90 else "red"
 
 
-def render_text(report: dict, *, no_headers: bool = False) -> None:
-    """The table of a :func:`kubectl_dra.analysis.top.device_top` report."""
+def render_text(report: dict, *, no_headers: bool = False, total: bool = False) -> None:
+    """The table of a :func:`kubectl_dra.analysis.top.device_top` report; ``total`` (--sum): then, under a
+    line of underscores as `kubectl top pod --sum` draws it, the report's total (every device once)."""
     import sys
 
     groups = report["groups"]
@@ -59,7 +70,8 @@ def render_text(report: dict, *, no_headers: bool = False) -> None:
     headers = _FIRST_COLUMNS[report["by"]] + ["DEVICES", "USED", "FREE", "USAGE", "COUNTERS", "CAPACITY"]
     # each cell: list of (text, style) pieces
     rows = []
-    for g in groups:
+    first_columns = len(_FIRST_COLUMNS[report["by"]])
+    for g in groups + ([{"name": "", "driver": "", **report["total"]}] if total else []):
         d = g["devices"]
         widths = bar_widths(d)
         bar = [("[", None)] + [(_SEGMENTS[k][1 if colour else 0] * widths[k], _SEGMENTS[k][2] if colour else None)
@@ -70,12 +82,15 @@ def render_text(report: dict, *, no_headers: bool = False) -> None:
         bar.append((f" {pct:>3}%" if pct is not None else "    -", _percent_style(pct) if colour and pct is not None else None))
         first = [g["driver"], g["name"]] if report["by"] == "pool" else [g["name"]]
         cells = [[(c, None)] for c in first] + [
-            [(str(d["total"]), None)], [(str(d["used"]), None)], [(str(d["free"]), None)] + ([(f" ({d['tainted']} tainted)", "yellow" if colour else None)] if d["tainted"] else []), bar,
+            [(str(d["total"]), None)], [(str(d["used"]), None)], [(str(d["free"]), None)] + _free_notes(d, colour), bar,
             [(_amounts_text(g["counters"]) or "<none>", None)], [(_amounts_text(g["capacity"]) or "<none>", None)],
         ]
         rows.append(cells)
     table = ([] if no_headers else [[[(h, None)] for h in headers]]) + rows
     widths = [max(sum(len(t) for t, _ in row[i]) for row in table) for i in range(len(headers))]
+    if total:  # the line over the total: underscores as wide as each column (kubectl top pod --sum)
+        rule = [[("", None)]] * first_columns + [[("_" * widths[i], None)] for i in range(first_columns, len(headers))]
+        table.insert(len(table) - 1, rule)
     if not colour:
         lines = []
         for row in table:

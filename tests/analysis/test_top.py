@@ -40,6 +40,7 @@ def top(cli, *args):
     ("top-partitionable.txt", PARTITIONABLE, ()),
     ("top-partitionable-by-class.txt", PARTITIONABLE, ("--by", "class")),
     ("top-partitionable-by-pool-sort-used.txt", PARTITIONABLE, ("--by", "pool", "--sort-by", "used")),
+    ("top-partitionable-sum.txt", PARTITIONABLE, ("--sum",)),
 ])
 def test_golden_text(cli, name, source, args):
     out = top(cli, *args, "-f", source).stdout
@@ -66,8 +67,11 @@ def test_golden_json(cli):
 TAINTED = (FIXTURES / "taintrules" / "cluster.yaml", FIXTURES / "taintrules" / "node-c-noschedule.yaml")
 
 
-@pytest.mark.parametrize("source", [EXAMPLE, PARTITIONABLE, DRIVERS, TAINTED],
-                         ids=["example", "partitionable", "drivers", "taint-rule"])
+INCOMPLETE = FIXTURES / "top" / "incomplete-pool.yaml"
+
+
+@pytest.mark.parametrize("source", [EXAMPLE, PARTITIONABLE, DRIVERS, TAINTED, INCOMPLETE],
+                         ids=["example", "partitionable", "drivers", "taint-rule", "incomplete-pool"])
 def test_counts_agree_with_get_devices(cli, source):
     """Per node, per driver and per pool, the counts are `get devices`' STATE column counted up; every
     device is in exactly one node group; used = held + unavailable, total = used + free."""
@@ -75,6 +79,11 @@ def test_counts_agree_with_get_devices(cli, source):
     if source is TAINTED:  # the rule in force, so that its taints are counted
         sources += ["--feature-gates", "DRADeviceTaintRules=true"]
     devices = json.loads(cli("get", "devices", "-o", "json", *sources).stdout)["items"]
+    from kubectl_dra.snapshot import Snapshot
+    from kubectl_dra.sources.files import load_files
+
+    pools = Snapshot.from_objects(load_files([str(s) for s in sources[1::2]])[0]).pools
+    incomplete = {tuple(k) for k, p in pools.items() if not p.complete}
     for by, key in (("node", lambda d: d["node"]), ("driver", lambda d: d["driver"]),
                     ("pool", lambda d: (d["driver"], d["pool"]))):
         data = json.loads(top(cli, "--by", by, "-o", "json", *sources).stdout)
@@ -85,10 +94,12 @@ def test_counts_agree_with_get_devices(cli, source):
             c = g["devices"]
             tainted = sum(1 for d in devices if key(d) == k and d["availability"]["free"]
                           and any(t.get("effect") in ("NoSchedule", "NoExecute") for t in d["taints"]))
+            unseen = sum(1 for d in devices if key(d) == k and d["availability"]["free"]
+                         and (d["driver"], d["pool"]) in incomplete)
             assert c == {"total": sum(states.values()), "used": states["used"] + states["unavailable"],
                          "free": states["free"] + states["partly used"], "held": states["used"],
                          "unavailable": states["unavailable"], "partlyUsed": states["partly used"],
-                         "tainted": tainted}, (by, k)
+                         "tainted": tainted, "incompletePool": unseen}, (by, k)
             assert c["total"] == c["used"] + c["free"] and c["used"] == c["held"] + c["unavailable"]
             seen[k] = c["total"]
         assert sum(seen.values()) == len(devices) == data["total"]["devices"]["total"]
@@ -102,7 +113,7 @@ def test_class_groups_count_what_the_class_selects(cli):
         assert g["celErrors"] == 0
     mig = next(g for g in data["groups"] if g["name"] == "mig.nvidia.com")
     assert mig["devices"] == {"total": 18, "used": 13, "free": 5, "held": 3, "unavailable": 10, "partlyUsed": 0,
-                              "tainted": 0}
+                              "tainted": 0, "incompletePool": 0}
 
 
 def test_sort_by_is_most_first_ties_by_name(cli):
@@ -147,13 +158,16 @@ def test_no_devices(cli, tmp_path):
 def test_bar_widths():
     from kubectl_dra.render.top import bar_widths
 
-    w = lambda held, unavailable, free, tainted=0: bar_widths({  # noqa: E731
-        "total": held + unavailable + free, "held": held, "unavailable": unavailable, "free": free, "tainted": tainted})
-    assert w(3, 0, 1) == {"held": 15, "unavailable": 0, "tainted": 0, "free": 5}
-    assert w(1, 0, 999) == {"held": 1, "unavailable": 0, "tainted": 0, "free": 19}      # one held device still shows
-    assert w(999, 1, 0) == {"held": 19, "unavailable": 1, "tainted": 0, "free": 0}
-    assert w(0, 0, 0) == {"held": 0, "unavailable": 0, "tainted": 0, "free": 0}
-    assert w(0, 0, 4, tainted=1) == {"held": 0, "unavailable": 0, "tainted": 5, "free": 15}
+    w = lambda held, unavailable, free, tainted=0, unseen=0: bar_widths({  # noqa: E731
+        "total": held + unavailable + free, "held": held, "unavailable": unavailable, "free": free, "tainted": tainted,
+        "incompletePool": unseen})
+    z = {"held": 0, "unavailable": 0, "tainted": 0, "incompletePool": 0, "free": 0}
+    assert w(3, 0, 1) == {**z, "held": 15, "free": 5}
+    assert w(1, 0, 999) == {**z, "held": 1, "free": 19}      # one held device still shows
+    assert w(999, 1, 0) == {**z, "held": 19, "unavailable": 1}
+    assert w(0, 0, 0) == z
+    assert w(0, 0, 4, tainted=1) == {**z, "tainted": 5, "free": 15}
+    assert w(0, 0, 4, tainted=2, unseen=3) == {**z, "tainted": 5, "incompletePool": 15}  # (both: drawn as unseen)
     for held in range(0, 12):
         for unavailable in range(0, 12):
             for free in range(0, 5):
@@ -162,7 +176,7 @@ def test_bar_widths():
                     assert sum(got.values()) == 20
                     assert all((got[k] > 0) == (v > 0) for k, v in
                                (("held", held), ("unavailable", unavailable), ("free", free)))
-                    assert got["tainted"] == 0
+                    assert got["tainted"] == got["incompletePool"] == 0
 
 
 def test_devices_not_bound_to_a_node_get_their_own_row(cli, tmp_path):
@@ -243,7 +257,8 @@ def test_a_shared_partition_takes_its_counters_once(cli, tmp_path):
     f = tmp_path / "c.yaml"
     f.write_text(yaml.safe_dump_all(objs))
     g = json.loads(top(cli, "-o", "json", "-f", f).stdout)["groups"][0]
-    assert g["devices"] == {"total": 3, "used": 1, "free": 2, "held": 0, "unavailable": 1, "partlyUsed": 1, "tainted": 0}
+    assert g["devices"] == {"total": 3, "used": 1, "free": 2, "held": 0, "unavailable": 1, "partlyUsed": 1, "tainted": 0,
+                            "incompletePool": 0}
     assert g["counters"] == [
         {"driver": "gpu.example.com", "name": "compute", "used": "50", "total": "100", "percent": 50},
         {"driver": "gpu.example.com", "name": "memory", "used": "40Gi", "total": "80Gi", "percent": 50}]
@@ -260,3 +275,53 @@ def test_a_shared_partition_takes_its_counters_once(cli, tmp_path):
     report = json.loads(cli("why-pending", "pod/trainer", "-o", "json", "-f", f).stdout)
     assert report["fits"] is False
     assert report["nodes"][0]["reasons"][0]["code"] == "counters-exhausted"
+
+
+def test_free_devices_of_an_incomplete_pool_are_told_apart(cli):
+    """gpu-node-1's driver said its pool has 2 slices and published 1: the allocator uses none of its devices
+    (why-pending: incomplete-pool) until it sees the whole pool; top says so next to FREE and draws ?."""
+    rows = {line.split()[0]: line for line in top(cli, "-f", INCOMPLETE).stdout.splitlines()}
+    assert "   2 (2 in incomplete pools)   [????????????????????]   0%" in rows["node-1"]
+    assert "[....................]" in rows["node-2"]
+    report = json.loads(cli("why-pending", "pod/wants-two", "-o", "json", "-f", INCOMPLETE).stdout)
+    codes = {n["name"]: [r["code"] for r in n["reasons"]] for n in report["nodes"]}
+    assert "incomplete-pool" in codes["node-1"]
+
+
+def test_readme_shows_what_top_prints():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("$ kubectl dra top -f tests/fixtures/top/partitionable.yaml\n", 1)[1].split("```", 1)[0]
+    assert block == (GOLDEN / "top-partitionable.txt").read_text()
+
+
+@pytest.mark.parametrize("flag,value", [("--class", "mig.nvidia.com"), ("--class", "gpu.nvidia.com"),
+                                        ("--driver", "net.example.com")])
+def test_class_and_driver_filters_count_what_get_devices_lists(cli, flag, value):
+    devices = json.loads(cli("get", "devices", flag, value, "-o", "json", "-f", PARTITIONABLE).stdout)["items"]
+    data = json.loads(top(cli, flag, value, "-o", "json", "-f", PARTITIONABLE).stdout)
+    assert {g["name"]: g["devices"]["total"] for g in data["groups"]} == dict(Counter(d["node"] for d in devices))
+    assert data["total"]["devices"]["free"] == sum(d["availability"]["free"] for d in devices)
+    r = cli("top", "--class", "nope", "-f", PARTITIONABLE)
+    assert r.exit_code == 5 and r.stderr.strip() == 'error: deviceclasses.resource.k8s.io "nope" not found'
+
+
+def test_readme_documents_every_json_key(cli):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    contract = readme.split("### top\n", 1)[1].split("### preview\n", 1)[0].split("`-o json`", 1)[1]
+    keys: set[str] = set()
+    for by in ("node", "class", "pool"):
+        data = json.loads(top(cli, "--by", by, "-o", "json", "-f", PARTITIONABLE).stdout)
+        keys |= set(data) | set(data["total"]) | set(data["total"]["devices"])
+        for g in data["groups"]:
+            keys |= set(g) | {k for a in g["counters"] + g["capacity"] for k in a}
+    assert keys and not [k for k in sorted(keys) if f'"{k}"' not in contract]
+
+
+def test_sum_is_the_total_every_device_once(cli):
+    """--by class counts a device in every class that selects it; the --sum line counts it once."""
+    data = json.loads(top(cli, "--by", "class", "-o", "json", "-f", PARTITIONABLE).stdout)
+    lines = top(cli, "--by", "class", "--sum", "-f", PARTITIONABLE).stdout.splitlines()
+    assert set(lines[-2].replace(" ", "")) == {"_"}
+    t = data["total"]["devices"]
+    assert lines[-1].split()[:3] == [str(t["total"]), str(t["used"]), str(t["free"])] == ["22", "15", "7"]
+    assert sum(g["devices"]["total"] for g in data["groups"]) == 22  # (here no device is in two classes)

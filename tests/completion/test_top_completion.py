@@ -29,3 +29,8 @@ def test_option_values():
     assert answer("top", "--by", "") == ["node", "class", "driver", "pool"]
     assert answer("top", "--sort-by", "") == ["name", "devices", "used", "free", "counters", "capacity"]
     assert answer("top", "-o", "") == ["json", "yaml"]
+
+
+def test_filters_complete_from_the_files():
+    assert answer("top", *F, "--class", "") == ["gpu.nvidia.com", "mig.nvidia.com", "net.example.com"]
+    assert answer("top", *F, "--driver", "") == ["gpu.nvidia.com\t20 devices", "net.example.com\t2 devices"]

@@ -257,7 +257,8 @@ def test_kubectl_dra_runs_directly_on_a_plain_python3(installed, tmp_path):
     env = clean_env(tmp_path, installed, python_dir(tmp_path, base_python()))
     for args in (["why-pending", "pod/trainer", "-f", EXAMPLE], ["validate", "-f", EXAMPLE, "-o", "json"],
                  ["get", "devices", "-f", EXAMPLE, "-o", "wide"], ["explain", "claim/trainer-gpus-q9t4m", "-f", EXAMPLE],
-                 ["match", "device.driver == 'gpu.nvidia.com'", "-f", EXAMPLE]):
+                 ["match", "device.driver == 'gpu.nvidia.com'", "-f", EXAMPLE], ["top", "-f", EXAMPLE],
+                 ["top", "--by", "class", "-f", EXAMPLE, "-o", "json"]):
         got = run(["kubectl-dra", *args], env)
         want = dev_run(["kubectl-dra", *args], tmp_path)
         assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr), args
