@@ -75,14 +75,14 @@ INCOMPLETE = FIXTURES / "top" / "incomplete-pool.yaml"
 def test_counts_agree_with_get_devices(cli, source):
     """Per node, per driver and per pool, the counts are `get devices`' STATE column counted up; every
     device is in exactly one node group; used = held + unavailable, total = used + free."""
-    sources = [a for f in (source if isinstance(source, tuple) else (source,)) for a in ("-f", f)]
-    if source is TAINTED:  # the rule in force, so that its taints are counted
-        sources += ["--feature-gates", "DRADeviceTaintRules=true"]
+    files = [a for f in (source if isinstance(source, tuple) else (source,)) for a in ("-f", f)]
+    # the rule in force, so that its taints are counted
+    sources = files + (["--feature-gates", "DRADeviceTaintRules=true"] if source is TAINTED else [])
     devices = json.loads(cli("get", "devices", "-o", "json", *sources).stdout)["items"]
     from kubectl_dra.snapshot import Snapshot
     from kubectl_dra.sources.files import load_files
 
-    pools = Snapshot.from_objects(load_files([str(s) for s in sources[1::2]])[0]).pools
+    pools = Snapshot.from_objects(load_files([str(s) for s in files[1::2]])[0]).pools
     incomplete = {tuple(k) for k, p in pools.items() if not p.complete}
     for by, key in (("node", lambda d: d["node"]), ("driver", lambda d: d["driver"]),
                     ("pool", lambda d: (d["driver"], d["pool"]))):
