@@ -29,13 +29,33 @@ class SourceOptions:
         return bool(self.filenames)
 
 
-def _normalized(objects: list[dict], where_by_index=None) -> list[dict]:
+def _normalized(objects: list[dict], origins: list[str] | None, default_where: str) -> tuple[list[dict], dict]:
+    """The objects in v1 shape, each checked for shape (:mod:`kubectl_dra.sources.shape`), and where each
+    ResourceSlice came from (id -> file: its devices are checked where the snapshot indexes them)."""
+    from kubectl_dra.errors import InputError
+    from kubectl_dra import shape
+
     out = []
-    for obj in objects:
-        n = normalize_object(obj)
+    slice_origins: dict[int, str] = {}
+    for i, obj in enumerate(objects):
+        where = origins[i] if origins is not None else default_where
+        shape.check_raw(obj, where, i)
+        try:
+            n = normalize_object(obj, where=f"{where}: " if where else "")
+        except (AttributeError, TypeError, ValueError, KeyError):
+            # an old version's object too malformed to convert: say where, with the v1 shape's words if it has them
+            try:
+                shape.check_object(obj, where)
+            except InputError:
+                raise
+            raise InputError(f"{where + ': ' if where else ''}{shape.describe(obj)}: is not a well-formed "
+                             f"{obj.get('apiVersion')} {obj.get('kind')}") from None
         if n is not None:
+            shape.check_object(n, where)
+            if n.get("kind") == "ResourceSlice":
+                slice_origins[id(n)] = where
             out.append(n)
-    return out
+    return out, slice_origins
 
 
 # A snapshot at least this big is moved out of the cyclic GC's reach once loaded (gc.freeze).
@@ -74,11 +94,12 @@ def _object_count(snap: Snapshot) -> int:
 def _load_snapshot(opts: SourceOptions) -> Snapshot:
     if opts.filenames:
         from kubectl_dra.sources.files import (
-            INCOMPLETE_KEY, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION, SERVER_VERSION_ANNOTATION,
+            INCOMPLETE_KEY, ORIGINS_KEY, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION, SERVER_VERSION_ANNOTATION,
             load_files_with_meta,
         )
 
         objects, files, meta = load_files_with_meta(opts.filenames)
+        origins = meta.get(ORIGINS_KEY)
         pod_ns = meta.get(POD_NAMESPACES_ANNOTATION)
         info = SourceInfo(kind="files", description=", ".join(files) if len(files) <= 3 else f"{len(files)} files",
                           namespace=opts.namespace or "default", server_version=meta.get(SERVER_VERSION_ANNOTATION),
@@ -90,7 +111,10 @@ def _load_snapshot(opts: SourceOptions) -> Snapshot:
         objects, info = load_live(kubeconfig=opts.kubeconfig, context=opts.context, namespace=opts.namespace,
                                   all_namespaces=opts.all_namespaces, request_timeout=opts.request_timeout,
                                   include_events_for=opts.include_events_for)
+        origins = None
     notice = old_version_notice(objects)
     if notice and notice not in info.warnings:
         info = replace(info, warnings=(*info.warnings, notice))
-    return Snapshot.from_objects(_normalized(objects), source=info, normalized=True)
+    default_where = "" if info.kind == "files" else f"the cluster's answer ({info.description})"
+    normalized, slice_origins = _normalized(objects, origins, default_where)
+    return Snapshot.from_objects(normalized, source=info, normalized=True, origins=slice_origins)

@@ -28,12 +28,23 @@ def _run(args: list[str], stdin: bytes | None = None) -> tuple[int, str]:
     return proc.returncode, proc.stderr.decode()
 
 
+# The child's peak RSS, measured by a small parent: a child forked straight from pytest would count pytest's
+# own pages (resident until exec) in its ru_maxrss.
+_MEASURE = """
+import resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+sys.stdout.write(f"{p.returncode} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+sys.stdout.write(p.stderr.decode())
+"""
+
+
 def _peak_rss_kib(args: list[str]) -> tuple[int, str, int]:
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl_dra", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    err = proc.stderr.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    return os.waitstatus_to_exitcode(status), err, usage.ru_maxrss
+    """(exit code, stderr, peak RSS in KiB) of the console script."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "kubectl_dra", *args],
+                         capture_output=True, text=True, check=True).stdout
+    first, _, err = out.partition("\n")
+    code, rss = map(int, first.split())
+    return code, err, rss
 
 
 def test_alias_bomb_is_refused_quickly_in_process():
