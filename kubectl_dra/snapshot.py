@@ -279,13 +279,11 @@ class Snapshot:
     # which rule); a snapshot straight from the source has the slices as the drivers published them.
     device_taint_rules: Mapping[str, dict] = field(default_factory=lambda: _freeze({}))
     rule_taints: Mapping[DeviceKey, tuple[tuple[str, dict], ...]] = field(default_factory=lambda: _freeze({}))
-    # Where each ResourceSlice came from (id of the slice -> file), for the messages of the device checks.
-    origins: Mapping[int, str] = field(default_factory=lambda: _freeze({}))
 
     # ------------------------------------------------------------------
     @classmethod
     def from_objects(cls, objects: Iterable[dict], *, source: SourceInfo | None = None,
-                     normalized: bool = False, origins: Mapping[int, str] | None = None) -> "Snapshot":
+                     normalized: bool = False) -> "Snapshot":
         """Build a snapshot from objects of any supported version (unknown kinds are ignored)."""
         nodes: dict = {}
         pods: dict = {}
@@ -334,7 +332,6 @@ class Snapshot:
             resource_quotas=_freeze(quotas),
             namespaces=_freeze(namespaces),
             device_taint_rules=_freeze(rules),
-            origins=_freeze(dict(origins or {})),
         )
 
     def objects(self) -> list[dict]:
@@ -384,16 +381,10 @@ class Snapshot:
     @cached_property
     def devices(self) -> tuple[DeviceEntry, ...]:
         """Every device of the newest generation of every pool, in pool then slice order."""
-        from kubectl_dra.shape import check_devices  # (the devices' shape: checked here, once)
-
         out = []
-        origins = self.origins
         for pool in self.pools.values():
             for s in pool.slices:
                 spec = s["spec"]
-                devices = spec.get("devices")
-                if devices:
-                    check_devices(s, devices, origins.get(id(s), ""))
                 per_device = bool(spec.get("perDeviceNodeSelection"))
                 slice_name = name_of(s)
                 if per_device:

@@ -170,15 +170,14 @@ spec:
                                          r"ResourceSlice$"):
         load_snapshot(SourceOptions(filenames=(str(f),)))
     f.write_text(text.replace("basic: [1, 2]", "basic: {attributes: {model: {int: '7'}}}"))
-    snap = load_snapshot(SourceOptions(filenames=(str(f),)))
     with pytest.raises(InputError, match=r"ResourceSlice 's': spec.devices\[0\].attributes.model.int: must be an "
                                          r"integer, not a string"):
-        snap.devices
+        load_snapshot(SourceOptions(filenames=(str(f),)))
 
 
 def test_shapes_cover_every_field_of_the_dra_schemas():
     # Every property of the generated schemas has a shape (nothing silently unchecked but devices, which
-    # check_devices covers), and the required fields kubectl-dra reads are required.
+    # the columns cover), and the required fields kubectl-dra reads are required.
     claim = shape.shape_of("ResourceClaim")
     results = claim[1]["status"][1]["allocation"][1]["devices"][1]["results"][1]
     assert results[0] == shape.OBJ and set(results[2]) == {"request", "driver", "pool", "device"}
@@ -188,8 +187,8 @@ def test_shapes_cover_every_field_of_the_dra_schemas():
 
 
 @pytest.mark.parametrize("dev, message", [
-    ({"name": "d", "attributes": {"a": {"ints": [1, "2"]}}}, "spec.devices[0].attributes.a.ints: must be a list of "
-                                                              "integers"),
+    ({"name": "d", "attributes": {"a": {"ints": [1, "2"]}}}, "spec.devices[0].attributes.a.ints[1]: must be an "
+                                                              "integer, not a string"),
     ({"name": "d", "attributes": {"a": {"bool": "true"}}}, "spec.devices[0].attributes.a.bool: must be a boolean, "
                                                            "not a string"),
     ({"name": "d", "capacity": {"m": {"value": "1Gi", "requestPolicy": {"default": []}}}},
@@ -201,9 +200,13 @@ def test_shapes_cover_every_field_of_the_dra_schemas():
     ("gpu-0", "spec.devices[0]: must be an object, not a string"),
 ])
 def test_device_checks(dev, message):
-    s = {"kind": "ResourceSlice", "metadata": {"name": "s"}, "spec": {"devices": [dev]}}
+    good = {"kind": "ResourceSlice", "metadata": {"name": "good"},
+            "spec": {"driver": "d", "pool": {"name": "p"}, "devices": [{"name": "x"}]}}
+    bad = {"kind": "ResourceSlice", "metadata": {"name": "s"},
+           "spec": {"driver": "d", "pool": {"name": "p"}, "devices": [dev]}}
+    shape.check_all([good])
     with pytest.raises(InputError) as e:
-        shape.check_devices(s, s["spec"]["devices"], "f.yaml")
+        shape.check_all([good, bad], ["a.yaml", "f.yaml"])
     assert e.value.message == f"f.yaml: ResourceSlice 's': {message}"
 
 

@@ -78,16 +78,9 @@ def shape_finding(v1: dict) -> tuple[str, str] | None:
     from kubectl_dra import shape
 
     try:
-        shape.check(v1, shape.shape_of(v1.get("kind") or "") or shape.A)
-        if v1.get("kind") == "ResourceSlice":
-            devices = (v1.get("spec") or {}).get("devices")
-            if devices:
-                try:
-                    shape.check_devices(v1, devices, "")
-                except Exception:  # noqa: BLE001 - the device's own error, with its path
-                    raise shape.device_shape_error(v1) from None
-    except shape.ShapeError as e:
-        return e.field() or "(root)", e.message
+        shape.check_all([v1])
+    except shape.ShapeInputError as e:
+        return e.field or "(root)", e.problem
     return None
 
 

@@ -44,6 +44,5 @@ def dump(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     snap = src.snapshot(include_events_for=(namespace, None))
-    snap.devices  # noqa: B018 - indexing the devices checks their shape (kubectl_dra.shape): a dump reads back
     emit_data(dump_list(snap), fmt)  # (a List that could not read everything carries its "incomplete" list)
     finish_incomplete(incomplete.for_dump(snap))

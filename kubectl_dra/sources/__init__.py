@@ -29,33 +29,33 @@ class SourceOptions:
         return bool(self.filenames)
 
 
-def _normalized(objects: list[dict], origins: list[str] | None, default_where: str) -> tuple[list[dict], dict]:
-    """The objects in v1 shape, each checked for shape (:mod:`kubectl_dra.sources.shape`), and where each
-    ResourceSlice came from (id -> file: its devices are checked where the snapshot indexes them)."""
-    from kubectl_dra.errors import InputError
+def _normalized(objects: list[dict], origins: list[str] | None, default_where: str) -> list[dict]:
+    """The objects in v1 shape, each checked for shape (:mod:`kubectl_dra.shape`: every kind at once)."""
     from kubectl_dra import shape
+    from kubectl_dra.errors import InputError
 
     out = []
-    slice_origins: dict[int, str] = {}
+    by_kind: dict[str, tuple[list, list]] = {}
     for i, obj in enumerate(objects):
         where = origins[i] if origins is not None else default_where
         shape.check_raw(obj, where, i)
         try:
             n = normalize_object(obj, where=f"{where}: " if where else "")
         except (AttributeError, TypeError, ValueError, KeyError):
-            # an old version's object too malformed to convert: say where, with the v1 shape's words if it has them
-            try:
-                shape.check_object(obj, where)
-            except InputError:
-                raise
+            # an old version's object too malformed to convert: say where, in the v1 shape's words if it has them
+            shape.check_object(obj, where)
             raise InputError(f"{where + ': ' if where else ''}{shape.describe(obj)}: is not a well-formed "
                              f"{obj.get('apiVersion')} {obj.get('kind')}") from None
         if n is not None:
-            shape.check_object(n, where)
-            if n.get("kind") == "ResourceSlice":
-                slice_origins[id(n)] = where
+            group = by_kind.get(n["kind"])
+            if group is None:
+                group = by_kind[n["kind"]] = ([], [])
+            group[0].append(n)
+            group[1].append(where)
             out.append(n)
-    return out, slice_origins
+    for objs, wheres in by_kind.values():
+        shape.check_all(objs, wheres)
+    return out
 
 
 # A snapshot at least this big is moved out of the cyclic GC's reach once loaded (gc.freeze).
@@ -116,5 +116,4 @@ def _load_snapshot(opts: SourceOptions) -> Snapshot:
     if notice and notice not in info.warnings:
         info = replace(info, warnings=(*info.warnings, notice))
     default_where = "" if info.kind == "files" else f"the cluster's answer ({info.description})"
-    normalized, slice_origins = _normalized(objects, origins, default_where)
-    return Snapshot.from_objects(normalized, source=info, normalized=True, origins=slice_origins)
+    return Snapshot.from_objects(_normalized(objects, origins, default_where), source=info, normalized=True)
