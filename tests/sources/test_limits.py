@@ -102,8 +102,18 @@ def _nested(depth: int) -> dict:
     return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}, "spec": obj}  # `depth` levels
 
 
+@pytest.fixture(params=["decoder", "bytes"])
+def json_depth_by(request, monkeypatch):
+    """Both ways of bounding JSON's depth: the decoder's recursion limit (CPython <= 3.11) and the bytes."""
+    if request.param == "bytes":
+        monkeypatch.setattr(limits, "_decoder_frames", None)
+    elif limits._calibrate() is None:
+        pytest.skip("this interpreter's JSON decoder is not bounded by the recursion limit")
+    return request.param
+
+
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
-def test_depth_limit_is_exact(fmt):
+def test_depth_limit_is_exact(fmt, json_depth_by):
     import yaml
 
     def text(depth: int) -> str:
@@ -120,7 +130,7 @@ def test_depth_limit_is_exact(fmt):
     '{"a":' * 100_000 + "1" + "}" * 100_000,
     "[" * 100_000,                        # not even closed
 ])
-def test_deep_json_is_an_input_error_not_a_recursion_error(text):
+def test_deep_json_is_an_input_error_not_a_recursion_error(text, json_depth_by):
     with pytest.raises(InputError, match=r"^deep.json: (nested more than 100 levels deep|invalid JSON)"):
         parse_text(text, "deep.json")
 
@@ -140,6 +150,7 @@ def test_deep_yaml_is_an_input_error():
     ('"[[[["', 0),
 ])
 def test_json_depth_is_measured_on_structure_only(text, depth):
+    """The byte measure (the fallback where the decoder is not bounded)."""
     json.loads(text)  # valid JSON
     assert not limits.json_depth_exceeds(text, depth)
     assert limits.json_depth_exceeds(text, depth - 1) == (depth > 0)
@@ -153,6 +164,14 @@ def test_non_utf8_input_names_line_and_column(tmp_path):
     code, err = _run(["get", "devices", "-f", "-"], stdin=b"kind: Node\nmetadata: {name: \xff}\n")
     assert code == 3 and err == "error: <stdin>: not UTF-8 text: byte 0xff at line 2 column 18 (save the file " \
                                 "as UTF-8)\n", err
+
+
+def test_the_recursion_limit_is_restored(json_depth_by):
+    before = sys.getrecursionlimit()
+    parse_text(json.dumps(_nested(50)), "ok")
+    with pytest.raises(limits.LimitError):
+        parse_text("[" * 5000 + "]" * 5000, "deep")
+    assert sys.getrecursionlimit() == before
 
 
 def test_byte_order_mark_is_allowed(tmp_path):
