@@ -22,6 +22,7 @@ first object and field that is wrong.
 from __future__ import annotations
 
 import json
+import os
 from functools import partial
 from itertools import chain, repeat
 from operator import is_not
@@ -238,15 +239,19 @@ _SCHEMA_FILES = {"DeviceClass": ("v1", "deviceclass"), "ResourceSlice": ("v1", "
 _shapes: dict[str, tuple] = {}
 
 
-def _schemas():
-    from importlib import resources
+# The schema files, read directly: importing kubectl_dra.schema would import jsonschema, and importlib.resources
+# zipfile and more, all for a few small files of this package's own directory.
+_SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "schemas")
 
-    return resources.files("kubectl_dra") / "data" / "schemas"
+
+def _read_json(*parts: str) -> Any:
+    with open(os.path.join(_SCHEMAS, *parts), encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 def _newest_release() -> str:
     """The newest release with schemas (kubectl_dra.schema.NEWEST_RELEASE, without importing jsonschema)."""
-    releases = json.loads((_schemas() / "index.json").read_text(encoding="utf-8"))["releases"]
+    releases = _read_json("index.json")["releases"]
     return max(releases, key=lambda r: tuple(int(x) for x in r.split(".")))
 
 
@@ -259,8 +264,7 @@ def shape_of(kind: str) -> tuple | None:
         got = CORE_SHAPES[kind]
     elif kind in _SCHEMA_FILES:
         version, name = _SCHEMA_FILES[kind]
-        ref = _schemas() / _newest_release() / version / f"{name}.json"
-        schema = json.loads(ref.read_text(encoding="utf-8"))
+        schema = _read_json(_newest_release(), version, f"{name}.json")
         props = dict(schema.get("properties") or {})
         props.pop("apiVersion", None)
         props.pop("kind", None)  # checked before normalization, with the version's own names
@@ -307,6 +311,27 @@ def check_raw(o: Any, where: str, index: int | None = None) -> None:
     m = o.get("metadata")
     if m is not None and type(m) is not dict:
         raise error(where, o, ShapeError(_wrong(OBJ, m).message, ["metadata"]))
+    for key in ("name", "namespace"):
+        v = (m or {}).get(key)
+        if v is not None and type(v) is not str:
+            raise error(where, o, ShapeError(_wrong(STR, v).message, [key, "metadata"]))
+
+
+_STR_OR_NONE = {str, type(None)}
+
+
+def check_raw_all(objects: list, origins: list[str] | None, where: str = "") -> None:
+    """:func:`check_raw` of every object, at once (the columns: objects, kinds, versions, metadata, names)."""
+    if set(map(type, objects)) <= _DICT:
+        metas = list(filter(_not_none, map(dict.get, objects, repeat("metadata"))))
+        if (set(map(type, map(dict.get, objects, repeat("kind")))) <= _STR_OR_NONE
+                and set(map(type, map(dict.get, objects, repeat("apiVersion")))) <= _STR_OR_NONE
+                and set(map(type, metas)) <= _DICT
+                and set(map(type, map(dict.get, metas, repeat("name")))) <= _STR_OR_NONE
+                and set(map(type, map(dict.get, metas, repeat("namespace")))) <= _STR_OR_NONE):
+            return
+    for i, o in enumerate(objects):
+        check_raw(o, origins[i] if origins is not None else where, i)
 
 
 def check_object(o: dict, where: str) -> None:
@@ -366,17 +391,27 @@ def _column_ok(values: list, node: tuple) -> bool:
     return not column or _column_ok(column, sub)
 
 
-def check_all(objects: list[dict], wheres: list[str] | None = None, where: str = "") -> None:
+def check_all(objects: list[dict], where_of=None, where: str = "") -> None:
     """Every object of one kind (the same ``kind``), at once; InputError naming the first malformed one (its
-    file from ``wheres``, parallel to ``objects``, else ``where``)."""
+    file from ``where_of(obj)``, else ``where``)."""
     if not objects:
         return
     shape = shape_of(objects[0].get("kind") or "")
     if shape is None or _column_ok(objects, shape):
         return
-    for i, o in enumerate(objects):
+    for o in objects:
         try:
             check(o, shape)
         except ShapeError as e:
-            raise error(wheres[i] if wheres else where, o, e) from None
+            raise error(where_of(o) if where_of else where, o, e) from None
     raise InputError(f"{where}: malformed {objects[0].get('kind')}")  # pragma: no cover - both checks agree
+
+
+def check_snapshot(snap, where_of=None) -> None:
+    """Every object of a snapshot just built from a source, kind by kind (the snapshot's own groups)."""
+    for group in (snap.nodes.values(), snap.device_classes.values(), snap.resource_slices,
+                  snap.resource_claims.values(), snap.resource_claim_templates.values(), snap.pods.values(),
+                  snap.events, snap.resource_quotas.values(), snap.namespaces.values(),
+                  snap.device_taint_rules.values()):
+        if group:
+            check_all(list(group), where_of)

@@ -206,7 +206,7 @@ def test_device_checks(dev, message):
            "spec": {"driver": "d", "pool": {"name": "p"}, "devices": [dev]}}
     shape.check_all([good])
     with pytest.raises(InputError) as e:
-        shape.check_all([good, bad], ["a.yaml", "f.yaml"])
+        shape.check_all([good, bad], lambda o: {id(good): "a.yaml", id(bad): "f.yaml"}[id(o)])
     assert e.value.message == f"f.yaml: ResourceSlice 's': {message}"
 
 

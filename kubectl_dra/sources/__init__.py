@@ -29,33 +29,49 @@ class SourceOptions:
         return bool(self.filenames)
 
 
-def _normalized(objects: list[dict], origins: list[str] | None, default_where: str) -> list[dict]:
-    """The objects in v1 shape, each checked for shape (:mod:`kubectl_dra.shape`: every kind at once)."""
+def _normalized(objects: list[dict], origins: list[str] | None, default_where: str) -> tuple[list[dict], dict]:
+    """The objects in v1 shape, and the index of each object that conversion replaced (id -> index: the
+    messages of the shape checks name its file)."""
     from kubectl_dra import shape
     from kubectl_dra.errors import InputError
 
+    shape.check_raw_all(objects, origins, default_where)
     out = []
-    by_kind: dict[str, tuple[list, list]] = {}
+    converted: dict[int, int] = {}
     for i, obj in enumerate(objects):
-        where = origins[i] if origins is not None else default_where
-        shape.check_raw(obj, where, i)
         try:
-            n = normalize_object(obj, where=f"{where}: " if where else "")
+            n = normalize_object(obj)
         except (AttributeError, TypeError, ValueError, KeyError):
             # an old version's object too malformed to convert: say where, in the v1 shape's words if it has them
+            where = origins[i] if origins is not None else default_where
             shape.check_object(obj, where)
             raise InputError(f"{where + ': ' if where else ''}{shape.describe(obj)}: is not a well-formed "
                              f"{obj.get('apiVersion')} {obj.get('kind')}") from None
         if n is not None:
-            group = by_kind.get(n["kind"])
-            if group is None:
-                group = by_kind[n["kind"]] = ([], [])
-            group[0].append(n)
-            group[1].append(where)
+            if n is not obj:
+                converted[id(n)] = i
             out.append(n)
-    for objs, wheres in by_kind.values():
-        shape.check_all(objs, wheres)
-    return out
+    return out, converted
+
+
+def _checked(objects: list[dict], origins: list[str] | None, default_where: str, info: SourceInfo) -> Snapshot:
+    """The snapshot of the objects, every object checked for shape (:mod:`kubectl_dra.shape`) before it is
+    returned: each kind at once, in the snapshot's own groups."""
+    from kubectl_dra import shape
+
+    normalized, converted = _normalized(objects, origins, default_where)
+    snap = Snapshot.from_objects(normalized, source=info, normalized=True)
+
+    def where_of(obj: dict) -> str:  # only for the message of a malformed object
+        if origins is None:
+            return default_where
+        i = converted.get(id(obj))
+        if i is None:
+            i = next((j for j, o in enumerate(objects) if o is obj), None)
+        return origins[i] if i is not None else default_where
+
+    shape.check_snapshot(snap, where_of)
+    return snap
 
 
 # A snapshot at least this big is moved out of the cyclic GC's reach once loaded (gc.freeze).
@@ -116,4 +132,4 @@ def _load_snapshot(opts: SourceOptions) -> Snapshot:
     if notice and notice not in info.warnings:
         info = replace(info, warnings=(*info.warnings, notice))
     default_where = "" if info.kind == "files" else f"the cluster's answer ({info.description})"
-    return Snapshot.from_objects(_normalized(objects, origins, default_where), source=info, normalized=True)
+    return _checked(objects, origins, default_where, info)
