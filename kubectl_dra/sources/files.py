@@ -156,10 +156,15 @@ def read_config(path: str) -> dict:
     return data
 
 
-def dump_list(snap: "Snapshot") -> dict:
-    """The snapshot as one ``kind: List`` (v1 shape) that reads back as the same cluster (``dump``)."""
+def dump_list(snap: "Snapshot", *, redact: bool = False) -> dict:
+    """The snapshot as one ``kind: List`` (v1 shape) that reads back as the same cluster (``dump``); ``redact``:
+    what kubectl_dra.redact leaves out of a shared dump, said in the List's annotations."""
     doc: dict = {"apiVersion": "v1", "kind": "List"}
     annotations = {}
+    if redact:
+        from kubectl_dra.redact import ANNOTATION, WHAT
+
+        annotations[ANNOTATION] = WHAT
     if snap.source.server_version:
         # Offline analysis of this dump then uses the cluster's feature-gate defaults ...
         annotations[SERVER_VERSION_ANNOTATION] = snap.source.server_version
@@ -174,7 +179,12 @@ def dump_list(snap: "Snapshot") -> dict:
     if snap.source.incomplete:
         # ... and that some lists could not be read at all (forbidden): offline answers say so as well.
         doc[INCOMPLETE_KEY] = [g.to_dict() for g in snap.source.incomplete]
-    doc["items"] = snap.objects()
+    if redact:
+        from kubectl_dra.redact import redact as redacted
+
+        doc["items"] = [redacted(o) for o in snap.objects()]
+    else:
+        doc["items"] = snap.objects()
     return doc
 
 
