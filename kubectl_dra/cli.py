@@ -7,6 +7,7 @@ documented exit code (see :class:`kubectl_dra.errors.ExitCode`).
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import sys
@@ -43,6 +44,16 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+# Errors of writing the output (a full disk, `> /dev/full`, a closed or broken descriptor): the command's
+# result is lost, so exit 1, on one line; a pipe whose reader went away (EPIPE) is handled apart (exit 0).
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EIO", "EBADF", "EFBIG", "EDQUOT", "EROFS", "EINVAL")
+                          if hasattr(errno, n))
+
+
+def output_error(e: OSError) -> str:
+    return f"cannot write the output: {e.strerror or e}"
+
+
 def _is_framework_exception(e: BaseException) -> bool:
     """Exit/Abort/usage errors of Typer (or the Click it wraps): let Typer handle them."""
     return isinstance(e, (typer.Exit, typer.Abort)) or type(e).__module__.startswith(("click", "typer"))
@@ -68,11 +79,25 @@ class DraGroup(TyperGroup):
             except OSError:  # pragma: no cover
                 pass
             raise typer.Exit(0) from None
+        except OSError as e:
+            if e.errno not in _WRITE_ERRNOS or os.environ.get("KUBECTL_DRA_DEBUG"):
+                raise _fail(f"internal error: {type(e).__name__}: {e} (set KUBECTL_DRA_DEBUG=1 for a traceback, "
+                            f"and please report it)", int(ExitCode.ERROR)) from None
+            _drop_stdout()
+            raise _fail(output_error(e), int(ExitCode.ERROR)) from None
         except Exception as e:  # noqa: BLE001 - last line of defence: never a traceback
             if _is_framework_exception(e) or os.environ.get("KUBECTL_DRA_DEBUG"):
                 raise
             raise _fail(f"internal error: {type(e).__name__}: {e} (set KUBECTL_DRA_DEBUG=1 for a traceback, "
                         f"and please report it)", int(ExitCode.ERROR)) from None
+
+
+def _drop_stdout() -> None:
+    """What is still buffered for stdout cannot be written either: drop it (no second error at exit)."""
+    try:
+        sys.stdout = open(os.devnull, "w")
+    except OSError:  # pragma: no cover
+        pass
 
 
 app = typer.Typer(
@@ -148,12 +173,22 @@ def main() -> None:
         # cobra's completion request, what `kubectl-dra completion SHELL`'s scripts ask
         kubectl_complete_main()
     gc.disable()
+    if sys.stdout is None:  # started with stdout closed (`kubectl dra ... >&-`): nowhere to write the answer
+        if sys.stderr is not None:
+            sys.stderr.write("error: cannot write the output: standard output is closed\n")
+        process.exit_now(int(ExitCode.ERROR))
     process.start()
     try:
         app(prog_name=program_name(sys.argv[1:]))
         code: object = 0
     except SystemExit as e:
         code = e.code
+    except OSError as e:  # writing --help or --version (outside the commands' own handling)
+        if e.errno not in _WRITE_ERRNOS:
+            raise
+        _drop_stdout()
+        typer.echo(f"error: {output_error(e)}", err=True)
+        code = int(ExitCode.ERROR)
     process.exit_now(code)  # no heap teardown: see kubectl_dra.process
 
 

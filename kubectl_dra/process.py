@@ -44,7 +44,17 @@ def exit_now(code: object) -> NoReturn:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            pass  # the reader went away (`| head`) or the stream is closed: nothing left to write
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:
+            pass  # the reader went away (`| head`): nothing left to write
+        except (ValueError, OSError) as e:
+            if stream is sys.stdout and isinstance(e, OSError) and status == 0:
+                # the last of the answer could not be written (`> /dev/full`): not a success
+                status = 1
+                try:
+                    sys.stderr.write(f"error: cannot write the output: {e.strerror or e}\n")
+                    sys.stderr.flush()
+                except (OSError, ValueError, AttributeError):
+                    pass
     os._exit(status & 0xFF if status >= 0 else 1)

@@ -24,6 +24,7 @@ NEEDS_DEVICES = ("unknown-domain", "unknown-name", "unknown-value")
 
 def _diag(file, doc, obj, path, severity, code, message) -> dict:
     meta = (obj or {}).get("metadata") or {} if isinstance(obj, dict) else {}
+    meta = meta if isinstance(meta, dict) else {}
     return {"file": file, "document": doc, "kind": (obj or {}).get("kind") if isinstance(obj, dict) else None,
             "name": meta.get("name") or meta.get("generateName"), "path": path, "severity": severity,
             "code": code, "message": message}
@@ -72,6 +73,17 @@ def selector_sites(obj_v1: dict) -> list[dict]:
     return sites
 
 
+def shape_finding(v1: dict) -> tuple[str, str] | None:
+    """(path, message) of the first wrongly typed field of the v1 object (kubectl_dra.shape), else None."""
+    from kubectl_dra import shape
+
+    try:
+        shape.check_all([v1])
+    except shape.ShapeInputError as e:
+        return e.field or "(root)", e.problem
+    return None
+
+
 def _v1_path(path: str, version: str) -> str:
     """Map a v1 path to the document's own shape (v1beta1 has no `exactly`)."""
     return path.replace(".exactly.", ".") if version == "v1beta1" else path
@@ -97,6 +109,13 @@ def offline_checks(file, doc, obj: dict, release: str | None = None) -> tuple[li
             out.append(_diag(file, doc, obj, "apiVersion", "error", "schema", str(e)))
         return out, None
     if not isinstance(v1, dict) or not isinstance(v1.get("spec", {}), dict):
+        return out, None
+    bad = shape_finding(v1)
+    if bad is not None:
+        # A field of the wrong type: the checks below (and the cluster's) read typed fields only.
+        path, message = bad
+        if not any(d["code"] == "schema" for d in out):
+            out.append(_diag(file, doc, obj, _v1_path(path, version), "error", "schema", message))
         return out, None
     if obj.get("kind") in CLAIM_KINDS:
         base = _claim_prefix(obj, version)

@@ -31,13 +31,49 @@ class SourceOptions:
         return bool(self.filenames)
 
 
-def _normalized(objects: list[dict], where_by_index=None) -> list[dict]:
+def _normalized(objects: list[dict], origins: list[str] | None, default_where: str) -> tuple[list[dict], dict]:
+    """The objects in v1 shape, and the index of each object that conversion replaced (id -> index: the
+    messages of the shape checks name its file)."""
+    from kubectl_dra import shape
+    from kubectl_dra.errors import InputError
+
+    shape.check_raw_all(objects, origins, default_where)
     out = []
-    for obj in objects:
-        n = normalize_object(obj)
+    converted: dict[int, int] = {}
+    for i, obj in enumerate(objects):
+        try:
+            n = normalize_object(obj)
+        except (AttributeError, TypeError, ValueError, KeyError):
+            # an old version's object too malformed to convert: say where, in the v1 shape's words if it has them
+            where = origins[i] if origins is not None else default_where
+            shape.check_object(obj, where)
+            raise InputError(f"{where + ': ' if where else ''}{shape.describe(obj)}: is not a well-formed "
+                             f"{obj.get('apiVersion')} {obj.get('kind')}") from None
         if n is not None:
+            if n is not obj:
+                converted[id(n)] = i
             out.append(n)
-    return out
+    return out, converted
+
+
+def _checked(objects: list[dict], origins: list[str] | None, default_where: str, info: SourceInfo) -> Snapshot:
+    """The snapshot of the objects, every object checked for shape (:mod:`kubectl_dra.shape`) before it is
+    returned: each kind at once, in the snapshot's own groups."""
+    from kubectl_dra import shape
+
+    normalized, converted = _normalized(objects, origins, default_where)
+    snap = Snapshot.from_objects(normalized, source=info, normalized=True)
+
+    def where_of(obj: dict) -> str:  # only for the message of a malformed object
+        if origins is None:
+            return default_where
+        i = converted.get(id(obj))
+        if i is None:
+            i = next((j for j, o in enumerate(objects) if o is obj), None)
+        return origins[i] if i is not None else default_where
+
+    shape.check_snapshot(snap, where_of)
+    return snap
 
 
 # A snapshot at least this big is moved out of the cyclic GC's reach once loaded (gc.freeze).
@@ -76,11 +112,12 @@ def _object_count(snap: Snapshot) -> int:
 def _load_snapshot(opts: SourceOptions) -> Snapshot:
     if opts.filenames:
         from kubectl_dra.sources.files import (
-            INCOMPLETE_KEY, POD_NAMESPACES_ANNOTATION, POD_NODES_ANNOTATION, SERVER_TIME_ANNOTATION,
+            INCOMPLETE_KEY, ORIGINS_KEY, POD_NAMESPACES_ANNOTATION, POD_NODES_ANNOTATION, SERVER_TIME_ANNOTATION,
             SERVER_VERSION_ANNOTATION, load_files_with_meta,
         )
 
         objects, files, meta = load_files_with_meta(opts.filenames)
+        origins = meta.get(ORIGINS_KEY)
         pod_ns = meta.get(POD_NAMESPACES_ANNOTATION)
         pod_nodes = meta.get(POD_NODES_ANNOTATION)
         info = SourceInfo(kind="files", description=", ".join(files) if len(files) <= 3 else f"{len(files)} files",
@@ -94,7 +131,9 @@ def _load_snapshot(opts: SourceOptions) -> Snapshot:
         objects, info = load_live(kubeconfig=opts.kubeconfig, context=opts.context, namespace=opts.namespace,
                                   all_namespaces=opts.all_namespaces, request_timeout=opts.request_timeout,
                                   include_events_for=opts.include_events_for)
+        origins = None
     notice = old_version_notice(objects)
     if notice and notice not in info.warnings:
         info = replace(info, warnings=(*info.warnings, notice))
-    return Snapshot.from_objects(_normalized(objects), source=info, normalized=True)
+    default_where = "" if info.kind == "files" else f"the cluster's answer ({info.description})"
+    return _checked(objects, origins, default_where, info)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable
 from kubectl_dra.errors import InputError
 from kubectl_dra.normalize import flatten, is_list
 from kubectl_dra.snapshot import Gap
+from kubectl_dra import shape
 from kubectl_dra.sources import limits
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ POD_NODES_ANNOTATION = "kubectl-dra.io/pod-nodes"
 
 # ... and what it could not read (forbidden lists): the List's own "incomplete" key, as every command's JSON.
 INCOMPLETE_KEY = "incomplete"
+# load_files_with_meta's list of the file each object came from (not in any file).
+ORIGINS_KEY = "origins"
 
 
 def _gaps(value: object, where: str) -> tuple[Gap, ...]:
@@ -73,10 +76,11 @@ def parse_text(text: str, where: str) -> list[dict]:
     return _parse(text, where)[0]
 
 
-def _parse(text: str, where: str, raw: bytes | None = None) -> tuple[list[dict], dict]:
+def _parse(text: str, where: str, raw: bytes | None = None, *, strict: bool = True) -> tuple[list[dict], dict]:
     """(flat objects, the annotations `kubectl dra dump` recorded on its List).  ``raw``: the bytes
     ``text`` was decoded from (the JSON depth check reads them).  Within the input limits of
-    :mod:`kubectl_dra.sources.limits`."""
+    :mod:`kubectl_dra.sources.limits`.  ``strict`` (all but ``validate``): every document and list item is an
+    object whose kind and apiVersion are strings (validate reports those as findings)."""
     stripped = text.lstrip()
     docs: list
     if stripped.startswith(("{", "[")):
@@ -86,12 +90,22 @@ def _parse(text: str, where: str, raw: bytes | None = None) -> tuple[list[dict],
     else:
         docs = limits.load_yaml_all(text, where)
     for i, d in enumerate(docs):
-        if d is not None and not isinstance(d, dict):
-            raise InputError(f"{where}: document {i + 1} is not a Kubernetes object (got {type(d).__name__})")
+        if d is None or not strict:
+            continue
+        if not isinstance(d, dict):
+            raise InputError(f"{where}: document {i + 1} is not a Kubernetes object (got {shape.type_name(d)})")
+        shape.check_raw(d, where)
+        if is_list(d):
+            for j, item in enumerate(d["items"]):
+                if not isinstance(item, dict):
+                    raise InputError(f"{where}: {shape.describe(d)}: items[{j}]: must be an object, not "
+                                     f"{shape.type_name(item)}")
     meta: dict = {}
     for d in docs:
-        if isinstance(d, dict):
+        if isinstance(d, dict) and isinstance(d.get("metadata") or {}, dict):
             ann = (d.get("metadata") or {}).get("annotations") or {}
+            if not isinstance(ann, dict):
+                continue
             for key in (SERVER_VERSION_ANNOTATION, POD_NAMESPACES_ANNOTATION, SERVER_TIME_ANNOTATION,
                         POD_NODES_ANNOTATION):
                 if key in ann and key not in meta:
@@ -100,6 +114,9 @@ def _parse(text: str, where: str, raw: bytes | None = None) -> tuple[list[dict],
                 meta[INCOMPLETE_KEY] = _gaps(d[INCOMPLETE_KEY], where)
     objs = flatten(docs)
     for i, o in enumerate(objs):
+        if not strict:
+            break
+        shape.check_raw(o, where, i)
         if not o.get("kind"):
             raise InputError(f"{where}: object {i + 1} has no 'kind'")
     return objs, meta
@@ -115,17 +132,20 @@ def load_files_with_meta(paths: Iterable[str]) -> tuple[list[dict], list[str], d
     """Like :func:`load_files`, plus what a `kubectl dra dump` file recorded about its cluster."""
     files = _expand(paths)
     objects: list[dict] = []
+    origins: list[str] = []  # the file of each object, for messages
     meta: dict = {}
     for f in files:
         where = "<stdin>" if f == "-" else f
         raw = limits.read_bytes(f, where)
         objs, m = _parse(limits.decode(raw, where), where, raw)
         objects += objs
+        origins += [where] * len(objs)
         gaps = meta.get(INCOMPLETE_KEY, ()) + tuple(g for g in m.get(INCOMPLETE_KEY, ())
                                                    if g not in meta.get(INCOMPLETE_KEY, ()))
         meta = {**m, **meta}
         if gaps:
             meta[INCOMPLETE_KEY] = gaps  # what any of the dumps could not read
+    meta[ORIGINS_KEY] = origins
     return objects, files, meta
 
 
@@ -139,10 +159,15 @@ def read_config(path: str) -> dict:
     return data
 
 
-def dump_list(snap: "Snapshot") -> dict:
-    """The snapshot as one ``kind: List`` (v1 shape) that reads back as the same cluster (``dump``)."""
+def dump_list(snap: "Snapshot", *, redact: bool = False) -> dict:
+    """The snapshot as one ``kind: List`` (v1 shape) that reads back as the same cluster (``dump``); ``redact``:
+    what kubectl_dra.redact leaves out of a shared dump, said in the List's annotations."""
     doc: dict = {"apiVersion": "v1", "kind": "List"}
     annotations = {}
+    if redact:
+        from kubectl_dra.redact import ANNOTATION, WHAT
+
+        annotations[ANNOTATION] = WHAT
     if snap.source.server_version:
         # Offline analysis of this dump then uses the cluster's feature-gate defaults ...
         annotations[SERVER_VERSION_ANNOTATION] = snap.source.server_version
@@ -160,7 +185,12 @@ def dump_list(snap: "Snapshot") -> dict:
     if snap.source.incomplete:
         # ... and that some lists could not be read at all (forbidden): offline answers say so as well.
         doc[INCOMPLETE_KEY] = [g.to_dict() for g in snap.source.incomplete]
-    doc["items"] = snap.objects()
+    if redact:
+        from kubectl_dra.redact import redact as redacted
+
+        doc["items"] = [redacted(o) for o in snap.objects()]
+    else:
+        doc["items"] = snap.objects()
     return doc
 
 
@@ -184,7 +214,7 @@ def read_manifests(paths: Iterable[str]) -> tuple[list[tuple[str, int, object]],
     for f in files:
         raw = limits.read_bytes(f, f)
         try:
-            objs = _parse(limits.decode(raw, f), f, raw)[0]
+            objs = _parse(limits.decode(raw, f), f, raw, strict=False)[0]
         except limits.LimitError:
             raise  # refused, as kubectl refuses it: exit 3
         except InputError as e:

@@ -12,8 +12,9 @@ memory, recurse without bound or crash.  The policy (README, "Input limits"):
   node it names (a recursive structure is no Kubernetes object).
 
 All of them are :class:`~kubectl_dra.errors.InputError` (exit code 3), one line naming the file.
-The checks are cheap: JSON's depth is measured on the bytes (C-speed ``translate``/``replace``, no
-walk over the parsed objects); YAML's on the composed node graph, which is walked anyway.
+The checks are cheap: JSON's depth is bounded by the decoder itself where the interpreter allows it
+(:func:`_loads_within_depth`), else measured on the bytes (C-speed ``translate``/``replace``, no walk over
+the parsed objects); YAML's on the composed node graph, walked once before it is built.
 """
 
 from __future__ import annotations
@@ -115,6 +116,64 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
     return bool(p)
 
 
+# On CPython up to 3.11 the C JSON decoder counts its nesting against the interpreter's recursion limit:
+# lowered, for the time of one json.loads, to (frames on the stack + MAX_DEPTH + what the decoder's own
+# Python frames take), it refuses exactly what nests deeper than MAX_DEPTH, at no cost.  Calibrated once
+# (two tiny parses); where it does not work (3.12+: a separate C limit), or while other threads run (the
+# limit is the whole interpreter's), the depth is measured on the bytes instead.
+_UNCALIBRATED = object()
+_decoder_frames: object = _UNCALIBRATED
+
+
+def _frames() -> int:
+    f, n = sys._getframe(), 0
+    while f is not None:
+        n += 1
+        f = f.f_back
+    return n
+
+
+def _bounded_loads(text: str, extra: int) -> Any:
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(_frames() + MAX_DEPTH + extra)
+    try:
+        return json.loads(text)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _calibrate() -> int | None:
+    ok, deep = "[" * MAX_DEPTH + "]" * MAX_DEPTH, "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    for extra in range(1, 10):
+        try:
+            _bounded_loads(ok, extra)
+        except RecursionError:
+            continue
+        try:
+            _bounded_loads(deep, extra)
+        except RecursionError:
+            try:  # objects count as arrays do
+                _bounded_loads('{"a":' * MAX_DEPTH + "1" + "}" * MAX_DEPTH, extra)
+            except RecursionError:  # pragma: no cover - not the decoder we know
+                return None
+            return extra
+        return None
+    return None  # pragma: no cover
+
+
+def _loads_within_depth(text: str) -> tuple[Any, bool]:
+    """(json.loads(text), whether its depth is known to be within MAX_DEPTH).  RecursionError when too deep."""
+    global _decoder_frames
+    import threading
+
+    if threading.active_count() == 1:
+        if _decoder_frames is _UNCALIBRATED:
+            _decoder_frames = _calibrate()
+        if _decoder_frames is not None:
+            return _bounded_loads(text, _decoder_frames), True
+    return json.loads(text), False
+
+
 def _too_deep(where: str) -> InputError:
     return LimitError(f"{where}: nested more than {MAX_DEPTH} levels deep (kubectl-dra's limit for one document)")
 
@@ -123,12 +182,12 @@ def load_json(text: str, where: str, raw: bytes | None = None) -> Any:
     """``json.loads`` within the limits: invalid JSON and too deep nesting are one-line errors.
     ``raw``: the UTF-8 bytes ``text`` was decoded from, when the caller has them (saves encoding it again)."""
     try:
-        data = json.loads(text)
+        data, bounded = _loads_within_depth(text)
     except json.JSONDecodeError as e:
         raise InputError(f"{where}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
     except RecursionError:
         raise _too_deep(where) from None
-    if json_depth_exceeds(text if raw is None else raw):
+    if not bounded and json_depth_exceeds(text if raw is None else raw):
         raise _too_deep(where)
     return data
 

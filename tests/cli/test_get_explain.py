@@ -117,7 +117,7 @@ def test_dump_round_trips(cli, tmp_path):
     out.write_text(r.stdout)
     assert {o["kind"] for o in data["items"]} == {"Node", "DeviceClass", "ResourceSlice", "ResourceClaimTemplate",
                                                   "ResourceClaim", "Pod", "Event"}
-    assert "metadata" not in data  # files carry no server version to record
+    assert "kubectl-dra.io/server-version" not in data["metadata"]["annotations"]  # files carry no version
     again = cli("get", "devices", "-f", str(out))
     assert again.stdout == cli("get", "devices", *F).stdout
     wp = ("why-pending", "pod/trainer", "-o", "json")

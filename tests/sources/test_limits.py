@@ -28,19 +28,23 @@ def _run(args: list[str], stdin: bytes | None = None) -> tuple[int, str]:
     return proc.returncode, proc.stderr.decode()
 
 
-# A small process starts the CLI and reports its peak RSS: a child forked from pytest itself would count the
-# pages it shares with pytest's (by then large) heap before it execs, so its ru_maxrss says nothing about the CLI.
-_LAUNCHER = ("import os, subprocess, sys\n"
-             "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-             "_, status, usage = os.wait4(p.pid, 0)\n"
-             "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n")
+# The child's peak RSS, measured by a small parent: a child forked straight from pytest would count pytest's
+# own pages (resident until exec) in its ru_maxrss.
+_MEASURE = """
+import resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+sys.stdout.write(f"{p.returncode} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+sys.stdout.write(p.stderr.decode())
+"""
 
 
 def _peak_rss_kib(args: list[str]) -> tuple[int, str, int]:
-    proc = subprocess.run([sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "kubectl_dra", *args],
-                          capture_output=True, text=True)
-    code, rss = proc.stdout.split()
-    return int(code), proc.stderr, int(rss)
+    """(exit code, stderr, peak RSS in KiB) of the console script."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "kubectl_dra", *args],
+                         capture_output=True, text=True, check=True).stdout
+    first, _, err = out.partition("\n")
+    code, rss = map(int, first.split())
+    return code, err, rss
 
 
 def test_alias_bomb_is_refused_quickly_in_process():
@@ -98,8 +102,18 @@ def _nested(depth: int) -> dict:
     return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}, "spec": obj}  # `depth` levels
 
 
+@pytest.fixture(params=["decoder", "bytes"])
+def json_depth_by(request, monkeypatch):
+    """Both ways of bounding JSON's depth: the decoder's recursion limit (CPython <= 3.11) and the bytes."""
+    if request.param == "bytes":
+        monkeypatch.setattr(limits, "_decoder_frames", None)
+    elif limits._calibrate() is None:
+        pytest.skip("this interpreter's JSON decoder is not bounded by the recursion limit")
+    return request.param
+
+
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
-def test_depth_limit_is_exact(fmt):
+def test_depth_limit_is_exact(fmt, json_depth_by):
     import yaml
 
     def text(depth: int) -> str:
@@ -116,7 +130,7 @@ def test_depth_limit_is_exact(fmt):
     '{"a":' * 100_000 + "1" + "}" * 100_000,
     "[" * 100_000,                        # not even closed
 ])
-def test_deep_json_is_an_input_error_not_a_recursion_error(text):
+def test_deep_json_is_an_input_error_not_a_recursion_error(text, json_depth_by):
     with pytest.raises(InputError, match=r"^deep.json: (nested more than 100 levels deep|invalid JSON)"):
         parse_text(text, "deep.json")
 
@@ -136,6 +150,7 @@ def test_deep_yaml_is_an_input_error():
     ('"[[[["', 0),
 ])
 def test_json_depth_is_measured_on_structure_only(text, depth):
+    """The byte measure (the fallback where the decoder is not bounded)."""
     json.loads(text)  # valid JSON
     assert not limits.json_depth_exceeds(text, depth)
     assert limits.json_depth_exceeds(text, depth - 1) == (depth > 0)
@@ -149,6 +164,14 @@ def test_non_utf8_input_names_line_and_column(tmp_path):
     code, err = _run(["get", "devices", "-f", "-"], stdin=b"kind: Node\nmetadata: {name: \xff}\n")
     assert code == 3 and err == "error: <stdin>: not UTF-8 text: byte 0xff at line 2 column 18 (save the file " \
                                 "as UTF-8)\n", err
+
+
+def test_the_recursion_limit_is_restored(json_depth_by):
+    before = sys.getrecursionlimit()
+    parse_text(json.dumps(_nested(50)), "ok")
+    with pytest.raises(limits.LimitError):
+        parse_text("[" * 5000 + "]" * 5000, "deep")
+    assert sys.getrecursionlimit() == before
 
 
 def test_byte_order_mark_is_allowed(tmp_path):

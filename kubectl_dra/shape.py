@@ -1,0 +1,417 @@
+"""Shape checks at the edge: every object is checked for the types of its fields when it is loaded, so that no
+code downstream of the snapshot sees a wrongly typed field.
+
+A malformed object (an attribute written ``type: gpu`` instead of ``{string: gpu}``, ``metadata: [...]``, a
+slice without ``spec``, ``generation: x``) is one :class:`~kubectl_dra.errors.InputError` (exit code 3) naming
+the file, the object and the field::
+
+    error: cluster.yaml: ResourceClaim team-a/'x': status.reservedFor[0].name: is required
+
+What is checked: the types of the fields kubectl-dra knows (the resource.k8s.io kinds: every field of the
+newest release's OpenAPI schema, the ``data/schemas`` files; core kinds: the fields kubectl-dra reads), and the
+fields the API server requires and kubectl-dra reads by name.  Unknown fields and enum values are not judged
+here (``validate`` does that); a null field counts as absent, as the API server reads it.
+
+Speed: a big cluster is millions of fields (60,000 devices at 5,000 nodes).  :func:`check_all` checks every
+object of a kind at once, path by path ("columns"): the values at one path in all the objects are gathered and
+their types compared with C-level ``map``/``set`` calls, so the Python work grows with the number of paths, not
+of values.  Only when a column holds a wrong type does the object-by-object :func:`check` run, to name the
+first object and field that is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import partial
+from itertools import chain, repeat
+from operator import is_not
+from typing import Any
+
+from kubectl_dra.errors import InputError
+
+# Node kinds of the compiled shape tree: (code, ...).
+STR, INT, BOOL, NUM, QTY, ANY, OBJ, LIST, MAP = range(9)
+_SCALARS = {STR: (str,), INT: (int,), BOOL: (bool,), NUM: (int, float), QTY: (str, int, float)}
+_NAMES = {STR: "a string", INT: "an integer", BOOL: "a boolean", NUM: "a number", QTY: "a quantity",
+          OBJ: "an object", LIST: "a list", MAP: "an object"}
+
+
+class ShapeError(Exception):
+    """A field of the wrong type or missing; ``path`` grows as the error leaves the nested values."""
+
+    def __init__(self, message: str, path: list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path: list = path or []
+
+    def field(self) -> str:
+        out = ""
+        for p in reversed(self.path):
+            out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+        return out
+
+
+class ShapeInputError(InputError):
+    """A malformed object (exit code 3), with the field and the problem apart (validate's finding)."""
+
+    def __init__(self, message: str, field: str, problem: str):
+        super().__init__(message)
+        self.field, self.problem = field, problem
+
+
+def type_name(v: Any) -> str:
+    if v is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a number"}.get(type(v), type(v).__name__)
+
+
+def _wrong(code: int, v: Any) -> ShapeError:
+    return ShapeError(f"must be {_NAMES[code]}, not {type_name(v)}")
+
+
+def check(value: Any, node: tuple) -> None:
+    """Raise ShapeError when ``value`` does not have the shape ``node``.  Scalars are checked inline in the
+    loops; one call per nested object or list (the depth is bounded by the input limits)."""
+    code = node[0]
+    if code == OBJ:
+        if type(value) is not dict:
+            raise _wrong(OBJ, value)
+        props, required = node[1], node[2]
+        for k in required:
+            if value.get(k) is None:
+                raise ShapeError("is required", [k])
+        for k, v in value.items():
+            sub = props.get(k)
+            if sub is None or v is None:
+                continue
+            c = sub[0]
+            if c < ANY:
+                if type(v) not in _SCALARS[c]:
+                    raise ShapeError(_wrong(c, v).message, [k])
+            elif c != ANY:
+                try:
+                    check(v, sub)
+                except ShapeError as e:
+                    e.path.append(k)
+                    raise
+    elif code == LIST:
+        if type(value) is not list:
+            raise _wrong(LIST, value)
+        sub = node[1]
+        c = sub[0]
+        for i, v in enumerate(value):
+            if c < ANY:
+                if type(v) not in _SCALARS[c]:
+                    raise ShapeError(_wrong(c, v).message, [i])
+            elif c != ANY:
+                if v is None:
+                    raise ShapeError(f"must be {_NAMES[c]}, not null", [i])
+                try:
+                    check(v, sub)
+                except ShapeError as e:
+                    e.path.append(i)
+                    raise
+    elif code == MAP:
+        if type(value) is not dict:
+            raise _wrong(MAP, value)
+        sub = node[1]
+        c = sub[0]
+        for k, v in value.items():
+            if type(k) is not str:
+                raise ShapeError(f"keys must be strings, not {type_name(k)}", [str(k)])
+            if c < ANY:
+                if type(v) not in _SCALARS[c]:
+                    raise ShapeError(_wrong(c, v).message, [k])
+            elif c != ANY and v is not None:
+                try:
+                    check(v, sub)
+                except ShapeError as e:
+                    e.path.append(k)
+                    raise
+    elif code < ANY:
+        if type(value) not in _SCALARS[code]:
+            raise _wrong(code, value)
+
+
+# -- building shapes -------------------------------------------------------------------------------------
+def obj(props: dict | None = None, required: tuple = ()) -> tuple:
+    return (OBJ, props or {}, required)
+
+
+def lst(item: tuple) -> tuple:
+    return (LIST, item)
+
+
+def mp(value: tuple) -> tuple:
+    return (MAP, value)
+
+
+S, I, B, Q, A = (STR,), (INT,), (BOOL,), (QTY,), (ANY,)
+
+#: Fields the API server requires and kubectl-dra reads by name (a dump or manifest may omit others the
+#: schema requires, e.g. a pool's generation, which kubectl-dra reads as 0, as upstream validation allows).
+_REQUIRED = {
+    ("ResourceClaim", "status.reservedFor[]"): ("name",),
+    ("ResourceClaim", "status.allocation.devices.results[]"): ("request", "driver", "pool", "device"),
+    ("ResourceSlice", ""): ("spec",),
+    ("ResourceSlice", "spec"): ("driver", "pool"),
+    ("ResourceSlice", "spec.pool"): ("name",),
+    ("ResourceSlice", "spec.devices[]"): ("name",),
+    ("ResourceSlice", "spec.devices[].capacity{}"): ("value",),
+}
+
+
+def from_schema(schema: dict, kind: str = "", path: str = "") -> tuple:
+    """The shape of a generated JSON Schema (``data/schemas``): types only, plus :data:`_REQUIRED`."""
+    if "oneOf" in schema:  # quantities: a string or a number
+        types = {s.get("type") for s in schema["oneOf"]}
+        return Q if types <= {"string", "number", "integer"} else A
+    t = schema.get("type")
+    if t == "string":
+        return S
+    if t == "integer":
+        return I
+    if t == "boolean":
+        return B
+    if t == "number":
+        return (NUM,)
+    if t == "array":
+        return lst(from_schema(schema.get("items") or {}, kind, path + "[]"))
+    if t == "object":
+        props = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        if props:
+            return obj({k: from_schema(v, kind, f"{path}.{k}" if path else k) for k, v in props.items()},
+                       _REQUIRED.get((kind, path), ()))
+        if isinstance(extra, dict):
+            return mp(from_schema(extra, kind, path + "{}"))
+        return A
+    return A
+
+
+_META = obj({"name": S, "namespace": S, "generateName": S, "uid": S, "resourceVersion": S, "generation": I,
+             "labels": mp(S), "annotations": mp(S), "finalizers": lst(S),
+             "ownerReferences": lst(obj({"apiVersion": S, "kind": S, "name": S, "uid": S, "controller": B})),
+             "creationTimestamp": S, "deletionTimestamp": S})
+_NODE_SELECTOR_TERM = obj({"matchExpressions": lst(obj({"key": S, "operator": S, "values": lst(S)})),
+                           "matchFields": lst(obj({"key": S, "operator": S, "values": lst(S)}))})
+_NODE_SELECTOR = obj({"nodeSelectorTerms": lst(_NODE_SELECTOR_TERM)})
+_TOLERATION = obj({"key": S, "operator": S, "value": S, "effect": S, "tolerationSeconds": I})
+_CONDITION = obj({"type": S, "status": S, "reason": S, "message": S, "lastTransitionTime": S})
+_CONTAINER = obj({"name": S, "resources": obj({"claims": lst(obj({"name": S, "request": S})),
+                                               "requests": mp(Q), "limits": mp(Q)})})
+
+#: Core kinds: the fields kubectl-dra reads.
+CORE_SHAPES: dict[str, tuple] = {
+    "Node": obj({"metadata": _META,
+                 "spec": obj({"unschedulable": B, "taints": lst(obj({"key": S, "value": S, "effect": S})),
+                              "providerID": S}),
+                 "status": obj({"allocatable": mp(Q), "capacity": mp(Q), "conditions": lst(_CONDITION),
+                                "nodeInfo": obj({"kubeletVersion": S})})}),
+    "Pod": obj({"metadata": _META,
+                "spec": obj({"nodeName": S, "schedulerName": S, "nodeSelector": mp(S),
+                             "affinity": obj({"nodeAffinity": obj({
+                                 "requiredDuringSchedulingIgnoredDuringExecution": _NODE_SELECTOR})}),
+                             "tolerations": lst(_TOLERATION), "containers": lst(_CONTAINER),
+                             "initContainers": lst(_CONTAINER), "schedulingGates": lst(obj({"name": S})),
+                             "schedulingGroup": obj({"podGroupName": S}),
+                             "resourceClaims": lst(obj({"name": S, "resourceClaimName": S,
+                                                        "resourceClaimTemplateName": S}, ("name",)))}),
+                "status": obj({"phase": S, "nominatedNodeName": S, "conditions": lst(_CONDITION),
+                               "resourceClaimStatuses": lst(obj({"name": S, "resourceClaimName": S})),
+                               "extendedResourceClaimStatus": obj({
+                                   "resourceClaimName": S,
+                                   "requestMappings": lst(obj({"containerName": S, "resourceName": S,
+                                                               "requestName": S}))})})}),
+    "Event": obj({"metadata": _META, "reason": S, "message": S, "type": S, "count": I,
+                  "involvedObject": obj({"kind": S, "name": S, "namespace": S, "uid": S}),
+                  "firstTimestamp": S, "lastTimestamp": S, "eventTime": S}),
+    "Namespace": obj({"metadata": _META}),
+    "ResourceQuota": obj({"metadata": _META, "spec": obj({"hard": mp(Q)}),
+                          "status": obj({"hard": mp(Q), "used": mp(Q)})}),
+}
+
+_SCHEMA_FILES = {"DeviceClass": ("v1", "deviceclass"), "ResourceSlice": ("v1", "resourceslice"),
+                 "ResourceClaim": ("v1", "resourceclaim"), "ResourceClaimTemplate": ("v1", "resourceclaimtemplate"),
+                 "DeviceTaintRule": ("v1beta2", "devicetaintrule")}
+_shapes: dict[str, tuple] = {}
+
+
+# The schema files, read directly: importing kubectl_dra.schema would import jsonschema, and importlib.resources
+# zipfile and more, all for a few small files of this package's own directory.
+_SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "schemas")
+
+
+def _read_json(*parts: str) -> Any:
+    with open(os.path.join(_SCHEMAS, *parts), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _newest_release() -> str:
+    """The newest release with schemas (kubectl_dra.schema.NEWEST_RELEASE, without importing jsonschema)."""
+    releases = _read_json("index.json")["releases"]
+    return max(releases, key=lambda r: tuple(int(x) for x in r.split(".")))
+
+
+def shape_of(kind: str) -> tuple | None:
+    """The shape objects of ``kind`` are checked against (None: a kind kubectl-dra does not read)."""
+    got = _shapes.get(kind)
+    if got is not None:
+        return got
+    if kind in CORE_SHAPES:
+        got = CORE_SHAPES[kind]
+    elif kind in _SCHEMA_FILES:
+        version, name = _SCHEMA_FILES[kind]
+        schema = _read_json(_newest_release(), version, f"{name}.json")
+        props = dict(schema.get("properties") or {})
+        props.pop("apiVersion", None)
+        props.pop("kind", None)  # checked before normalization, with the version's own names
+        got = from_schema({**schema, "properties": props}, kind)
+    else:
+        return None
+    _shapes[kind] = got
+    return got
+
+
+def describe(obj_: dict) -> str:
+    """``Kind ns/'name'`` (namespaced) or ``Kind 'name'``, for messages."""
+    meta = obj_.get("metadata") if isinstance(obj_, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    name = meta.get("name") if isinstance(meta.get("name"), str) else None
+    ns = meta.get("namespace")
+    kind = obj_.get("kind") if isinstance(obj_, dict) and isinstance(obj_.get("kind"), str) else "object"
+    if name is None:
+        return kind
+    return f"{kind} {ns}/{name!r}" if isinstance(ns, str) and ns else f"{kind} {name!r}"
+
+
+_ATTRIBUTE_HINT = "must be an object with one of int, bool, string, version (e.g. {string: ...})"
+
+
+def error(where: str, obj_: dict, e: ShapeError) -> InputError:
+    prefix = f"{where}: " if where else ""
+    field = e.field()
+    if (obj_.get("kind") == "ResourceSlice" and len(e.path) == 5 and e.path[1] == "attributes"
+            and e.message.startswith("must be an object,")):
+        e.message = _ATTRIBUTE_HINT + e.message[len("must be an object"):]  # a device attribute's value
+    return ShapeInputError(f"{prefix}{describe(obj_)}: {field + ': ' if field else ''}{e.message}", field, e.message)
+
+
+def check_raw(o: Any, where: str, index: int | None = None) -> None:
+    """Before normalization: an object (a mapping) whose ``kind`` and ``apiVersion`` are strings."""
+    if type(o) is not dict:
+        at = f"item {index + 1}" if index is not None else "an item"
+        raise InputError(f"{where + ': ' if where else ''}{at} is not a Kubernetes object (got {type_name(o)})")
+    for key in ("kind", "apiVersion"):
+        v = o.get(key)
+        if v is not None and type(v) is not str:
+            raise error(where, o, ShapeError(_wrong(STR, v).message, [key]))
+    m = o.get("metadata")
+    if m is not None and type(m) is not dict:
+        raise error(where, o, ShapeError(_wrong(OBJ, m).message, ["metadata"]))
+    for key in ("name", "namespace"):
+        v = (m or {}).get(key)
+        if v is not None and type(v) is not str:
+            raise error(where, o, ShapeError(_wrong(STR, v).message, [key, "metadata"]))
+
+
+_STR_OR_NONE = {str, type(None)}
+
+
+def check_raw_all(objects: list, origins: list[str] | None, where: str = "") -> None:
+    """:func:`check_raw` of every object, at once (the columns: objects, kinds, versions, metadata, names)."""
+    if set(map(type, objects)) <= _DICT:
+        metas = list(filter(_not_none, map(dict.get, objects, repeat("metadata"))))
+        if (set(map(type, map(dict.get, objects, repeat("kind")))) <= _STR_OR_NONE
+                and set(map(type, map(dict.get, objects, repeat("apiVersion")))) <= _STR_OR_NONE
+                and set(map(type, metas)) <= _DICT
+                and set(map(type, map(dict.get, metas, repeat("name")))) <= _STR_OR_NONE
+                and set(map(type, map(dict.get, metas, repeat("namespace")))) <= _STR_OR_NONE):
+            return
+    for i, o in enumerate(objects):
+        check_raw(o, origins[i] if origins is not None else where, i)
+
+
+def check_object(o: dict, where: str) -> None:
+    """After normalization (v1 shape): the object's fields have their types (InputError otherwise)."""
+    shape = shape_of(o.get("kind") or "")
+    if shape is None:
+        return
+    try:
+        check(o, shape)
+    except ShapeError as e:
+        raise error(where, o, e) from None
+
+
+# -- every object of a kind at once: column by column ---------------------------------------------------------
+_TYPES = {STR: {str}, INT: {int}, BOOL: {bool}, NUM: {int, float}, QTY: {str, int, float}}
+_not_none = partial(is_not, None)
+_DICT, _LIST = {dict}, {list}
+
+
+def _column_ok(values: list, node: tuple) -> bool:
+    """Whether every (non-null) value of one column has the shape ``node``; the same verdict as :func:`check`
+    on each, at C speed per value (see the module's docstring)."""
+    code = node[0]
+    if code < ANY:
+        return set(map(type, values)) <= _TYPES[code]
+    if code == ANY:
+        return True
+    if code == OBJ:
+        if set(map(type, values)) != _DICT:
+            return False
+        props = node[1]
+        for k in node[2]:
+            if None in map(dict.get, values, repeat(k)):
+                return False
+        for k in set(chain.from_iterable(map(dict.keys, values))):
+            sub = props.get(k)
+            if sub is None or sub[0] == ANY:
+                continue
+            column = list(filter(_not_none, map(dict.get, values, repeat(k))))
+            if column and not _column_ok(column, sub):
+                return False
+        return True
+    if code == LIST:
+        if set(map(type, values)) != _LIST:
+            return False
+        items = list(chain.from_iterable(values))
+        return not items or _column_ok(items, node[1])
+    # MAP
+    if set(map(type, values)) != _DICT:
+        return False
+    if not set(map(type, chain.from_iterable(map(dict.keys, values)))) <= {str}:
+        return False
+    sub = node[1]
+    column = list(chain.from_iterable(map(dict.values, values)))
+    if sub[0] > ANY:
+        column = list(filter(_not_none, column))  # null containers count as absent, as in check()
+    return not column or _column_ok(column, sub)
+
+
+def check_all(objects: list[dict], where_of=None, where: str = "") -> None:
+    """Every object of one kind (the same ``kind``), at once; InputError naming the first malformed one (its
+    file from ``where_of(obj)``, else ``where``)."""
+    if not objects:
+        return
+    shape = shape_of(objects[0].get("kind") or "")
+    if shape is None or _column_ok(objects, shape):
+        return
+    for o in objects:
+        try:
+            check(o, shape)
+        except ShapeError as e:
+            raise error(where_of(o) if where_of else where, o, e) from None
+    raise InputError(f"{where}: malformed {objects[0].get('kind')}")  # pragma: no cover - both checks agree
+
+
+def check_snapshot(snap, where_of=None) -> None:
+    """Every object of a snapshot just built from a source, kind by kind (the snapshot's own groups)."""
+    for group in (snap.nodes.values(), snap.device_classes.values(), snap.resource_slices,
+                  snap.resource_claims.values(), snap.resource_claim_templates.values(), snap.pods.values(),
+                  snap.events, snap.resource_quotas.values(), snap.namespaces.values(),
+                  snap.device_taint_rules.values()):
+        if group:
+            check_all(list(group), where_of)
