@@ -8,7 +8,7 @@ import sys
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from kubectl_dra.errors import UsageError
+from kubectl_dra.errors import UsageError, redact
 from kubectl_dra.terminal import safe, safe_line
 
 if TYPE_CHECKING:  # imported when used: JSON output needs neither PyYAML nor rich (~40 ms at start-up)
@@ -156,7 +156,7 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_he
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"warning: {safe_line(message)}\n")
+    sys.stderr.write(f"warning: {safe_line(redact(message))}\n")
 
 
 def gap_line(entry: Mapping[str, Any]) -> str:

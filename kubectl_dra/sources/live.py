@@ -479,7 +479,9 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
         token = (doc.get("metadata") or {}).get("continue") or None
         if not token:
             return items
-        if not isinstance(token, str) or token in seen:
+        if not isinstance(token, str):
+            raise ClusterError(f"unexpected answer from {fetch.t.server}{spec.path}: metadata.continue is not a string")
+        if token in seen:
             raise ClusterError(f"the cluster at {fetch.t.server} sent the same continue token twice while listing "
                                f"{spec.key} (GET {spec.path}): the list would never end, so reading stopped")
         seen.add(token)

@@ -161,3 +161,12 @@ def test_credentials_are_masked_in_every_message(make_server, kubectl_env, tmp_p
     good = edit_kubeconfig(srv, tmp_path, "kc-good", server(srv.url.replace("https://", "https://admin:s3cr3t-pw@")))
     res = dra(dict(kubectl_env, KUBECONFIG=str(good)), "dump")
     assert res.returncode == 0 and "s3cr3t-pw" not in res.stdout + res.stderr
+
+
+def test_server_warnings_are_masked_and_made_safe(make_server, env_for):
+    srv = make_server()
+    srv.warning = "moved: see https://admin:hunter22@example.com/x?token=abc123 \x1b[2Jnow"
+    res = dra(env_for(srv), "get", "slices")
+    assert res.returncode == 0
+    assert res.stderr == ("warning: the API server warned: moved: see https://admin:xxxxx@example.com/x?token=xxxxx "
+                          "^[[2Jnow\n")
