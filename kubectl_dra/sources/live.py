@@ -88,6 +88,7 @@ class _Target:
     server: str         # for messages: credentials in the URL masked
     namespace: str
     insecure: bool = False  # TLS verification off (insecure-skip-tls-verify)
+    credentials: bool = True  # a token, client certificate or basic-auth user is sent
 
 
 def _one_line(text: Any) -> str:
@@ -172,8 +173,10 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
         warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     api_client = k8s_client.ApiClient(configuration=cfg)
     api_client.user_agent = USER_AGENT
+    credentials = bool(any((cfg.api_key or {}).values()) or cfg.cert_file or cfg.username)
     return _Target(api_client=api_client, context=ctx_name, server=redact(cfg.host),
-                   namespace=kubeconfig_files.default_namespace(kc, context), insecure=insecure)
+                   namespace=kubeconfig_files.default_namespace(kc, context), insecure=insecure,
+                   credentials=credentials)
 
 
 def _user_entry(kc: Any, ctx_name: str) -> dict:
@@ -430,6 +433,10 @@ def _collection_path(group: str, version: str, resource: str, namespace: str | N
 
 
 def _verb_error(err: _HttpError, spec: _ListSpec, target: _Target) -> ClusterError:
+    if err.status == 401 and not target.credentials:
+        return ClusterError(f"authentication failed for context {target.context!r} at {target.server} "
+                            "(401 Unauthorized): the kubeconfig gives no credentials for it (no token, client "
+                            "certificate or exec plugin)")
     if err.status == 401:
         where = ("the service account token was" if target.context == "in-cluster"
                  else "the credentials in the kubeconfig were")
