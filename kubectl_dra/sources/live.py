@@ -35,6 +35,9 @@ GROUP = "resource.k8s.io"
 #: resource.k8s.io versions we can read, newest first.
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 PAGE_SIZE = 500
+#: a list that needs more pages than this is not followed further (a server handing out fresh continue tokens
+#: forever, even with no deadline): 10 million objects at PAGE_SIZE
+MAX_PAGES = 20_000
 MAX_WORKERS = 6
 #: bytes read from a response at a time, the deadline checked in between (a server trickling its answer
 #: never resets a socket timeout for long)
@@ -488,6 +491,9 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
             return items
         if not isinstance(token, str):
             raise ClusterError(f"unexpected answer from {fetch.t.server}{spec.path}: metadata.continue is not a string")
+        if len(seen) + 1 >= MAX_PAGES:
+            raise ClusterError(f"the cluster at {fetch.t.server} kept sending continue tokens while listing {spec.key} "
+                               f"(GET {spec.path}): stopped after {MAX_PAGES} pages")
         if token in seen:
             raise ClusterError(f"the cluster at {fetch.t.server} sent the same continue token twice while listing "
                                f"{spec.key} (GET {spec.path}): the list would never end, so reading stopped")
