@@ -106,8 +106,10 @@ def _console_class():
             # text and stay as they are
             from rich.segment import Segment
 
-            return super()._render_buffer(
-                seg if seg.control else Segment(safe(seg.text), seg.style, None) for seg in buffer)
+            buffer = list(buffer)
+            if needs_escaping("".join([seg.text for seg in buffer if not seg.control])):  # one look, then each
+                buffer = [seg if seg.control else Segment(safe(seg.text), seg.style, None) for seg in buffer]
+            return super()._render_buffer(buffer)
 
     return PipeFriendlyConsole
 
