@@ -71,7 +71,7 @@ def register_secret(value: object) -> None:
         for prefix in ("Bearer ", "bearer ", "Basic ", "basic "):
             if value.startswith(prefix):
                 value = value[len(prefix):].strip()
-        if len(value) >= 4:
+        if len(value) >= 6:  # (a shorter one would mask ordinary words of messages, e.g. a context's name)
             _SECRETS.add(value)
 
 

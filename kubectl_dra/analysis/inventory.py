@@ -169,6 +169,8 @@ def class_records(snap: Snapshot, label_selector: str | None = None, names: list
 # -- slices -------------------------------------------------------------------
 def slice_records(snap: Snapshot, label_selector: str | None = None, node: str | None = None,
                   driver: str | None = None) -> list[dict]:
+    if node is not None and node not in snap.nodes and node not in snap.devices_by_node_name:
+        raise NotFoundError(f'nodes "{node}" not found')  # as `get devices --node` says
     out = []
     for s in _label_filter(sorted(snap.resource_slices, key=name_of), label_selector):
         spec = s.get("spec") or {}
@@ -268,3 +270,20 @@ def template_records(snap: Snapshot, namespace: str, all_namespaces: bool, label
             "object": t,
         })
     return out
+
+
+def missing_names(snap: Snapshot, listing: str, names: Iterable[str], namespace: str, all_namespaces: bool) -> list[str]:
+    """The names asked of `get LISTING NAME...` that no object of that listing has, in scope (the namespace, or
+    every namespace with -A), whatever the filters; as kubectl, each is reported "not found"."""
+    if listing == "devices":
+        existing = {d.name for d in snap.devices}
+    elif listing == "classes":
+        existing = set(snap.device_classes)
+    elif listing == "slices":
+        existing = {name_of(s) for s in snap.resource_slices}
+    elif listing == "taintrules":
+        existing = set(snap.device_taint_rules)
+    else:
+        objs = snap.resource_claims if listing == "claims" else snap.resource_claim_templates
+        existing = {key[1] for key in objs if _in_scope(key, namespace, all_namespaces)}
+    return [n for n in dict.fromkeys(names) if n not in existing]

@@ -39,7 +39,7 @@ Namespace = Annotated[Optional[str], typer.Option(
 AllNamespaces = Annotated[bool, typer.Option(
     "--all-namespaces", "-A", help="List namespaced objects across all namespaces.", rich_help_panel=SOURCE_PANEL)]
 RequestTimeout = Annotated[float, typer.Option(
-    "--request-timeout", metavar="DURATION", parser=parse_timeout,
+    "--request-timeout", metavar="DURATION", parser=parse_timeout, show_default=False,
     help="How long reading the cluster may take in all (every request together), in kubectl's syntax: "
          "30s, 1m, 500ms or bare seconds; 0: no limit. Default: 30s.", rich_help_panel=SOURCE_PANEL)]
 

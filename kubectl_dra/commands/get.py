@@ -104,6 +104,11 @@ def get(
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
     gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)
+    # names nothing has are "not found" (exit 5) after what was found is shown, as kubectl does; not where the
+    # objects could not all be read (then the answer is incomplete, exit 6)
+    missing = inventory.missing_names(snap, kind_key, names, ns, all_namespaces) if names and not gaps else []
+    if missing and not records:
+        raise _not_found(kind_key, missing, None if all_namespaces else ns)
     if is_data(fmt):
         emit_data(with_incomplete(as_document(records, kind=kind_key), gaps), fmt, no_headers=no_headers)
     elif fmt == "name":
@@ -111,4 +116,16 @@ def get(
     else:
         render_text(records, kind=kind_key, wide=fmt == "wide", no_headers=no_headers,
                     all_namespaces=all_namespaces, namespace=ns)
+    if missing:
+        raise _not_found(kind_key, missing, None if all_namespaces else ns)
     finish_incomplete(gaps)
+
+
+def _not_found(listing: str, missing: list[str], namespace: str | None):
+    """One line for every name nothing has, kubectl's words for each."""
+    from kubectl_dra.errors import NotFoundError
+
+    kind = kinds.resolve(listing, kinds.GET)
+    what = "device" if kind is kinds.DEVICE else kind.qualified_resource
+    where = f" in namespace {namespace!r}" if kind.namespaced and namespace is not None else ""
+    return NotFoundError("; ".join(f'{what} "{n}" not found{where}' for n in missing))

@@ -8,8 +8,8 @@ import sys
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from kubectl_dra.errors import UsageError
-from kubectl_dra.terminal import safe, safe_line
+from kubectl_dra.errors import UsageError, redact
+from kubectl_dra.terminal import needs_escaping, safe, safe_line
 
 if TYPE_CHECKING:  # imported when used: JSON output needs neither PyYAML nor rich (~40 ms at start-up)
     from rich.console import Console
@@ -145,8 +145,10 @@ def _console_class():
             # text and stay as they are
             from rich.segment import Segment
 
-            return super()._render_buffer(
-                seg if seg.control else Segment(safe(seg.text), seg.style, None) for seg in buffer)
+            buffer = list(buffer)
+            if needs_escaping("".join([seg.text for seg in buffer if not seg.control])):  # one look, then each
+                buffer = [seg if seg.control else Segment(safe(seg.text), seg.style, None) for seg in buffer]
+            return super()._render_buffer(buffer)
 
     return PipeFriendlyConsole
 
@@ -193,7 +195,9 @@ def value_text(v: Any) -> str:
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_headers: bool = False) -> str:
     """kubectl-style columns: upper-case headers, left-aligned, three spaces apart."""
-    rows = [["<none>" if v is None or v == "" else safe_line(str(v)) for v in r] for r in rows]
+    rows = [["<none>" if v is None or v == "" else str(v) for v in r] for r in rows]
+    if rows and needs_escaping("".join(map("".join, rows)), line=True):  # one look at the whole table
+        rows = [[safe_line(c) for c in r] for r in rows]
     all_rows = rows if no_headers else [list(headers)] + rows
     if not all_rows:
         return ""
@@ -206,7 +210,7 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, no_he
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"warning: {safe_line(message)}\n")
+    sys.stderr.write(f"warning: {safe_line(redact(message))}\n")
 
 
 def gap_line(entry: Mapping[str, Any]) -> str:

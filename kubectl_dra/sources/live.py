@@ -37,6 +37,9 @@ GROUP = "resource.k8s.io"
 #: resource.k8s.io versions we can read, newest first.
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
 PAGE_SIZE = 500
+#: a list that needs more pages than this is not followed further (a server handing out fresh continue tokens
+#: forever, even with no deadline): 10 million objects at PAGE_SIZE
+MAX_PAGES = 20_000
 MAX_WORKERS = 6
 #: bytes read from a response at a time, the deadline checked in between (a server trickling its answer
 #: never resets a socket timeout for long)
@@ -90,6 +93,7 @@ class _Target:
     server: str         # for messages: credentials in the URL masked
     namespace: str
     insecure: bool = False  # TLS verification off (insecure-skip-tls-verify)
+    credentials: bool = True  # a token, client certificate or basic-auth user is sent
 
 
 def _one_line(text: Any) -> str:
@@ -174,8 +178,10 @@ def _configure(kubeconfig: str | None, context: str | None, request_timeout: flo
         warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     api_client = k8s_client.ApiClient(configuration=cfg)
     api_client.user_agent = USER_AGENT
+    credentials = bool(any((cfg.api_key or {}).values()) or cfg.cert_file or cfg.username)
     return _Target(api_client=api_client, context=ctx_name, server=redact(cfg.host),
-                   namespace=kubeconfig_files.default_namespace(kc, context), insecure=insecure)
+                   namespace=kubeconfig_files.default_namespace(kc, context), insecure=insecure,
+                   credentials=credentials)
 
 
 def _user_entry(kc: Any, ctx_name: str) -> dict:
@@ -447,6 +453,10 @@ def _collection_path(group: str, version: str, resource: str, namespace: str | N
 
 
 def _verb_error(err: _HttpError, spec: _ListSpec, target: _Target) -> ClusterError:
+    if err.status == 401 and not target.credentials:
+        return ClusterError(f"authentication failed for context {target.context!r} at {target.server} "
+                            "(401 Unauthorized): the kubeconfig gives no credentials for it (no token, client "
+                            "certificate or exec plugin)")
     if err.status == 401:
         where = ("the service account token was" if target.context == "in-cluster"
                  else "the credentials in the kubeconfig were")
@@ -496,7 +506,12 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
         token = (doc.get("metadata") or {}).get("continue") or None
         if not token:
             return items
-        if not isinstance(token, str) or token in seen:
+        if not isinstance(token, str):
+            raise ClusterError(f"unexpected answer from {fetch.t.server}{spec.path}: metadata.continue is not a string")
+        if len(seen) + 1 >= MAX_PAGES:
+            raise ClusterError(f"the cluster at {fetch.t.server} kept sending continue tokens while listing {spec.key} "
+                               f"(GET {spec.path}): stopped after {MAX_PAGES} pages")
+        if token in seen:
             raise ClusterError(f"the cluster at {fetch.t.server} sent the same continue token twice while listing "
                                f"{spec.key} (GET {spec.path}): the list would never end, so reading stopped")
         seen.add(token)

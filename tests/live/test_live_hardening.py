@@ -157,7 +157,27 @@ def test_credentials_are_masked_in_every_message(make_server, kubectl_env, tmp_p
     wrong = srv.kubeconfig(tmp_path / "kc-wrong", token="wr0ng-t0ken-value")
     res = dra(dict(kubectl_env, KUBECONFIG=str(wrong)), "get", "devices")
     assert res.returncode == 4 and "wr0ng-t0ken-value" not in res.stderr
+    assert one_error_line(res).endswith("(401 Unauthorized): the credentials in the kubeconfig were rejected")
     # a working URL with a password: not in what the answer says about its source either
     good = edit_kubeconfig(srv, tmp_path, "kc-good", server(srv.url.replace("https://", "https://admin:s3cr3t-pw@")))
     res = dra(dict(kubectl_env, KUBECONFIG=str(good)), "dump")
     assert res.returncode == 0 and "s3cr3t-pw" not in res.stdout + res.stderr
+
+
+def test_server_warnings_are_masked_and_made_safe(make_server, env_for):
+    srv = make_server()
+    srv.warning = "moved: see https://admin:hunter22@example.com/x?token=abc123 \x1b[2Jnow"
+    res = dra(env_for(srv), "get", "slices")
+    assert res.returncode == 0
+    assert res.stderr == ("warning: the API server warned: moved: see https://admin:xxxxx@example.com/x?token=xxxxx "
+                          "^[[2Jnow\n")
+
+
+def test_no_credentials_at_all_is_not_called_rejected_credentials(make_server, kubectl_env, tmp_path):
+    srv = make_server()
+    kc = edit_kubeconfig(srv, tmp_path, "kc-anon", lambda cfg: cfg["users"][0].__setitem__("user", {}))
+    res = dra(dict(kubectl_env, KUBECONFIG=str(kc)), "get", "devices")
+    assert res.returncode == 4
+    assert one_error_line(res) == (f"error: authentication failed for context 'test' at {srv.url} (401 Unauthorized): "
+                                   "the kubeconfig gives no credentials for it (no token, client certificate or exec "
+                                   "plugin)")

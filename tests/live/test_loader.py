@@ -269,6 +269,17 @@ def test_a_repeated_continue_token_is_an_error_not_an_endless_list(apiserver, tm
     assert 2 <= len(pages) <= 3 and pages[0].param("continue") is None
 
 
+def test_a_list_without_end_stops_at_max_pages(apiserver, tmp_path, monkeypatch):
+    monkeypatch.setattr(live, "MAX_PAGES", 2)
+    apiserver.page_limit = 1  # 3 nodes: 3 pages
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc"), request_timeout=0)
+    assert "kept sending continue tokens while listing" in assert_one_line(err) and "after 2 pages" in str(err.value)
+    monkeypatch.setattr(live, "MAX_PAGES", 3)
+    objects, _ = load(apiserver.kubeconfig(tmp_path / "kc"), request_timeout=0)
+    assert len(names(objects, "Node")) == 3
+
+
 def test_short_pages_are_followed(apiserver, tmp_path):
     apiserver.page_limit = 1  # a server may return fewer items than the limit asks
     objects, _ = load(apiserver.kubeconfig(tmp_path / "kc"))

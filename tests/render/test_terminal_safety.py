@@ -21,6 +21,15 @@ def test_safe_shows_what_it_replaces():
     assert safe_line("two\nlines\tand a tab") == "two\\nlines\\tand a tab"
 
 
+def test_the_fast_check_agrees_with_the_escaping():
+    from kubectl_dra.terminal import needs_escaping
+
+    for code in range(0x3000):
+        ch = chr(code)
+        assert needs_escaping("abc" + ch) == (safe("abc" + ch) != "abc" + ch), hex(code)
+        assert needs_escaping("é" + ch, line=True) == (safe_line("é" + ch) != "é" + ch), hex(code)
+
+
 @pytest.fixture
 def evil_cluster(tmp_path):
     objs = [
