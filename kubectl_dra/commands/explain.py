@@ -58,7 +58,7 @@ def explain(
     snap, gates = src.snapshot_under(gate_flags)
     ns = src.effective_namespace(snap)
     result = build(snap, kind, name, ns, gates)
-    gaps = incomplete.for_explain(snap, kind, ns)
+    gaps = incomplete.for_explain(snap, kind, ns, gates)
     if fmt in ("json", "yaml"):
         emit_data(with_incomplete(result, gaps), fmt)
     else:

@@ -103,7 +103,7 @@ def get(
         records = inventory.taint_rule_records(snap, gates, selector, names, now=now)
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
-    gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)
+    gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces, gates)
     if fmt in ("json", "yaml"):
         emit_data(with_incomplete(as_document(records, kind=kind_key), gaps), fmt)
     elif fmt == "name":

@@ -32,6 +32,10 @@ from kubectl_dra.snapshot import Gap, SourceInfo
 GROUP = "resource.k8s.io"
 #: resource.k8s.io versions we can read, newest first.
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
+#: the versions DeviceTaintRules are served in (v1alpha3: 1.33-1.36, v1beta2: from 1.36), preferred first.
+#: Neither is on by default (alpha and new beta APIs need the API server's --runtime-config).
+TAINT_RULE_VERSIONS = ("v1beta2", "v1alpha3")
+TAINT_RULES = "devicetaintrules"
 PAGE_SIZE = 500
 MAX_WORKERS = 6
 USER_AGENT = "kubectl-dra"
@@ -370,7 +374,8 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
             return items
 
 
-def _discover_version(fetch: _Fetcher, target: _Target) -> str:
+def _discover_version(fetch: _Fetcher, target: _Target) -> tuple[str, list[str]]:
+    """The resource.k8s.io version to read (the newest of READABLE_VERSIONS served), and every served one."""
     try:
         group = fetch.get(f"/apis/{GROUP}")
     except _HttpError as e:
@@ -383,10 +388,36 @@ def _discover_version(fetch: _Fetcher, target: _Target) -> str:
     served = [v.get("version") for v in group.get("versions") or [] if isinstance(v, dict)]
     for v in READABLE_VERSIONS:
         if v in served:
-            return v
+            return v, [str(s) for s in served]
     raise ClusterError(
         f"the cluster at {target.server} serves {GROUP} only as {', '.join(map(str, served)) or 'nothing'}; "
         f"kubectl-dra reads {', '.join(READABLE_VERSIONS)}")
+
+
+def _taint_rule_version(fetch: _Fetcher, served: list[str]) -> str | None:
+    """The version whose discovery document lists devicetaintrules (v1beta2 serves the other kinds before
+    1.36 without it), or None when the cluster serves no DeviceTaintRules at all (then none can exist)."""
+    for v in TAINT_RULE_VERSIONS:
+        if v not in served:
+            continue
+        try:
+            doc = fetch.get(f"/apis/{GROUP}/{v}")
+        except _HttpError as e:
+            if e.status == 404:
+                continue
+            raise
+        if any(isinstance(r, dict) and r.get("name") == TAINT_RULES for r in doc.get("resources") or ()):
+            return v
+    return None
+
+
+def _list_taint_rules(fetch: _Fetcher, served: list[str]) -> tuple[str | None, list[dict]]:
+    """(the version read, the DeviceTaintRules): discovery first, then the list (paged)."""
+    version = _taint_rule_version(fetch, served)
+    if version is None:
+        return None, []
+    spec = _ListSpec(TAINT_RULES, _collection_path(GROUP, version, TAINT_RULES, None), GROUP, TAINT_RULES, None)
+    return version, _list_all(fetch, spec)
 
 
 def _server_version(fetch: _Fetcher) -> str | None:
@@ -437,7 +468,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
         if event_spec is not None:
             futures["events"] = pool.submit(_list_all, fetch, event_spec)
         version_f = pool.submit(_server_version, fetch)
-        version = _discover_version(fetch, target)
+        version, served = _discover_version(fetch, target)
 
         def dra(resource: str, nspace: str | None) -> _ListSpec:
             return _ListSpec(resource, _collection_path(GROUP, version, resource, nspace), GROUP, resource, nspace)
@@ -446,7 +477,11 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                      dra("resourceclaims", None), dra("resourceclaimtemplates", pod_ns)]
         for s in dra_specs:
             futures[s.key] = pool.submit(_list_all, fetch, s)
-        specs = {s.key: s for s in core_specs + dra_specs + ([event_spec] if event_spec else [])}
+        futures[TAINT_RULES] = pool.submit(_list_taint_rules, fetch, served)
+        # (the path names the version preferred; a 403 may come from either, the gap is the same)
+        rules_spec = _ListSpec(TAINT_RULES, _collection_path(GROUP, TAINT_RULE_VERSIONS[0], TAINT_RULES, None), GROUP,
+                               TAINT_RULES, None)
+        specs = {s.key: s for s in core_specs + dra_specs + [rules_spec] + ([event_spec] if event_spec else [])}
 
         results: dict[str, list[dict]] = {}
         gaps: list[Gap] = []
@@ -478,10 +513,16 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                 gap(key, exc, "the scheduler's FailedScheduling events are not shown")
                 results[key] = []
                 return True
+            if key == TAINT_RULES:
+                gap(key, exc, "DeviceTaintRules could not be read: where the feature gates put rules in force, "
+                              "the taints they put on devices are unknown, so a device may look usable that "
+                              "kube-scheduler would not use")
+                results[key] = (None, [])
+                return True
             return False
 
         order = ["nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
-                 "pods", "finishedpods", "events"]
+                 TAINT_RULES, "pods", "finishedpods", "events"]
         pending = dict(futures)
         while pending:
             done, _ = wait(pending.values(), return_when=FIRST_EXCEPTION)
@@ -517,6 +558,11 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
     for key in ("nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates",
                 "pods", "events"):
         objects.extend(results.get(key, ()))
+    rules_version, rules = results.get(TAINT_RULES, (None, []))
+    objects.extend(rules)
+    if rules and rules_version == "v1alpha3":
+        warnings.append(f"DeviceTaintRules read as {GROUP}/v1alpha3, the only version the cluster serves them in "
+                        f"(alpha; {GROUP}/v1beta2 from Kubernetes 1.36), and normalized to v1beta2")
     seen_pods = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name"))
                  for p in results.get("pods", ())}
     objects.extend(p for p in results.get("finishedpods", ())
