@@ -6,13 +6,12 @@ depends on it."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
 
 from tests.live.apiserver import ApiServer
-from tests.live.test_incomplete import busy_cluster
+from tests.live.test_incomplete import _needs_binaries, busy_cluster  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.live
 
@@ -24,12 +23,6 @@ NODE_3_BROKEN = {"apiVersion": "resource.k8s.io/v1beta2", "kind": "DeviceTaintRu
 ON = ("--feature-gates", "DRADeviceTaintRules=true")
 ALPHA_LINE = ("warning: DeviceTaintRules read as resource.k8s.io/v1alpha3, the only version the cluster serves them "
               "in (alpha; resource.k8s.io/v1beta2 from Kubernetes 1.36), and normalized to v1beta2\n")
-
-
-@pytest.fixture(autouse=True)
-def _needs_binaries():
-    if shutil.which("kubectl") is None or shutil.which("kubectl-dra") is None:
-        pytest.skip("needs kubectl and the kubectl-dra console script on PATH")
 
 
 def one_namespace_cluster() -> list[dict]:
