@@ -317,7 +317,41 @@ def taint_rule_checks(file, doc, obj: dict, snap=None, release: str | None = Non
     meta = obj.get("metadata") or {}
     if isinstance(meta, dict) and not meta.get("name") and not meta.get("generateName"):
         out.append(_diag(file, doc, obj, "metadata.name", "error", "name", "metadata.name is required"))
+    if snap is not None and not any(d["severity"] == "error" for d in out):
+        out += _rule_on_cluster(file, doc, obj, snap, minor, warned={d["path"] for d in out})
     return out
+
+
+def _rule_on_cluster(file, doc, obj: dict, snap, minor: int, warned: set) -> list[dict]:
+    """Against the cluster's devices (kube-scheduler's reading of the selector): a rule that selects none of
+    them (naming the selector value no device has), or every one of them (said offline already when the
+    selector is empty)."""
+    from kubectl_dra.analysis.taintrule import selected_devices
+    from kubectl_dra.taintrules import selector_of
+
+    total = len(snap.devices)
+    if not total:
+        return []
+    selected = len(selected_devices(snap, obj, minor))
+    path = "spec.deviceSelector"
+    if selected == total and path not in warned:
+        return [_diag(file, doc, obj, path, "warning", "taint-rule",
+                      f"selects every one of the {total} devices in the cluster: every claim on them is affected")]
+    if selected:
+        return []
+    sel = selector_of(obj) or {}
+    why = ""
+    for field, have in (("driver", {d.driver for d in snap.devices}), ("pool", {d.pool for d in snap.devices}),
+                        ("device", {d.name for d in snap.devices})):
+        value = sel.get(field)
+        if isinstance(value, str) and value not in have:
+            import difflib
+
+            near = difflib.get_close_matches(value, sorted(have), n=1, cutoff=0.6)
+            why = f": no device has {field} {value!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+            break
+    return [_diag(file, doc, obj, path, "warning", "taint-rule",
+                  f"selects none of the {total} devices in the cluster{why}")]
 
 
 def summary(diags: list[dict], files: list[str], objects: int, release: str | None = None) -> dict:
