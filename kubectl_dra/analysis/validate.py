@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from kubectl_dra.schema import is_dra_object, validate_object
-from kubectl_dra.selection import MATCH, Verdict, compile_selector, for_snapshot
+from kubectl_dra.selection import MATCH, Verdict, compile_selector, for_snapshot, list_gate_hint
 
 CLAIM_KINDS = ("ResourceClaim", "ResourceClaimTemplate")
 # Hints that compare with published devices: meaningless offline.
@@ -77,7 +77,8 @@ def _v1_path(path: str, version: str) -> str:
     return path.replace(".exactly.", ".") if version == "v1beta1" else path
 
 
-def offline_checks(file, doc, obj: dict, release: str | None = None) -> tuple[list[dict], dict | None]:
+def offline_checks(file, doc, obj: dict, release: str | None = None,
+                   lists: bool = False) -> tuple[list[dict], dict | None]:
     """Checks that need no cluster, under Kubernetes ``release``'s schemas (default: the newest); returns
     (diagnostics, the object in v1 shape or None)."""
     from kubectl_dra.cel.diagnostics import diagnose
@@ -123,9 +124,11 @@ def offline_checks(file, doc, obj: dict, release: str | None = None) -> tuple[li
                                      f"gpu.example.com/{attr}"))
     for site in selector_sites(v1):
         path = _v1_path(site["path"], version)
-        compiled = compile_selector(site["expression"])
+        compiled = compile_selector(site["expression"], lists=lists)
         if type(compiled) is Verdict:
-            out.append(_diag(file, doc, obj, path, "error", "cel-compile", compiled.message))
+            hint = list_gate_hint(site["expression"], lists)
+            out.append(_diag(file, doc, obj, path, "error", "cel-compile",
+                             compiled.message + (f"\n{hint}" if hint else "")))
             continue
         for h in diagnose(site["expression"], []):
             if h.kind in NEEDS_DEVICES:
@@ -243,7 +246,9 @@ def _satisfiability(file, doc, obj, v1, snap, cache, version) -> list[dict]:
     return out
 
 
-def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release: str | None = None) -> list[dict]:
+def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release: str | None = None,
+                       lists: bool = False) -> list[dict]:
+    """Every document's findings (``lists``: DRAListTypeAttributes is on: selectors compile with list types)."""
     out: list[dict] = []
     cache: dict = {}
     for file, doc, obj in docs:
@@ -261,7 +266,7 @@ def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release:
             elif obj.get("kind") == "Pod" and api == "v1":
                 out += _legacy_pod_claims(file, doc, obj)
             continue  # Pods, Nodes, ...: not ours to validate
-        diags, v1 = offline_checks(file, doc, obj, release)
+        diags, v1 = offline_checks(file, doc, obj, release, lists)
         out += diags
         if snap is not None and v1 is not None:
             out += cluster_checks(file, doc, obj, v1, snap, cache)
@@ -363,11 +368,12 @@ def summary(diags: list[dict], files: list[str], objects: int, release: str | No
 
 
 def check_manifests(docs: Iterable[tuple[str, int, Any]], files: list[str], unparsable: list[tuple[str, str]],
-                    snap=None, release: str | None = None) -> dict:
+                    snap=None, release: str | None = None, lists: bool = False) -> dict:
     """The `validate` report: files that do not parse, then every document's findings under Kubernetes
-    ``release``'s schemas (default: the newest; against ``snap``'s cluster state when given), with the counts."""
+    ``release``'s schemas (default: the newest; against ``snap``'s cluster state when given), with the counts.
+    ``lists``: DRAListTypeAttributes is on (list-type attributes and ``includes()`` in selectors)."""
     docs = list(docs)
     diags = [_diag(f, None, None, "(file)", "error", "parse", message) for f, message in unparsable]
-    diags += validate_documents(docs, snap, release)
+    diags += validate_documents(docs, snap, release, lists)
     objects = sum(1 for _, _, o in docs if isinstance(o, dict) and (is_dra_object(o) or _is_taint_rule(o)))
     return summary(diags, files, objects, release)

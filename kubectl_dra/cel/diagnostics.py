@@ -56,7 +56,8 @@ class Published:
             dev = d.device
             self.drivers.add(d.driver)
             for qname, raw in (dev.get("attributes") or {}).items():
-                key = attribute_key(raw or {})
+                # a list value (DRAListTypeAttributes) is published whatever the gates: never "unknown name"
+                key = attribute_key(raw or {}, lists=True)
                 if key is None:
                     continue
                 dn = split_qualified_name(qname, d.driver)

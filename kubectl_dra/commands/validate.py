@@ -76,8 +76,10 @@ def validate(
     snap = None
     if cluster_file or live or kubeconfig or context:
         # The cluster state: --cluster-file dumps, or the live cluster (-f names the manifests under test).
-        snap, _ = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
-                              request_timeout=request_timeout).snapshot_under(gate_flags, warn_inert=False)
+        snap, gates = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                                  request_timeout=request_timeout).snapshot_under(gate_flags, warn_inert=False)
+    else:
+        gates = gate_flags.resolve(None)
     if release is None:
         from kubectl_dra.render.output import warn
         from kubectl_dra.schema import release_for_server
@@ -85,7 +87,7 @@ def validate(
         release, note = release_for_server(snap.source.server_version if snap is not None else None)
         if note:
             warn(note)
-    result = check_manifests(docs, files, unparsable, snap, release)
+    result = check_manifests(docs, files, unparsable, snap, release, lists=gates.list_type_attributes)
     if fmt == "json":
         emit_data(result, "json")
     else:
