@@ -23,7 +23,8 @@ NODE = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}
 
 def commands(rule_file: str) -> list[list[str]]:
     return [["why-pending", "pod/trainer"], ["get", "devices"], ["explain", "node/gpu-node-1"], ["match", "true"],
-            ["preview", rule_file], ["validate", "-f", str(EXAMPLE), "--live"]]
+            ["preview", rule_file], ["validate", "-f", str(EXAMPLE), "--live"],
+            ["scaffold", "claim", "--name", "x", "--class", "c", "--like", "n/p/d"]]
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -103,3 +104,14 @@ def test_explain_class_matches_list_type_attributes_only_with_their_gate(cli, tm
     assert off["matching"] == 0
     assert [e["device"] for e in off["errors"]] == ["gpu-0", "gpu-1"]
     assert "unsupported attribute value" in off["errors"][0]["error"]
+
+
+def test_scaffold_compiles_includes_only_with_the_list_gate(cli):
+    args = ("scaffold", "claim", "--name", "x", "--class", "gpu.example.com", "--selector",
+            'device.attributes["gpu.example.com"].links.includes(3)')
+    off = cli(*args)
+    assert off.exit_code == 3 and off.stdout == "" and "--feature-gates DRAListTypeAttributes=true" in off.stderr
+    on = cli(*args, "--feature-gates", "DRAListTypeAttributes=true", "-o", "json")
+    assert on.exit_code == 0, on.stderr
+    assert json.loads(on.stdout)["spec"]["devices"]["requests"][0]["exactly"]["selectors"][0]["cel"]["expression"] \
+        == args[-1]
