@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
     Context, FeatureGatesOption, GateFlags, Kubeconfig, Namespace, OutputFormats, RequestTimeout, SourceFlags,
 )
@@ -51,7 +52,7 @@ def validate(
     live: Annotated[bool, typer.Option("--live", help="Check against the live cluster (current kubeconfig context).")] = False,
     output: OUTPUT.option = "",
     kubernetes_version: Annotated[Optional[str], typer.Option(
-        "--kubernetes-version", metavar="1.NN",
+        "--kubernetes-version", metavar="1.NN", autocompletion=comp.complete_schema_release,
         help="Check with this release's schemas (1.34, 1.35, 1.36; default: the cluster's, offline the newest).")] = None,
     feature_gates: FeatureGatesOption = None,
     kubeconfig: Kubeconfig = None,

@@ -98,6 +98,9 @@ def test_the_rule_read_live_takes_effect_only_under_the_gates(cluster):
     assert "DeviceTaintRule node-3-broken not in force in Kubernetes 1.36" in off.stderr
     table = kubectl(env, "dra", "get", "devices", "--node", "node-3", *ON).stdout
     assert table.count("example.com/ecc=uncorrectable:NoSchedule (rule node-3-broken)") == 2
+    # a dump carries the rules, so the same answers come offline from it
+    dump = json.loads(kubectl(env, "dra", "dump", "-o", "json").stdout)
+    assert [i["spec"] for i in dump["items"] if i["kind"] == "DeviceTaintRule"] == [NODE_3_BROKEN["spec"]]
 
 
 def test_a_cluster_without_rules_served_reads_none_and_says_nothing(cluster):
