@@ -78,7 +78,7 @@ def get(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     # DeviceTaintRules' taints on the devices they select (each naming its rule), when the gates put them in force
-    snap, gates = src.snapshot_under(gate_flags)
+    snap, gates = src.snapshot_under(gate_flags, warn_inert=kind_key in ("devices", "taintrules"))
     ns = src.effective_namespace(snap)
     if kind_key == "devices":
         records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,

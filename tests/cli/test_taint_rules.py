@@ -137,6 +137,10 @@ def test_explain_shows_rule_taints_only_under_gates_that_put_them_in_force(cli, 
     off = cli("explain", "node/kind-worker", "-f", GPU, "-f", f, "-o", "json")
     assert off.exit_code == 0 and "not in force" in off.stderr
     assert "taints" not in {d["device"]: d for d in json.loads(off.stdout)["pools"][0]["devices"]}["gpu-3"]
+    # answers that show no device taint say nothing about rules
+    for args in (("explain", "dtr/gpu-3-broken"), ("get", "classes"), ("match", "true")):
+        quiet = cli(*args, "-f", GPU, "-f", f)
+        assert quiet.exit_code == 0 and quiet.stderr == "", args
     # the rule itself: the gates given decide whether it is in force
     rule = json.loads(cli("explain", "dtr/gpu-3-broken", "-f", GPU, "-f", f, "-o", "json",
                           "--feature-gates", "DRADeviceTaintRules=true").stdout)
