@@ -64,7 +64,8 @@ def cluster(kubectl_env, tmp_path):
 
 COMMANDS = [("get", "taintrules", "-o", "wide", *ON), ("get", "devices", *ON), ("get", "devices"),
             ("explain", "dtr/node-3-broken", "-o", "json", *ON), ("explain", "node/node-3", *ON),
-            ("why-pending", "pod/trainer", "-o", "json", *ON), ("why-pending", "pod/trainer", "-o", "json")]
+            ("why-pending", "pod/trainer", "-o", "json", *ON), ("why-pending", "pod/trainer", "-o", "json"),
+            ("preview", "dtr/node-3-broken", "-o", "json")]
 
 
 @pytest.mark.parametrize("versions, release", [(("v1beta2",), "v1.36.0"), (("v1alpha3",), "v1.35.0"),
