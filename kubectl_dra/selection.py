@@ -224,13 +224,26 @@ def _default_compile(text: str, check_cost: bool = True, lists: bool = False):
     return compile_expression(text, check_cost=check_cost, list_types=lists)
 
 
-def compile_selector(text: str, *, check_cost: bool = True):
+def compile_selector(text: str, *, check_cost: bool = True, lists: bool = False):
     """The compiled expression, or its ``COMPILE_ERROR`` verdict, for checks that see no device
-    (manifests before they reach a cluster).  Not cached here: the CEL module caches programs."""
+    (manifests before they reach a cluster; ``lists``: DRAListTypeAttributes on, ``includes()`` exists).
+    Not cached here: the CEL module caches programs."""
     try:
-        return _default_compile(text, check_cost)
+        return _default_compile(text, check_cost, lists)
     except Exception as e:  # CelCompileError, and anything else the compiler raises on odd input
         return compile_error(e)
+
+
+LIST_GATE_HINT = ("includes() and list-type attribute values exist only with the DRAListTypeAttributes feature "
+                  "gate (--feature-gates DRAListTypeAttributes=true)")
+
+
+def list_gate_hint(text: str, lists: bool) -> str | None:
+    """When ``text`` fails to compile without DRAListTypeAttributes and compiles with it: the hint naming the
+    gate (None otherwise)."""
+    if lists or "includes" not in text:
+        return None
+    return LIST_GATE_HINT if type(compile_selector(text, lists=True)) is not Verdict else None
 
 
 _UNCHECKED = object()

@@ -33,9 +33,23 @@ def holders(snap: Snapshot) -> list[Gap]:
     return list(snap.source.gaps(CLAIMS))
 
 
-def for_get(snap: Snapshot, listing: str, namespace: str, all_namespaces: bool) -> list[Gap]:
-    """`get TYPE` (``listing``: devices, classes, slices, claims, templates, taintrules)."""
-    if listing in ("devices", "classes"):  # holders, free counts
+def taint_rules(snap: Snapshot, gates=None) -> list[Gap]:
+    """DeviceTaintRules that could not be read, when an answer showing devices depends on them: the gates
+    put rules in force (``gates`` None: whatever the gates)."""
+    gaps = list(snap.source.gaps(DEVICE_TAINT_RULES))
+    if gaps and gates is not None:
+        from kubectl_dra import taintrules
+
+        if not taintrules.in_force(gates):
+            return []
+    return gaps
+
+
+def for_get(snap: Snapshot, listing: str, namespace: str, all_namespaces: bool, gates=None) -> list[Gap]:
+    """`get TYPE` (``listing``: devices, classes, slices, claims, templates, taintrules) under ``gates``."""
+    if listing == "devices":  # holders, free counts, the rules' taints
+        return _unique(holders(snap) + taint_rules(snap, gates))
+    if listing == "classes":  # holders, free counts
         return holders(snap)
     if listing == "claims":
         return list(snap.source.gaps(CLAIMS, None if all_namespaces else namespace))
@@ -47,10 +61,12 @@ def for_get(snap: Snapshot, listing: str, namespace: str, all_namespaces: bool) 
     return []  # slices: nothing but slices
 
 
-def for_explain(snap: Snapshot, kind: Kind, namespace: str) -> list[Gap]:
-    """`explain TYPE/NAME`: devices and their holders (class, slice, node), or one namespace's objects."""
+def for_explain(snap: Snapshot, kind: Kind, namespace: str, gates=None) -> list[Gap]:
+    """`explain TYPE/NAME`: devices and their holders (class, slice, node) with the rules' taints under
+    ``gates``, a DeviceTaintRule's devices and the claims on them, or one namespace's objects."""
     if kind in (kinds.DEVICE_CLASS, kinds.RESOURCE_SLICE, kinds.NODE):
-        return _unique(holders(snap) + list(snap.source.gaps(PODS)))  # holders and their pods' phases
+        # holders and their pods' phases
+        return _unique(holders(snap) + list(snap.source.gaps(PODS)) + taint_rules(snap, gates))
     if kind == kinds.DEVICE_TAINT_RULE:  # the claims on its devices, in any namespace, and whom it evicts
         return for_preview(snap)
     return _unique(snap.source.gaps(CLAIMS, namespace) + snap.source.gaps(PODS, namespace))

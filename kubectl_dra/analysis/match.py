@@ -11,9 +11,9 @@ from collections import OrderedDict
 from typing import Any
 
 from kubectl_dra.cel.diagnostics import selector_hints
-from kubectl_dra.errors import NotFoundError
+from kubectl_dra.errors import InputError, NotFoundError
 from kubectl_dra.names import did_you_mean
-from kubectl_dra.selection import MATCH, NO_MATCH, Verdict, for_snapshot
+from kubectl_dra.selection import MATCH, NO_MATCH, Verdict, for_snapshot, list_gate_hint
 from kubectl_dra.snapshot import Snapshot
 
 OUTCOMES = ("match", "no-match", "error", "class-excluded", "class-error")
@@ -24,6 +24,9 @@ def match_devices(snap: Snapshot, expression: str, *, class_name: str | None = N
     selection = for_snapshot(snap)
     compiled = selection.compile(expression)
     if type(compiled) is Verdict:
+        hint = list_gate_hint(expression, selection.lists)
+        if hint:
+            raise InputError(f"{compiled.message}\n{hint}")
         raise compiled.error  # CelCompileError (exit 3)
     class_exprs = []
     if class_name is not None:

@@ -310,8 +310,9 @@ def expressions_of(obj: dict) -> list[tuple[str, str]]:
     return out
 
 
-def check_objects(objs: list[dict]) -> None:
-    """Every DRA object must pass its schema and every selector must compile (raises InputError)."""
+def check_objects(objs: list[dict], lists: bool = False) -> None:
+    """Every DRA object must pass its schema and every selector must compile (raises InputError; ``lists``:
+    DRAListTypeAttributes is on, list-type attributes and ``includes()`` compile)."""
     from kubectl_dra.schema import is_dra_object, validate_object
     from kubectl_dra.selection import Verdict, compile_selector
 
@@ -322,14 +323,19 @@ def check_objects(objs: list[dict]) -> None:
         if issues:
             raise InputError(f"generated {obj['kind']} is not valid: {issues[0].path}: {issues[0].message}")
         for path, expr in expressions_of(obj):
-            compiled = compile_selector(expr)
+            compiled = compile_selector(expr, lists=lists)
             if type(compiled) is Verdict:
+                from kubectl_dra.selection import list_gate_hint
+
+                hint = list_gate_hint(expr, lists)
+                if hint:
+                    raise InputError(f"{compiled.message}\n{hint}")
                 raise compiled.error  # CelCompileError (an InputError) carries the caret
 
 
-def build_objects(spec: ScaffoldSpec, like: dict[str, list[str]] | None = None) -> list[dict]:
+def build_objects(spec: ScaffoldSpec, like: dict[str, list[str]] | None = None, lists: bool = False) -> list[dict]:
     objs = [to_api_version(o, spec.api_version) for o in build_v1(spec, like)]
-    check_objects(objs)
+    check_objects(objs, lists)
     return objs
 
 
@@ -399,11 +405,12 @@ def spec_from_flags(kind: str, *, name: str, namespace: str | None, tokens: list
 
 
 def scaffold(spec: ScaffoldSpec, snap=None, *, api_version: str | None = None,
-             class_likes: list[str] | None = None) -> tuple[list[dict], list[str]]:
+             class_likes: list[str] | None = None, lists: bool = False) -> tuple[list[dict], list[str]]:
     """The objects for ``spec`` (validated) and, with a snapshot, the warnings from checking them against it.
 
     ``api_version``: as asked (default: what the snapshot's cluster serves, else v1).  With a snapshot,
-    ``--like`` references become selectors (``class_likes``: those of a class)."""
+    ``--like`` references become selectors (``class_likes``: those of a class).  ``lists``:
+    DRAListTypeAttributes is on (the snapshot's own setting decides how its devices are read)."""
     spec.api_version = api_version or ((snap.source.resource_api_version if snap else None) or "v1")
     if spec.api_version not in API_VERSIONS:
         spec.api_version = "v1"
@@ -414,7 +421,7 @@ def scaffold(spec: ScaffoldSpec, snap=None, *, api_version: str | None = None,
                 like_map[r.name] = [like_selector(find_like(snap, ref)) for ref in r.like]
         if class_likes:
             like_map["*"] = [like_selector(find_like(snap, ref)) for ref in class_likes]
-    objs = build_objects(spec, like_map)
+    objs = build_objects(spec, like_map, lists)
     warnings: list[str] = []
     if snap is not None:
         # Selectors from --like are part of the request now; check them with the others.

@@ -138,15 +138,27 @@ def evictions(snap: Snapshot, rule: Mapping[str, Any], minor: int) -> tuple[list
     return evicted, tolerating
 
 
+def find_rule(snap: Snapshot, name: str) -> Mapping[str, Any]:
+    """The cluster's rule ``name``: NotFoundError when there is none, ClusterError (exit 4) when the rules
+    could not be read (it may well exist)."""
+    from kubectl_dra.errors import ClusterError, NotFoundError
+
+    rule = snap.device_taint_rules.get(name)
+    if rule is not None:
+        return rule
+    gaps = snap.source.gaps("devicetaintrules")
+    if gaps:
+        raise ClusterError(f'devicetaintrules.resource.k8s.io "{name}" could not be read: cannot list '
+                           f'{gaps[0].qualified()} ({gaps[0].reason})')
+    raise NotFoundError(f'devicetaintrules.resource.k8s.io "{name}" not found')
+
+
 def explain_rule(snap: Snapshot, name: str, gates=None) -> dict:
     """``explain deviceTaintRule/NAME``: the rule, whether the gates in force (None: the defaults of the
     cluster's release) put it in force, the devices it selects and the allocated claims on them."""
-    from kubectl_dra.errors import NotFoundError
     from kubectl_dra.features import defaults_for_version
 
-    rule = snap.device_taint_rules.get(name)
-    if rule is None:
-        raise NotFoundError(f'devicetaintrules.resource.k8s.io "{name}" not found')
+    rule = find_rule(snap, name)
     if gates is None:
         gates = defaults_for_version(snap.source.server_version)
     minor = taintrules.minor_of(gates)

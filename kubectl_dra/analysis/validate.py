@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from kubectl_dra.schema import is_dra_object, validate_object
-from kubectl_dra.selection import MATCH, Verdict, compile_selector, for_snapshot
+from kubectl_dra.selection import MATCH, Verdict, compile_selector, for_snapshot, list_gate_hint
 
 CLAIM_KINDS = ("ResourceClaim", "ResourceClaimTemplate")
 # Hints that compare with published devices: meaningless offline.
@@ -89,7 +89,8 @@ def _v1_path(path: str, version: str) -> str:
     return path.replace(".exactly.", ".") if version == "v1beta1" else path
 
 
-def offline_checks(file, doc, obj: dict, release: str | None = None) -> tuple[list[dict], dict | None]:
+def offline_checks(file, doc, obj: dict, release: str | None = None,
+                   lists: bool = False) -> tuple[list[dict], dict | None]:
     """Checks that need no cluster, under Kubernetes ``release``'s schemas (default: the newest); returns
     (diagnostics, the object in v1 shape or None)."""
     from kubectl_dra.cel.diagnostics import diagnose
@@ -142,9 +143,11 @@ def offline_checks(file, doc, obj: dict, release: str | None = None) -> tuple[li
                                      f"gpu.example.com/{attr}"))
     for site in selector_sites(v1):
         path = _v1_path(site["path"], version)
-        compiled = compile_selector(site["expression"])
+        compiled = compile_selector(site["expression"], lists=lists)
         if type(compiled) is Verdict:
-            out.append(_diag(file, doc, obj, path, "error", "cel-compile", compiled.message))
+            hint = list_gate_hint(site["expression"], lists)
+            out.append(_diag(file, doc, obj, path, "error", "cel-compile",
+                             compiled.message + (f"\n{hint}" if hint else "")))
             continue
         for h in diagnose(site["expression"], []):
             if h.kind in NEEDS_DEVICES:
@@ -262,7 +265,9 @@ def _satisfiability(file, doc, obj, v1, snap, cache, version) -> list[dict]:
     return out
 
 
-def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release: str | None = None) -> list[dict]:
+def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release: str | None = None,
+                       lists: bool = False) -> list[dict]:
+    """Every document's findings (``lists``: DRAListTypeAttributes is on: selectors compile with list types)."""
     out: list[dict] = []
     cache: dict = {}
     for file, doc, obj in docs:
@@ -280,7 +285,7 @@ def validate_documents(docs: Iterable[tuple[str, int, Any]], snap=None, release:
             elif obj.get("kind") == "Pod" and api == "v1":
                 out += _legacy_pod_claims(file, doc, obj)
             continue  # Pods, Nodes, ...: not ours to validate
-        diags, v1 = offline_checks(file, doc, obj, release)
+        diags, v1 = offline_checks(file, doc, obj, release, lists)
         out += diags
         if snap is not None and v1 is not None:
             out += cluster_checks(file, doc, obj, v1, snap, cache)
@@ -336,7 +341,41 @@ def taint_rule_checks(file, doc, obj: dict, snap=None, release: str | None = Non
     meta = obj.get("metadata") or {}
     if isinstance(meta, dict) and not meta.get("name") and not meta.get("generateName"):
         out.append(_diag(file, doc, obj, "metadata.name", "error", "name", "metadata.name is required"))
+    if snap is not None and not any(d["severity"] == "error" for d in out):
+        out += _rule_on_cluster(file, doc, obj, snap, minor, warned={d["path"] for d in out})
     return out
+
+
+def _rule_on_cluster(file, doc, obj: dict, snap, minor: int, warned: set) -> list[dict]:
+    """Against the cluster's devices (kube-scheduler's reading of the selector): a rule that selects none of
+    them (naming the selector value no device has), or every one of them (said offline already when the
+    selector is empty)."""
+    from kubectl_dra.analysis.taintrule import selected_devices
+    from kubectl_dra.taintrules import selector_of
+
+    total = len(snap.devices)
+    if not total:
+        return []
+    selected = len(selected_devices(snap, obj, minor))
+    path = "spec.deviceSelector"
+    if selected == total and path not in warned:
+        return [_diag(file, doc, obj, path, "warning", "taint-rule",
+                      f"selects every one of the {total} devices in the cluster: every claim on them is affected")]
+    if selected:
+        return []
+    sel = selector_of(obj) or {}
+    why = ""
+    for field, have in (("driver", {d.driver for d in snap.devices}), ("pool", {d.pool for d in snap.devices}),
+                        ("device", {d.name for d in snap.devices})):
+        value = sel.get(field)
+        if isinstance(value, str) and value not in have:
+            import difflib
+
+            near = difflib.get_close_matches(value, sorted(have), n=1, cutoff=0.6)
+            why = f": no device has {field} {value!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+            break
+    return [_diag(file, doc, obj, path, "warning", "taint-rule",
+                  f"selects none of the {total} devices in the cluster{why}")]
 
 
 def summary(diags: list[dict], files: list[str], objects: int, release: str | None = None) -> dict:
@@ -348,11 +387,12 @@ def summary(diags: list[dict], files: list[str], objects: int, release: str | No
 
 
 def check_manifests(docs: Iterable[tuple[str, int, Any]], files: list[str], unparsable: list[tuple[str, str]],
-                    snap=None, release: str | None = None) -> dict:
+                    snap=None, release: str | None = None, lists: bool = False) -> dict:
     """The `validate` report: files that do not parse, then every document's findings under Kubernetes
-    ``release``'s schemas (default: the newest; against ``snap``'s cluster state when given), with the counts."""
+    ``release``'s schemas (default: the newest; against ``snap``'s cluster state when given), with the counts.
+    ``lists``: DRAListTypeAttributes is on (list-type attributes and ``includes()`` in selectors)."""
     docs = list(docs)
     diags = [_diag(f, None, None, "(file)", "error", "parse", message) for f, message in unparsable]
-    diags += validate_documents(docs, snap, release)
+    diags += validate_documents(docs, snap, release, lists)
     objects = sum(1 for _, _, o in docs if isinstance(o, dict) and (is_dra_object(o) or _is_taint_rule(o)))
     return summary(diags, files, objects, release)

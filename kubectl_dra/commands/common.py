@@ -90,12 +90,13 @@ class GateFlags:
         check_kubernetes_version(self.kubernetes_version)
         return self
 
-    def resolve(self, snap: Snapshot) -> "FeatureGates":
-        """The gates in force: ``--kubernetes-version``'s defaults, else the source's release's, else the
-        newest's; then ``--feature-gates``."""
+    def resolve(self, snap: Snapshot | None) -> "FeatureGates":
+        """The gates in force: ``--kubernetes-version``'s defaults, else the source's release's (None: no
+        source), else the newest's; then ``--feature-gates``."""
         from kubectl_dra.features import gates_for
 
-        return gates_for(self.kubernetes_version, snap.source.server_version, self.feature_gates)
+        server = snap.source.server_version if snap is not None else None
+        return gates_for(self.kubernetes_version, server, self.feature_gates)
 
 
 @dataclass(frozen=True)

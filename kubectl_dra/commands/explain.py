@@ -55,10 +55,11 @@ def explain(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       request_timeout=request_timeout)
     # DeviceTaintRules' taints on the devices they select (each naming its rule), when the gates put them in force
-    snap, gates = src.snapshot_under(gate_flags)
+    # (a rule's own explanation says whether it is in force; claims, pods and templates show no device taints)
+    snap, gates = src.snapshot_under(gate_flags, warn_inert=kind in (kinds.DEVICE_CLASS, kinds.RESOURCE_SLICE, kinds.NODE))
     ns = src.effective_namespace(snap)
     result = build(snap, kind, name, ns, gates)
-    gaps = incomplete.for_explain(snap, kind, ns)
+    gaps = incomplete.for_explain(snap, kind, ns, gates)
     if is_data(fmt):
         emit_data(with_incomplete(result, gaps), fmt)
     else:

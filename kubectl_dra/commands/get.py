@@ -78,7 +78,7 @@ def get(
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     # DeviceTaintRules' taints on the devices they select (each naming its rule), when the gates put them in force
-    snap, gates = src.snapshot_under(gate_flags)
+    snap, gates = src.snapshot_under(gate_flags, warn_inert=kind_key in ("devices", "taintrules"))
     ns = src.effective_namespace(snap)
     if kind_key == "devices":
         records = inventory.device_records(snap, node=node, driver=driver, class_name=class_name,
@@ -103,7 +103,7 @@ def get(
         records = inventory.taint_rule_records(snap, gates, selector, names, now=now)
     else:
         records = inventory.template_records(snap, ns, all_namespaces, selector, names)
-    gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces)
+    gaps = incomplete.for_get(snap, kind_key, ns, all_namespaces, gates)
     # names nothing has are "not found" (exit 5) after what was found is shown, as kubectl does; not where the
     # objects could not all be read (then the answer is incomplete, exit 6)
     missing = inventory.missing_names(snap, kind_key, names, ns, all_namespaces) if names and not gaps else []

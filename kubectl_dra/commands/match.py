@@ -57,7 +57,7 @@ def match(
     # force may lack: match_devices compiles it again in the environment those gates give).
     compile_expression(expression, list_types=True)
     snap, _ = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
-                          request_timeout=request_timeout).snapshot_under(gate_flags)
+                          request_timeout=request_timeout).snapshot_under(gate_flags, warn_inert=False)
     result = match_devices(snap, expression, class_name=class_name, node=node)
     if is_data(fmt):
         emit_data(result, fmt)

@@ -64,13 +64,10 @@ def preview(
         rule, as_written = _rule_from_file(rule_file)  # before any cluster I/O: a bad file fails fast (exit 3)
         snap = src.snapshot()
     else:
-        snap = src.snapshot()
-        rule = snap.device_taint_rules.get(in_cluster)
-        if rule is None:
-            from kubectl_dra.errors import NotFoundError
+        from kubectl_dra.analysis.taintrule import find_rule
 
-            raise NotFoundError(f'devicetaintrules.resource.k8s.io "{in_cluster}" not found')
-        as_written = rule
+        snap = src.snapshot()
+        rule = as_written = find_rule(snap, in_cluster)
     gates = gate_flags.resolve(snap)  # the cluster's rules and this one are applied by the preview itself
     result = build(snap, rule, gates, as_written=as_written, keep_alive=keep_until_exit,
                    in_cluster=in_cluster is not None)

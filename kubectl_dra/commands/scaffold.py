@@ -9,7 +9,8 @@ from typer.core import TyperCommand
 
 from kubectl_dra import kinds
 from kubectl_dra.commands.common import (
-    Context, Filenames, Kubeconfig, Namespace, OutputFormats, RequestTimeout, SourceFlags,
+    Context, FeatureGatesOption, Filenames, GateFlags, Kubeconfig, KubernetesVersionOption, Namespace, OutputFormats,
+    RequestTimeout, SourceFlags,
 )
 
 OUTPUT = OutputFormats("yaml", "json", default="yaml")
@@ -121,6 +122,8 @@ def scaffold(
     api_version: Annotated[Optional[str], typer.Option("--api-version", metavar="VERSION", help="resource.k8s.io version: v1, v1beta2 or v1beta1 (default: what the cluster serves; v1 offline).", rich_help_panel=CLAIM_PANEL)] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Add short comments saying what each object does (YAML only).")] = False,
     output: OUTPUT.option = "",
+    feature_gates: FeatureGatesOption = None,
+    kubernetes_version: KubernetesVersionOption = None,
     filename: Filenames = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -134,6 +137,7 @@ def scaffold(
     from kubectl_dra.sources.files import read_config
 
     fmt = OUTPUT.check(output)
+    gate_flags = GateFlags(feature_gates, kubernetes_version).check()
     kind_key = kinds.resolve(kind, kinds.SCAFFOLD).short
     if not name:
         raise UsageError("--name is required")
@@ -157,9 +161,12 @@ def scaffold(
     needs_cluster = bool(filename or kubeconfig or context or class_likes or any(r.like for r in spec.requests))
     snap = None
     if needs_cluster:
-        snap = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
-                           request_timeout=request_timeout).snapshot()
-    objs, warnings = sc.scaffold(spec, snap, api_version=api_version, class_likes=class_likes)
+        snap, gates = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                                  request_timeout=request_timeout).snapshot_under(gate_flags, warn_inert=False)
+    else:
+        gates = gate_flags.resolve(None)
+    objs, warnings = sc.scaffold(spec, snap, api_version=api_version, class_likes=class_likes,
+                                 lists=gates.list_type_attributes)
     for w in warnings:
         warn(w)
     if fmt == "json":

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from kubectl_dra.completion import callbacks as comp
 from kubectl_dra.commands.common import (
     Context, FeatureGatesOption, GateFlags, Kubeconfig, Namespace, OutputFormats, RequestTimeout, SourceFlags,
 )
@@ -51,7 +52,7 @@ def validate(
     live: Annotated[bool, typer.Option("--live", help="Check against the live cluster (current kubeconfig context).")] = False,
     output: OUTPUT.option = "",
     kubernetes_version: Annotated[Optional[str], typer.Option(
-        "--kubernetes-version", metavar="1.NN",
+        "--kubernetes-version", metavar="1.NN", autocompletion=comp.complete_schema_release,
         help="Check with this release's schemas (1.34, 1.35, 1.36; default: the cluster's, offline the newest).")] = None,
     feature_gates: FeatureGatesOption = None,
     kubeconfig: Kubeconfig = None,
@@ -76,8 +77,10 @@ def validate(
     snap = None
     if cluster_file or live or kubeconfig or context:
         # The cluster state: --cluster-file dumps, or the live cluster (-f names the manifests under test).
-        snap, _ = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
-                              request_timeout=request_timeout).snapshot_under(gate_flags, warn_inert=False)
+        snap, gates = SourceFlags(filename=cluster_file, kubeconfig=kubeconfig, context=context, namespace=namespace,
+                                  request_timeout=request_timeout).snapshot_under(gate_flags, warn_inert=False)
+    else:
+        gates = gate_flags.resolve(None)
     if release is None:
         from kubectl_dra.render.output import warn
         from kubectl_dra.schema import release_for_server
@@ -85,7 +88,7 @@ def validate(
         release, note = release_for_server(snap.source.server_version if snap is not None else None)
         if note:
             warn(note)
-    result = check_manifests(docs, files, unparsable, snap, release)
+    result = check_manifests(docs, files, unparsable, snap, release, lists=gates.list_type_attributes)
     if fmt == "json":
         emit_data(result, "json")
     else:

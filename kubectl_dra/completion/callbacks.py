@@ -168,6 +168,14 @@ def complete_kubernetes_version(ctx: typer.Context, incomplete: str) -> list:
     return [f"1.{m}" for m in reversed(KNOWN_MINORS)]
 
 
+@_safe
+def complete_schema_release(ctx: typer.Context, incomplete: str) -> list:
+    """validate --kubernetes-version: the releases whose schemas kubectl-dra has, newest first."""
+    from kubectl_dra.schema import RELEASES
+
+    return list(reversed(RELEASES))
+
+
 # ----------------------------------------------------------------------------------------------------------
 # get TYPE [NAME...]
 

@@ -37,6 +37,8 @@ BUDGET_ENV = "KUBECTL_DRA_COMPLETION_TIMEOUT"
 DEFAULT_BUDGET = 1.0
 GROUP = kinds.GROUP
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
+#: DeviceTaintRules have no v1 (sources.live: the versions they are served in, preferred first)
+TAINT_RULE_VERSIONS = ("v1beta2", "v1alpha3")
 PAGE_SIZE = 500
 MAX_PAGES = 20
 
@@ -308,6 +310,7 @@ class Lookup:
         self._client_ns: str | None = None
         self._client_error = False
         self._version: str | None = None
+        self._served: list[str] = []
         self._cache: dict[tuple[str, str | None], list[dict]] = {}
 
     @property
@@ -360,6 +363,7 @@ class Lookup:
             if self._version is None:
                 doc = client.get(f"/apis/{GROUP}")
                 served = [v.get("version") for v in doc.get("versions") or [] if isinstance(v, dict)]
+                self._served = [str(v) for v in served]
                 self._version = next((v for v in READABLE_VERSIONS if v in served), "")
             if not self._version:
                 raise _HttpStatus(404)
@@ -371,11 +375,24 @@ class Lookup:
             return []
         kind = kinds.by_resource(resource)
         group, namespaced = kind.group, kind.namespaced
+        if kind is kinds.DEVICE_TAINT_RULE:
+            self._dra_version(client)  # (the served versions)
+            # v1beta2 may be served without DeviceTaintRules (before 1.36): then v1alpha3, if served
+            for v in [v for v in TAINT_RULE_VERSIONS if v in self._served]:
+                try:
+                    return self._list_path(client, f"/apis/{group}/{v}/{resource}", group)
+                except _HttpStatus as e:
+                    if e.status != 404:
+                        raise
+            return []
         base = "/api/v1" if not group else f"/apis/{group}/{self._dra_version(client)}"
         if namespaced and namespace is not None:
             path = f"{base}/namespaces/{quote(namespace, safe='')}/{resource}"
         else:
             path = f"{base}/{resource}"
+        return self._list_path(client, path, group)
+
+    def _list_path(self, client: Any, path: str, group: str) -> list[dict]:
         items: list[dict] = []
         token = None
         for _ in range(MAX_PAGES):

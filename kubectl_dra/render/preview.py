@@ -53,8 +53,12 @@ def render_text(r: dict) -> None:
     if rule["taint"].get("effect") in ("NoSchedule", "NoExecute"):
         pp = r["pendingPods"]
         lines.append("")
-        lines.append(f"Pending pods that would lose their last place to fit: {len(pp['losingLastPlace'])} "
-                     f"(of {pp['checked']} pending pod(s) with claims)")
+        # a rule of the cluster: it has taken their place already (they would fit without it)
+        here = r.get("inCluster")
+        title = "Pending pods it leaves without a place to fit" if here else \
+            "Pending pods that would lose their last place to fit"
+        lines.append(f"{title}: {len(pp['losingLastPlace'])} (of {pp['checked']} pending pod(s) with claims)")
         for p in pp["losingLastPlace"]:
-            lines.append(f"  {p['namespace']}/{p['name']} (fits now on {', '.join(p['nodesBefore'])})")
+            where = "would fit without it on" if here else "fits now on"
+            lines.append(f"  {p['namespace']}/{p['name']} ({where} {', '.join(p['nodesBefore'])})")
     write("\n".join(lines) + "\n")

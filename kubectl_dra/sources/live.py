@@ -36,6 +36,10 @@ from kubectl_dra.snapshot import Gap, SourceInfo, pod_containers_started
 GROUP = "resource.k8s.io"
 #: resource.k8s.io versions we can read, newest first.
 READABLE_VERSIONS = ("v1", "v1beta2", "v1beta1")
+#: the versions DeviceTaintRules are served in (v1alpha3: 1.33-1.36, v1beta2: from 1.36), preferred first.
+#: Neither is on by default (alpha and new beta APIs need the API server's --runtime-config).
+TAINT_RULE_VERSIONS = ("v1beta2", "v1alpha3")
+TAINT_RULES = "devicetaintrules"
 PAGE_SIZE = 500
 #: a list that needs more pages than this is not followed further (a server handing out fresh continue tokens
 #: forever, even with no deadline): 10 million objects at PAGE_SIZE
@@ -517,7 +521,8 @@ def _list_all(fetch: _Fetcher, spec: _ListSpec) -> list[dict]:
         seen.add(token)
 
 
-def _discover_version(fetch: _Fetcher, target: _Target) -> str:
+def _discover_version(fetch: _Fetcher, target: _Target) -> tuple[str, list[str]]:
+    """The resource.k8s.io version to read (the newest of READABLE_VERSIONS served), and every served one."""
     try:
         group = fetch.get(f"/apis/{GROUP}")
     except _HttpError as e:
@@ -530,10 +535,36 @@ def _discover_version(fetch: _Fetcher, target: _Target) -> str:
     served = [v.get("version") for v in group.get("versions") or [] if isinstance(v, dict)]
     for v in READABLE_VERSIONS:
         if v in served:
-            return v
+            return v, [str(s) for s in served]
     raise ClusterError(
         f"the cluster at {target.server} serves {GROUP} only as {', '.join(map(str, served)) or 'nothing'}; "
         f"kubectl-dra reads {', '.join(READABLE_VERSIONS)}")
+
+
+def _taint_rule_version(fetch: _Fetcher, served: list[str]) -> str | None:
+    """The version whose discovery document lists devicetaintrules (v1beta2 serves the other kinds before
+    1.36 without it), or None when the cluster serves no DeviceTaintRules at all (then none can exist)."""
+    for v in TAINT_RULE_VERSIONS:
+        if v not in served:
+            continue
+        try:
+            doc = fetch.get(f"/apis/{GROUP}/{v}")
+        except _HttpError as e:
+            if e.status == 404:
+                continue
+            raise
+        if any(isinstance(r, dict) and r.get("name") == TAINT_RULES for r in doc.get("resources") or ()):
+            return v
+    return None
+
+
+def _list_taint_rules(fetch: _Fetcher, served: list[str]) -> tuple[str | None, list[dict]]:
+    """(the version read, the DeviceTaintRules): discovery first, then the list (paged)."""
+    version = _taint_rule_version(fetch, served)
+    if version is None:
+        return None, []
+    spec = _ListSpec(TAINT_RULES, _collection_path(GROUP, version, TAINT_RULES, None), GROUP, TAINT_RULES, None)
+    return version, _list_all(fetch, spec)
 
 
 def _server_version(fetch: _Fetcher) -> str | None:
@@ -597,7 +628,7 @@ def _rfc3339(at: datetime | None) -> str | None:
 
 # The order in which lists are handled when several fail at once, and in which their objects are returned.
 # A key ending in ":" stands for every key it begins ("nodepods:node-3", "claimevents:my-claim", ...).
-_ORDER = ("nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates", "pods",
+_ORDER = ("nodes", "deviceclasses", "resourceslices", "resourceclaims", "resourceclaimtemplates", TAINT_RULES, "pods",
           "finishedpods", "nodepods:", "events", "events:", "claimevents:", "resourcequotas", "namespace",
           "namespaces")
 
@@ -677,7 +708,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
         # Core lists do not depend on discovery: start them right away.
         futures: dict[str, Future] = {s.key: submit(s) for s in core_specs + stage_specs}
         version_f = pool.submit(_server_version, fetch)
-        version = _discover_version(fetch, target)
+        version, served = _discover_version(fetch, target)
 
         def dra(resource: str, nspace: str | None) -> _ListSpec:
             return _ListSpec(resource, _collection_path(GROUP, version, resource, nspace), GROUP, resource, nspace)
@@ -686,6 +717,10 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                      dra("resourceclaims", None), dra("resourceclaimtemplates", pod_ns)]
         for s in dra_specs:
             futures[s.key] = submit(s)
+        futures[TAINT_RULES] = pool.submit(_list_taint_rules, fetch, served)
+        # (the path names the version preferred; a 403 may come from either, the gap is the same)
+        specs[TAINT_RULES] = _ListSpec(TAINT_RULES, _collection_path(GROUP, TAINT_RULE_VERSIONS[0], TAINT_RULES,
+                                                                     None), GROUP, TAINT_RULES, None)
 
         results: dict[str, list[dict]] = {}
         gaps: list[Gap] = []
@@ -763,6 +798,12 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
                 gap(key, exc, "the pods on the node of a bound pod are unknown: whether the drivers' kubelet "
                               "plugins run there cannot be checked", read_namespaces=() if pod_ns is None else (pod_ns,))
                 return True
+            if key == TAINT_RULES:
+                gap(key, exc, "DeviceTaintRules could not be read: where the feature gates put rules in force, "
+                              "the taints they put on devices are unknown, so a device may look usable that "
+                              "kube-scheduler would not use")
+                results[key] = (None, [])
+                return True
             return False
 
         pending = dict(futures)
@@ -802,6 +843,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
         return md.get("namespace"), md.get("name")
 
     objects: list[dict] = []
+    rules_version, rules = results.pop(TAINT_RULES, (None, []))
     seen: set[tuple] = set()
     for key in sorted(results, key=_rank):
         if key in ("pods", "finishedpods") or key.startswith("nodepods:"):
@@ -815,6 +857,10 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
             if (kind, *key_of(o)) not in seen:
                 seen.add((kind, *key_of(o)))
                 objects.append(o)
+    objects.extend(rules)
+    if rules and rules_version == "v1alpha3":
+        warnings.append(f"DeviceTaintRules read as {GROUP}/v1alpha3, the only version the cluster serves them in "
+                        f"(alpha; {GROUP}/v1beta2 from Kubernetes 1.36), and normalized to v1beta2")
     if target.insecure:
         warnings.append(f"TLS certificate verification is off for context {target.context!r} "
                         "(insecure-skip-tls-verify): the server's identity is not checked")

@@ -23,7 +23,8 @@ NODE = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}
 
 def commands(rule_file: str) -> list[list[str]]:
     return [["why-pending", "pod/trainer"], ["get", "devices"], ["explain", "node/gpu-node-1"], ["match", "true"],
-            ["preview", rule_file], ["validate", "-f", str(EXAMPLE), "--live"]]
+            ["preview", rule_file], ["validate", "-f", str(EXAMPLE), "--live"],
+            ["scaffold", "claim", "--name", "x", "--class", "c", "--like", "n/p/d"]]
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -57,9 +58,32 @@ def test_match_reads_list_type_attributes_only_with_their_gate(cli, tmp_path):
     incl = 'device.attributes["gpu.example.com"].links.includes(3)'
     got = cli("match", incl, "-f", str(f), "-o", "json", "--feature-gates", "DRAListTypeAttributes=true")
     assert got.exit_code == 0 and json.loads(got.stdout)["counts"]["match"] == 1
-    # without the gate, includes() does not exist: a compile error (exit 3), as the API server would say
+    # without the gate, includes() does not exist: a compile error (exit 3), as the API server would say, naming the gate
     bad = cli("match", incl, "-f", str(f))
-    assert bad.exit_code == 3 and "includes" in bad.stderr
+    assert bad.exit_code == 3 and "undeclared reference to 'includes'" in bad.stderr
+    assert bad.stderr.rstrip().endswith("exist only with the DRAListTypeAttributes feature gate "
+                                        "(--feature-gates DRAListTypeAttributes=true)")
+    typo = cli("match", incl.replace("includes", "inclues"), "-f", str(f))
+    assert typo.exit_code == 3 and "DRAListTypeAttributes" not in typo.stderr
+
+
+def test_validate_compiles_includes_only_with_the_list_gate(cli, tmp_path):
+    claim = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim", "metadata": {"name": "c"},
+             "spec": {"devices": {"requests": [{"name": "r", "exactly": {"deviceClassName": "gpu.example.com", "selectors": [
+                 {"cel": {"expression": 'device.attributes["gpu.example.com"].links.includes(3)'}}]}}]}}}
+    f = tmp_path / "claim.yaml"
+    f.write_text(yaml.safe_dump(claim))
+    off = cli("validate", "-f", str(f), "-o", "json")
+    (diag,) = json.loads(off.stdout)["diagnostics"]
+    assert off.exit_code == 1 and diag["code"] == "cel-compile" and "DRAListTypeAttributes=true" in diag["message"]
+    on = cli("validate", "-f", str(f), "-o", "json", "--feature-gates", "DRAListTypeAttributes=true")
+    assert on.exit_code == 0 and json.loads(on.stdout)["diagnostics"] == []
+    # against a cluster: the selector runs on the devices' list values
+    c = tmp_path / "c.yaml"
+    c.write_text(yaml.safe_dump_all([SLICE, NODE, {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
+                                                    "metadata": {"name": "gpu.example.com"}, "spec": {}}]))
+    live = cli("validate", "-f", str(f), "--cluster-file", str(c), "-o", "json", "--feature-gates", "DRAListTypeAttributes=true")
+    assert live.exit_code == 0 and json.loads(live.stdout)["diagnostics"] == []
 
 
 def test_explain_class_matches_list_type_attributes_only_with_their_gate(cli, tmp_path):
@@ -80,3 +104,14 @@ def test_explain_class_matches_list_type_attributes_only_with_their_gate(cli, tm
     assert off["matching"] == 0
     assert [e["device"] for e in off["errors"]] == ["gpu-0", "gpu-1"]
     assert "unsupported attribute value" in off["errors"][0]["error"]
+
+
+def test_scaffold_compiles_includes_only_with_the_list_gate(cli):
+    args = ("scaffold", "claim", "--name", "x", "--class", "gpu.example.com", "--selector",
+            'device.attributes["gpu.example.com"].links.includes(3)')
+    off = cli(*args)
+    assert off.exit_code == 3 and off.stdout == "" and "--feature-gates DRAListTypeAttributes=true" in off.stderr
+    on = cli(*args, "--feature-gates", "DRAListTypeAttributes=true", "-o", "json")
+    assert on.exit_code == 0, on.stderr
+    assert json.loads(on.stdout)["spec"]["devices"]["requests"][0]["exactly"]["selectors"][0]["cel"]["expression"] \
+        == args[-1]

@@ -101,6 +101,8 @@ def test_preview_of_a_rule_already_in_the_cluster_is_what_it_does_there(cli, tmp
     assert any("in the cluster already" in n for n in out["notes"])
     text = cli("preview", f"dtr/{name}", "-f", f).stdout
     assert "Note: the rule is in the cluster already" in text
+    assert "Pending pods it leaves without a place to fit: 1 (of " in text
+    assert "(would fit without it on node-c)" in text
 
 
 def test_preview_of_a_rule_the_cluster_lacks_is_not_found(cli, tmp_path):

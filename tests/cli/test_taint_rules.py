@@ -38,6 +38,18 @@ def test_the_example_drivers_taint_demos_validate_clean(cli, case):
     assert rules == []
 
 
+@needs_demo
+def test_the_example_drivers_taint_demos_against_its_own_devices_warn_that_they_taint_them_all(cli):
+    # the demos' rules select the driver (its whole installation is broken, say their comments): on a cluster
+    # of that driver alone, every device, which is worth a warning and no error
+    res = cli("validate", "-f", str(DEMO), "--cluster-file", GPU, "-o", "json")
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0 and out["errors"] == 0
+    rules = {(d["file"], d["message"]) for d in out["diagnostics"] if d["kind"] == "DeviceTaintRule"}
+    assert len(rules) == 4 and {m for _, m in rules} == {
+        "selects every one of the 8 devices in the cluster: every claim on them is affected"}
+
+
 def test_validate_reports_a_rule_field_the_release_does_not_know(cli, tmp_path):
     bad = json.loads(json.dumps(RULE))
     bad["spec"]["deviceSelector"]["selectors"] = [{"cel": {"expression": "true"}}]
@@ -49,6 +61,32 @@ def test_validate_reports_a_rule_field_the_release_does_not_know(cli, tmp_path):
     # the release's schema reports an unknown field at its parent, naming it
     assert got == {("spec.deviceSelector", "schema"), ("spec.taint.effect", "schema")}
     assert "unknown field 'selectors'" in next(d["message"] for d in diags if d["path"] == "spec.deviceSelector")
+
+
+def _rule(name: str, selector: dict) -> dict:
+    return {"apiVersion": "resource.k8s.io/v1beta2", "kind": "DeviceTaintRule", "metadata": {"name": name},
+            "spec": {"deviceSelector": selector, "taint": {"key": "k", "effect": "NoSchedule"}}}
+
+
+def test_validate_against_the_cluster_warns_of_a_rule_selecting_nothing_or_everything(cli, tmp_path):
+    f = write(tmp_path, "r.yaml", _rule("typo", {"driver": "gpu.exmple.com"}), _rule("whole-driver", {"driver": "gpu.example.com"}),
+              _rule("one", {"driver": "gpu.example.com", "device": "gpu-3"}), _rule("no-pool", {"pool": "kind-worker2"}),
+              _rule("empty", {}))
+    res = cli("validate", "-f", f, "--cluster-file", GPU, "-o", "json")
+    assert res.exit_code == 0, res.stdout
+    got = {(d["name"], d["path"], d["code"], d["message"]) for d in json.loads(res.stdout)["diagnostics"]}
+    assert got == {
+        ("typo", "spec.deviceSelector", "taint-rule", "selects none of the 8 devices in the cluster: no device has "
+                                                      "driver 'gpu.exmple.com' (did you mean 'gpu.example.com'?)"),
+        ("whole-driver", "spec.deviceSelector", "taint-rule",
+         "selects every one of the 8 devices in the cluster: every claim on them is affected"),
+        ("no-pool", "spec.deviceSelector", "taint-rule", "selects none of the 8 devices in the cluster: no device has "
+                                                         "pool 'kind-worker2' (did you mean 'kind-worker'?)"),
+        # said once, offline already
+        ("empty", "spec.deviceSelector", "taint-rule", "the empty selector selects every device in the cluster"),
+    }
+    offline = json.loads(cli("validate", "-f", f, "-o", "json").stdout)["diagnostics"]
+    assert [d["name"] for d in offline] == ["empty"]
 
 
 def test_get_devices_shows_the_rule_taint_with_its_source_once_rules_are_in_force(cli, tmp_path):
@@ -99,6 +137,10 @@ def test_explain_shows_rule_taints_only_under_gates_that_put_them_in_force(cli, 
     off = cli("explain", "node/kind-worker", "-f", GPU, "-f", f, "-o", "json")
     assert off.exit_code == 0 and "not in force" in off.stderr
     assert "taints" not in {d["device"]: d for d in json.loads(off.stdout)["pools"][0]["devices"]}["gpu-3"]
+    # answers that show no device taint say nothing about rules
+    for args in (("explain", "dtr/gpu-3-broken"), ("get", "classes"), ("match", "true")):
+        quiet = cli(*args, "-f", GPU, "-f", f)
+        assert quiet.exit_code == 0 and quiet.stderr == "", args
     # the rule itself: the gates given decide whether it is in force
     rule = json.loads(cli("explain", "dtr/gpu-3-broken", "-f", GPU, "-f", f, "-o", "json",
                           "--feature-gates", "DRADeviceTaintRules=true").stdout)

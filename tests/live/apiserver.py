@@ -9,10 +9,12 @@ cluster-wide, per namespace and across all namespaces, with ``limit`` /
 
 The same objects can be served as resource.k8s.io ``v1``, ``v1beta2`` or
 ``v1beta1`` (objects are kept in the v1 shape and converted down on the way
-out).  Knobs: ``forbid()`` answers 403 for a resource, a wrong bearer token
-gets 401, ``delay`` slows every answer down (timeouts, concurrency), ``now`` sets the clock its ``Date``
-header tells; ``page_limit``, ``repeat_continue`` and ``trickle`` make it misbehave as broken servers do
-(short pages, a repeated continue token, an answer sent a few bytes at a time).  Every
+out).  DeviceTaintRules are served only in the versions of ``taint_rule_versions``
+(``v1alpha3``, ``v1beta2``; none by default, as on a cluster that did not enable them);
+a version there but not in ``versions`` serves nothing else (v1alpha3 since 1.34).  Knobs: ``forbid()`` answers
+403 for a resource, a wrong bearer token gets 401, ``delay`` slows every answer down (timeouts, concurrency),
+``now`` sets the clock its ``Date`` header tells; ``page_limit``, ``repeat_continue`` and ``trickle`` make it
+misbehave as broken servers do (short pages, a repeated continue token, an answer sent a few bytes at a time).  Every
 request is recorded (``requests``), so tests can assert that only GET was sent.
 
 Usage::
@@ -45,6 +47,7 @@ import yaml
 
 GROUP = "resource.k8s.io"
 ALL_DRA_VERSIONS = ("v1", "v1beta2", "v1beta1")
+TAINT_RULE_VERSIONS = ("v1beta2", "v1alpha3")
 DEFAULT_TOKEN = "kubectl-dra-test-token"
 DEFAULT_USER = "test-user"
 
@@ -71,7 +74,8 @@ DRA_RESOURCES = (
     Resource("resourceclaimtemplates", "ResourceClaimTemplate", GROUP, True),
     Resource("resourceslices", "ResourceSlice", GROUP, False),
 )
-_BY_KIND = {r.kind: r for r in CORE_RESOURCES + DRA_RESOURCES}
+TAINT_RULES = Resource("devicetaintrules", "DeviceTaintRule", GROUP, False)
+_BY_KIND = {r.kind: r for r in CORE_RESOURCES + DRA_RESOURCES + (TAINT_RULES,)}
 _EXACT_FIELDS = ("deviceClassName", "selectors", "allocationMode", "count", "adminAccess", "tolerations", "capacity")
 
 
@@ -191,6 +195,9 @@ def convert(obj: dict, version: str) -> dict:
     """Serve a v1-shaped resource.k8s.io object as ``version``."""
     obj = copy.deepcopy(obj)
     kind = obj.get("kind")
+    if kind == "DeviceTaintRule":  # stored as written; the fields are the same in v1alpha3 and v1beta2
+        obj["apiVersion"] = f"{GROUP}/{version}"
+        return obj
     if kind not in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate"):
         return obj
     obj["apiVersion"] = f"{GROUP}/{version}"
@@ -305,11 +312,15 @@ class ApiServer:
 
     def __init__(self, objects: Iterable[dict] = (), *, versions: Iterable[str] = ("v1",),
                  token: str = DEFAULT_TOKEN, user: str = DEFAULT_USER, server_version: str = "v1.34.1",
-                 delay: float = 0.0):
+                 delay: float = 0.0, taint_rule_versions: Iterable[str] = ()):
         self.versions = tuple(versions)
         for v in self.versions:
             if v not in ALL_DRA_VERSIONS:
                 raise ValueError(f"unknown resource.k8s.io version {v!r}")
+        self.taint_rule_versions = tuple(taint_rule_versions)
+        for v in self.taint_rule_versions:
+            if v not in TAINT_RULE_VERSIONS:
+                raise ValueError(f"DeviceTaintRules are not served as {v!r}")
         self.token = token
         self.user = user
         self.server_version = server_version
@@ -331,7 +342,7 @@ class ApiServer:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._forbidden: list[_Forbidden] = []
-        self._store: dict[str, list[dict]] = {r.plural: [] for r in CORE_RESOURCES + DRA_RESOURCES}
+        self._store: dict[str, list[dict]] = {r.plural: [] for r in CORE_RESOURCES + DRA_RESOURCES + (TAINT_RULES,)}
         for obj in objects:
             self.add(obj)
         self._httpd: ThreadingHTTPServer | None = None
@@ -344,7 +355,9 @@ class ApiServer:
         if res is None:
             raise ValueError(f"the test API server does not serve kind {obj.get('kind')!r}")
         obj = to_v1(copy.deepcopy(obj))
-        if res.group == GROUP:
+        if res is TAINT_RULES:
+            obj["apiVersion"] = f"{GROUP}/v1beta2"  # (how kubectl-dra normalizes it: the file twin reads the same)
+        elif res.group == GROUP:
             obj["apiVersion"] = f"{GROUP}/v1"
         md = obj.setdefault("metadata", {})
         if res.namespaced:
@@ -357,7 +370,7 @@ class ApiServer:
         """Every stored object (v1 shape, with the metadata the server filled in) -- what a file twin holds;
         ``namespaces``: with the Namespaces the server serves (given or implied by the objects) too."""
         out = []
-        for res in CORE_RESOURCES + DRA_RESOURCES:
+        for res in CORE_RESOURCES + DRA_RESOURCES + (TAINT_RULES,):
             if res.plural != "namespaces":
                 out.extend(copy.deepcopy(self._store[res.plural]))
         if namespaces:
@@ -592,28 +605,28 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{srv.port}"}]}
         if path == "/apis":
-            groups = [self._group_doc()] if srv.versions else []
+            groups = [self._group_doc()] if self._served() else []
             return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
         if path == "/apis/" + GROUP:
-            if not srv.versions:
+            if not self._served():
                 return self._not_found_path(path)
             return 200, {"kind": "APIGroup", "apiVersion": "v1", **self._group_doc()}
         if path == "/api/v1":
             return 200, self._resource_list("v1", CORE_RESOURCES)
         m = re.fullmatch(r"/apis/resource\.k8s\.io/([^/]+)", path)
         if m:
-            if m.group(1) not in srv.versions:
+            if m.group(1) not in self._served():
                 return self._not_found_path(path)
-            return 200, self._resource_list(f"{GROUP}/{m.group(1)}", DRA_RESOURCES)
+            return 200, self._resource_list(f"{GROUP}/{m.group(1)}", self._dra_resources(m.group(1)))
 
         m = re.fullmatch(r"/api/v1(/namespaces/([^/]+))?/([^/]+)(/([^/]+))?", path)
         if m:
             version, resources = "v1", CORE_RESOURCES
         else:
             m = re.fullmatch(r"/apis/resource\.k8s\.io/([^/]+)(/namespaces/([^/]+))?/([^/]+)(/([^/]+))?", path)
-            if not m or m.group(1) not in srv.versions:
+            if not m or m.group(1) not in self._served():
                 return self._not_found_path(path)
-            version, resources = m.group(1), DRA_RESOURCES
+            version, resources = m.group(1), self._dra_resources(m.group(1))
             m = _Shift(m)
         ns, plural, name = m.group(2), m.group(3), m.group(5)
         # note: "/api/v1/namespaces/<ns>" (get a namespace) matches as ns=None, plural=namespaces, name=<ns>
@@ -686,8 +699,18 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"kind": f"{res.kind}List", "apiVersion": api_version, "metadata": meta, "items": out_items}
 
     # -- documents -------------------------------------------------------------
+    def _served(self) -> tuple[str, ...]:
+        """Every resource.k8s.io version served, the main ones first."""
+        srv = self.srv
+        return srv.versions + tuple(v for v in srv.taint_rule_versions if v not in srv.versions)
+
+    def _dra_resources(self, version: str) -> tuple[Resource, ...]:
+        srv = self.srv
+        return ((DRA_RESOURCES if version in srv.versions else ())
+                + ((TAINT_RULES,) if version in srv.taint_rule_versions else ()))
+
     def _group_doc(self) -> dict:
-        vs = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in self.srv.versions]
+        vs = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in self._served()]
         return {"name": GROUP, "versions": vs, "preferredVersion": vs[0]}
 
     @staticmethod

@@ -10,6 +10,9 @@ The source records the lists it was refused (:class:`kubectl_dra.snapshot.Gap`).
   null": the "a finished pod holds the devices" fix cannot be verified.  That gap is listed when such a
   holder is named;
 * events it could not read leave out the scheduler's FailedScheduling message (pod targets);
+* DeviceTaintRules it could not read may taint any device, when the gates put rules in force: like hidden
+  holders, they can only take devices away ("could fit"); under gates that leave rules inert, the report
+  does not depend on them;
 * any other gap is listed as it is (the answer may depend on it).
 """
 
@@ -23,18 +26,26 @@ from kubectl_dra.snapshot import Gap, Snapshot
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
     from kubectl_dra.analysis.why_pending.contract import NodeEntry
 
-CLAIMS, PODS, EVENTS = "resourceclaims", "pods", "events"
+CLAIMS, PODS, EVENTS, RULES = "resourceclaims", "pods", "events", "devicetaintrules"
 # Read only for why-pending's later stages: a gap there matters only when that stage is checked.
 STAGE_ONLY = ("resourcequotas", "namespaces")
 
 
-def hidden_holders(snap: Snapshot) -> tuple[Gap, ...]:
-    """Gaps that may hide claims holding devices (claims of any namespace)."""
-    return snap.source.gaps(CLAIMS)
+def _rules_matter(gates) -> bool:
+    from kubectl_dra import taintrules
+
+    return gates is None or taintrules.in_force(gates)
 
 
-def relevant_gaps(snap: Snapshot, kind: str, namespace: str, nodes_out: list[NodeEntry]) -> list[Gap]:
-    """The gaps this report depends on, in the source's order."""
+def hidden_holders(snap: Snapshot, gates=None) -> tuple[Gap, ...]:
+    """Gaps that may hide what takes devices away: claims of any namespace holding them, and DeviceTaintRules
+    tainting them when ``gates`` put rules in force."""
+    rules = snap.source.gaps(RULES) if _rules_matter(gates) else ()
+    return snap.source.gaps(CLAIMS) + rules
+
+
+def relevant_gaps(snap: Snapshot, kind: str, namespace: str, nodes_out: list[NodeEntry], gates=None) -> list[Gap]:
+    """The gaps this report depends on (under ``gates``), in the source's order."""
     unknown_pods = _holder_pods_unknown(nodes_out)
     out = []
     for g in snap.source.incomplete:
@@ -45,6 +56,8 @@ def relevant_gaps(snap: Snapshot, kind: str, namespace: str, nodes_out: list[Nod
             if kind != "Pod" or not g.covers(EVENTS, namespace):
                 continue
         elif g.resource in STAGE_ONLY:  # only the stage that needs them lists them (stages.assess)
+            continue
+        elif g.resource == RULES and not _rules_matter(gates):
             continue
         out.append(g)
     return out
@@ -68,9 +81,11 @@ def unverified_fits(gaps: tuple[Gap, ...], nodes_out: list[NodeEntry]) -> int:
                                                       else f" in namespace {g.namespace}") for g in gaps)
     scopes = " and ".join(f"list {g.qualified()} " + ("in every namespace" if g.namespace is None
                                                       else f"in namespace {g.namespace}") for g in gaps)
+    takers = " or ".join(w for w, resource in (("held by claims", CLAIMS), ("tainted by DeviceTaintRules", RULES))
+                         if any(g.resource == resource for g in gaps))
     reason = Reason(
         INCOMPLETE_VIEW,
-        f"the dry run fits here, but the devices it picked may be held by claims kubectl-dra could not read ({what})",
+        f"the dry run fits here, but the devices it picked may be {takers} kubectl-dra could not read ({what})",
         details={"incomplete": [g.qualified() for g in gaps]},
         fixes=[f"to know for sure, run it with permission to {scopes} "
                f"(check with `kubectl auth can-i list {gaps[0].qualified()} -A`)"]).to_dict()

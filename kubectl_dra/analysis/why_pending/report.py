@@ -66,7 +66,8 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
     nodes_out = [check(n) for n in node_names[:1]] + ordered_map(check, node_names[1:])
     if keep_alive is not None:
         keep_alive(alloc, explainer)  # their caches are big: the command does not free them
-    hidden = incomplete.hidden_holders(snap)  # claims that could not be read may hold any device
+    # claims that could not be read may hold any device; rules that could not be read, taint any
+    hidden = incomplete.hidden_holders(snap, gates)
     if target.to_allocate:
         check_lifting_taints(alloc, target.to_allocate, nodes_out, could=bool(hidden))
         check_tolerating_device_taints(alloc, target.to_allocate, nodes_out, could=bool(hidden))
@@ -80,7 +81,7 @@ def _why_pending(snap: Snapshot, kind: str, name: str, namespace: str, gates: Fe
         report["extendedResources"] = extended_resources  # type: ignore[typeddict-item]
     assessment = stages.assess(snap, target, report, now=now, binding_timeout=binding_timeout)
     _apply_stage(report, assessment)
-    gaps = incomplete.relevant_gaps(snap, kind, namespace, report["nodes"])
+    gaps = incomplete.relevant_gaps(snap, kind, namespace, report["nodes"], gates)
     gaps += [g for g in assessment.gaps if g not in gaps]
     if gaps:
         report["incomplete"] = [g.to_dict() for g in gaps]
