@@ -15,7 +15,7 @@ from kubectl_dra.analysis.devices import (
 from kubectl_dra.analysis.inventory import allocation_node, claim_deleting, claim_state
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.kinds import Kind
-from kubectl_dra.names import not_found_hint
+from kubectl_dra.names import did_you_mean, names_in, namespaces_with, not_found_hint
 from kubectl_dra.snapshot import DeviceEntry, Snapshot, name_of, namespace_of
 
 
@@ -176,6 +176,11 @@ def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
                                 "source": "template" if pc.template_name else "claim"}
         if pc.template_name:
             item["template"] = pc.template_name
+        if pc.state == "missing":
+            item["note"] = _missing_note("ResourceClaim", snap.resource_claims, pc.claim_name or "", namespace)
+        elif pc.state == "not-generated" and (namespace, pc.template_name) not in snap.resource_claim_templates:
+            item["note"] = _missing_note("ResourceClaimTemplate", snap.resource_claim_templates,
+                                         pc.template_name or "", namespace)
         if pc.claim is not None:
             item["node"] = allocation_node(pc.claim)
             results = (((pc.claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
@@ -200,6 +205,15 @@ def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
     if any(c["state"] != "allocated" for c in claims) and not spec.get("nodeName"):
         out["hint"] = f"claims not allocated: run `kubectl dra why-pending pod/{name} -n {namespace}`"
     return out
+
+
+def _missing_note(kind: str, objects, name: str, namespace: str) -> str:
+    """What a pod's missing claim or template is, with a way forward (kubectl_dra.names)."""
+    elsewhere = namespaces_with(objects, name, namespace)
+    if elsewhere:
+        return (f"{kind} {name} does not exist in {namespace}; one is in namespace {', '.join(elsewhere)}, but a pod "
+                "uses only objects of its own namespace")
+    return f"{kind} {name} does not exist" + did_you_mean(name, names_in(objects, namespace))
 
 
 def explain_node(snap: Snapshot, name: str, namespace: str) -> dict:

@@ -144,6 +144,8 @@ def _pod_tree(r: dict) -> Tree:
     for pc in r["claims"]:
         src = f"from template {pc['template']}" if pc.get("template") else "existing claim"
         n = c.add(f"{_s(pc['podClaimName'])} -> [cyan]{_s(pc['claim'] or '(not generated yet)')}[/] ({_s(src)})  {_state(pc['state'])}")
+        if pc.get("note"):
+            n.add(f"[red]{_s(pc['note'])}[/]")
         for d in pc.get("devices") or []:
             n.add(f"{_s(d['request'])} -> [green]{_s(d['driver'])}/{_s(d['pool'])}/{_s(d['device'])}[/]")
     ct = t.add("[bold]Containers[/]")
