@@ -270,10 +270,39 @@ def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
         if d.get("consumesCounters"):
             item["consumesCounters"] = d["consumesCounters"]
         devices.append(item)
+    problems = _pool_problems(pool) if current else []
     return {"kind": "ResourceSlice", "name": name, "driver": spec.get("driver"), "pool": pool_spec.get("name"),
-            "generation": gen, "poolGeneration": pool.generation, "current": current,
+            "generation": gen, "poolGeneration": pool.generation, "current": current, "poolProblems": problems,
             "poolSlices": {"seen": len(pool.slices), "expected": pool.expected_slice_count, "complete": pool.complete},
             "scope": scope, "sharedCounters": list(spec.get("sharedCounters") or []), "devices": devices}
+
+
+def _pool_problems(pool) -> list[str]:
+    """What makes the scheduler refuse a whole pool (upstream's "invalid resource pools"): a device name
+    published more than once among the slices of its newest generation."""
+    import json
+
+    def scope(sl) -> str:
+        sp = sl.get("spec") or {}
+        return (f"node:{sp['nodeName']}" if sp.get("nodeName") else "all" if sp.get("allNodes")
+                else "per-device" if sp.get("perDeviceNodeSelection") else json.dumps(sp.get("nodeSelector"), sort_keys=True))
+
+    where: dict[str, list[tuple[str, str]]] = {}
+    for sl in sorted(pool.slices, key=name_of):
+        for d in (sl.get("spec") or {}).get("devices") or []:
+            where.setdefault(d.get("name", ""), []).append((name_of(sl), scope(sl)))
+    out = []
+    for dev, found in where.items():
+        scopes = [sc for _, sc in found]
+        slices = [n for n, _ in found]
+        # only slices some node sees together (same node selection, or one for all nodes) make it invalid;
+        # per-device node selection is left to the dry run
+        together = len(found) > 1 and "per-device" not in scopes and (len(set(scopes)) == 1 or "all" in scopes)
+        if together:
+            at = f"twice in slice {slices[0]}" if len(set(slices)) == 1 else f"in slices {', '.join(slices)}"
+            out.append(f"device {dev} is published more than once ({at}): the scheduler allocates nothing "
+                       "from this pool")
+    return out
 
 
 def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:

@@ -204,6 +204,8 @@ def _slice_tree(r: dict) -> Tree:
     ps = r["poolSlices"]
     comp = "[green]complete[/]" if ps["complete"] else f"[red]incomplete: {ps['seen']} of {ps['expected']} slices[/]"
     t = Tree(f"[bold]ResourceSlice {_s(r['name'])}[/]  driver {_s(r['driver'])}, pool {_s(r['pool'])}, {gen}, {comp}")
+    for problem in r.get("poolProblems") or []:
+        t.add(f"[bold red]invalid pool:[/] {_s(problem)}")
     t.add(f"available on: {_s(_scope_text(r['scope']))}")
     if r["sharedCounters"]:
         sc = t.add("[bold]Shared counters[/]")
