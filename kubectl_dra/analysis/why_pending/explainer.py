@@ -180,10 +180,13 @@ class _Explainer:
         return hit
 
     @staticmethod
-    def _hint_fixes(hints) -> list[str]:
+    def _hint_fixes(hints, alternative: bool = False) -> list[str]:
         """Hints worth offering as a fix: not a bare "no device has this value" (for an alternative of a
-        prioritized list that may be just what the user meant), unless it says which value was meant."""
-        return [h.message for h in hints if h.kind != "unknown-value" or "did you mean" in h.message]
+        prioritized list that may be just what the user meant), unless it says which value was meant; for an
+        alternative (``alternative``: a subrequest of firstAvailable) no value hint at all: asking for a
+        model the cluster does not have (H100 where only A100s are) is what alternatives are for."""
+        return [h.message for h in hints if h.kind != "unknown-value"
+                or ("did you mean" in h.message and not alternative)]
 
     # -- the request spec --------------------------------------------------------
     def request_spec(self, claim: Mapping[str, Any], request: str) -> Mapping[str, Any]:
@@ -578,7 +581,7 @@ class _Explainer:
                      + " && ".join(f.request_selectors) + (f" (values here: {shown})" if shown else ""),
                      details={"selectors": f.request_selectors, "valuesSeen": seen,
                               **({"hints": [h.message for h in hints]} if hints else {})},
-                     fixes=self._hint_fixes(hints))
+                     fixes=self._hint_fixes(hints, alternative="/" in rt.request))
         if rt.mode != "All" and n_selectors < need:
             return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
                                          f"(even if all were free)")

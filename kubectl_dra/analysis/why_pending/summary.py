@@ -52,16 +52,22 @@ def holder_lines(reason: Mapping[str, Any]) -> list[str]:
 
 
 def collect_fixes(report: Report) -> list[str]:
-    """The fixes of the target-level reasons, then of every summary group's example, each once."""
+    """The fixes of the target-level reasons, then of every summary group's example node (each of its
+    reasons blocks: the first reason's fixes, then the others', e.g. the fallback alternative of a
+    prioritized list), each once."""
     seen: list[str] = []
     for r in report["reasons"]:
         for f in r.get("fixes") or []:
             if f not in seen:
                 seen.append(f)
+    by_name = {n["name"]: n for n in report["nodes"]}
     for g in report["summary"]:
-        for f in g["example"].get("fixes") or []:
-            if f not in seen:
-                seen.append(f)
+        node = by_name.get(g["nodes"][0]) if g["nodes"] else None
+        reasons = (node or {}).get("reasons") or [g["example"]]
+        for r in [g["example"]] + [x for x in reasons if x is not g["example"]]:
+            for f in r.get("fixes") or []:
+                if f not in seen:
+                    seen.append(f)
     return seen
 
 
