@@ -335,6 +335,11 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
            "nodes": nodes, "errors": errors}
     if spec.get("extendedResourceName"):
         out["extendedResourceName"] = spec["extendedResourceName"]
+    if not nodes and snap.devices:
+        # a class that matches nothing: why (often a misspelled driver name), from the one selector diagnosis
+        from kubectl_dra.cel.diagnostics import selector_hints
+
+        out["hints"] = [h.message for sel in out["selectors"] for h in selector_hints(sel, snap.devices)]
     return out
 
 

@@ -242,7 +242,9 @@ def _class_tree(r: dict) -> Tree:
                  "taken by other devices)" if partly else "")
               + f"  [dim]{_s(', '.join(row['devices'][:8]))}{' ...' if len(row['devices']) > 8 else ''}[/]")
     if not r["nodes"]:
-        n.add("[red]no device matches this class[/]")
+        nm = n.add("[red]no device matches this class[/]")
+        for h in r.get("hints") or []:
+            nm.add(f"[yellow]hint:[/] {_s(h)}")
     if r["errors"]:
         e = t.add(f"[bold red]CEL errors[/] ({len(r['errors'])})")
         for err in r["errors"]:

@@ -161,3 +161,12 @@ def test_explain_pod_names_the_way_forward(cli, write):
     data = json.loads(cli("explain", "pod/pod1", "-n", "gpu-test1", "-o", "json", "-f", f).stdout)
     assert data["claims"][0]["note"] == ("ResourceClaim shared-gpu does not exist in gpu-test1; one is in namespace "
                                          "gpu-test2, but a pod uses only objects of its own namespace")
+
+
+def test_explain_class_with_a_misspelled_driver(cli, write):
+    f = write(cluster(class_selector="device.driver == 'gpu.exmaple.com'"))
+    text = cli("explain", f"deviceclass/{GPU}", "-f", f).stdout
+    assert ('no device matches this class\n        └── hint: no device the selector sees comes from driver '
+            '"gpu.exmaple.com"; did you mean "gpu.example.com"?') in text
+    assert json.loads(cli("explain", f"deviceclass/{GPU}", "-o", "json", "-f", f).stdout)["hints"] == [
+        'no device the selector sees comes from driver "gpu.exmaple.com"; did you mean "gpu.example.com"?']
