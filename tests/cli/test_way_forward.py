@@ -133,6 +133,9 @@ def test_class_with_a_misspelled_driver_shows_its_selector(cli, write):
      'error: nodes "dra-example-driver-cluster-worker2" not found; did you mean dra-example-driver-cluster-worker?'),
     (["why-pending", "claim/shared-gpu", "-n", "gpu-test2", "--node", "dra-example-driver-cluster-workr"],
      'error: nodes "dra-example-driver-cluster-workr" not found; did you mean dra-example-driver-cluster-worker?'),
+    (["why-pending", "shared-gpu", "-n", "gpu-test2"],
+     """error: pods "shared-gpu" not found in namespace 'gpu-test2'; a ResourceClaim of that name exists (use """
+     "claim/shared-gpu)"),
     (["get", "devices", "--class", "gpu.example"],
      'error: deviceclasses.resource.k8s.io "gpu.example" not found'),  # three edits off: no guess
     (["match", "true", "--class", "gpu.example.con"],
