@@ -34,8 +34,9 @@ def summarize(nodes_out: list[NodeEntry]) -> list[SummaryGroup]:
         g = groups.setdefault(key, {"code": first["code"], "claim": first.get("claim"), "request": first.get("request"),
                                     "message": first["message"], "nodes": [], "example": first})
         g["nodes"].append(n["name"])
-        if first["code"] == ALL_MATCHING_ALLOCATED:
-            # the message names the first node's holders only; every node's are listed here
+        if first["code"] == ALL_MATCHING_ALLOCATED or (first.get("details") or {}).get("holders"):
+            # the message names the first node's holders only (devices held, or holding the counters a device
+            # needs); every node's are listed here
             g.setdefault("holders", []).append({"node": n["name"], "holders": holder_lines(first)})
     return sorted(groups.values(), key=lambda g: (-len(g["nodes"]), g["code"], g["nodes"][0]))
 

@@ -67,3 +67,24 @@ def test_whole_gpu_blocked_by_its_partitions(cli, tmp_path, phase):
                                  "them (then it fits on dgx-1)"]
     else:
         assert data["fixes"] == []
+
+
+def test_a_group_of_mig_nodes_names_every_nodes_holders(cli, tmp_path):
+    """Four DGX nodes, each whole GPU blocked by its own partitions' job: one group, every node's holders."""
+    objs = []
+    for i in range(4):
+        node_name = f"dgx-{i}"
+        one = [o for o in cluster("Running") if o["kind"] not in ("Pod", "DeviceClass") or o["metadata"]["name"] == "sweep-7"]
+        text = yaml.safe_dump_all(one).replace("dgx-1", node_name).replace("mig-jobs", f"mig-jobs-{i}").replace(
+            "sweep-7", f"sweep-{i}")
+        objs += [o for o in yaml.safe_load_all(text) if o["kind"] != "ResourceClaim" or o["metadata"]["name"] != "whole-gpu"]
+    objs += [o for o in cluster("Running") if o["kind"] == "DeviceClass" or o["metadata"]["name"] in ("whole-gpu", "trainer")]
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump_all(objs))
+    args = ["why-pending", "trainer", "-n", "ml", "--feature-gates", "DRAPartitionableDevices=true", "-f", str(f)]
+    (group,) = json.loads(cli(*args, "-o", "json").stdout)["summary"]
+    assert group["code"] == "counters-exhausted" and len(group["nodes"]) == 4
+    assert [h["holders"] for h in group["holders"]] == [
+        [f"ml/mig-jobs-{i} holds gpu-0-mig-1g.5gb-0, gpu-0-mig-1g.5gb-1 (pod sweep-{i} Running)"] for i in range(4)]
+    text = cli(*args).stdout
+    assert "on dgx-2: ml/mig-jobs-2 holds" in text and "... and 1 more node(s) (-o wide for all)" in text
