@@ -15,7 +15,7 @@ from kubectl_dra.analysis.devices import (
 from kubectl_dra.analysis.inventory import allocation_node, claim_deleting, claim_state
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.kinds import Kind
-from kubectl_dra.names import not_found_hint
+from kubectl_dra.names import did_you_mean, names_in, namespaces_with, not_found_hint
 from kubectl_dra.snapshot import DeviceEntry, Snapshot, name_of, namespace_of
 
 
@@ -180,6 +180,11 @@ def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
                                 "source": "template" if pc.template_name else "claim"}
         if pc.template_name:
             item["template"] = pc.template_name
+        if pc.state == "missing":
+            item["note"] = _missing_note("ResourceClaim", snap.resource_claims, pc.claim_name or "", namespace)
+        elif pc.state == "not-generated" and (namespace, pc.template_name) not in snap.resource_claim_templates:
+            item["note"] = _missing_note("ResourceClaimTemplate", snap.resource_claim_templates,
+                                         pc.template_name or "", namespace)
         if pc.claim is not None:
             item["node"] = allocation_node(pc.claim)
             results = (((pc.claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
@@ -204,6 +209,15 @@ def explain_pod(snap: Snapshot, name: str, namespace: str) -> dict:
     if any(c["state"] != "allocated" for c in claims) and not spec.get("nodeName"):
         out["hint"] = f"claims not allocated: run `kubectl dra why-pending pod/{name} -n {namespace}`"
     return out
+
+
+def _missing_note(kind: str, objects, name: str, namespace: str) -> str:
+    """What a pod's missing claim or template is, with a way forward (kubectl_dra.names)."""
+    elsewhere = namespaces_with(objects, name, namespace)
+    if elsewhere:
+        return (f"{kind} {name} does not exist in {namespace}; one is in namespace {', '.join(elsewhere)}, but a pod "
+                "uses only objects of its own namespace")
+    return f"{kind} {name} does not exist" + did_you_mean(name, names_in(objects, namespace))
 
 
 def explain_node(snap: Snapshot, name: str, namespace: str) -> dict:
@@ -260,10 +274,39 @@ def explain_slice(snap: Snapshot, name: str, namespace: str) -> dict:
         if d.get("consumesCounters"):
             item["consumesCounters"] = d["consumesCounters"]
         devices.append(item)
+    problems = _pool_problems(pool) if current else []
     return {"kind": "ResourceSlice", "name": name, "driver": spec.get("driver"), "pool": pool_spec.get("name"),
-            "generation": gen, "poolGeneration": pool.generation, "current": current,
+            "generation": gen, "poolGeneration": pool.generation, "current": current, "poolProblems": problems,
             "poolSlices": {"seen": len(pool.slices), "expected": pool.expected_slice_count, "complete": pool.complete},
             "scope": scope, "sharedCounters": list(spec.get("sharedCounters") or []), "devices": devices}
+
+
+def _pool_problems(pool) -> list[str]:
+    """What makes the scheduler refuse a whole pool (upstream's "invalid resource pools"): a device name
+    published more than once among the slices of its newest generation."""
+    import json
+
+    def scope(sl) -> str:
+        sp = sl.get("spec") or {}
+        return (f"node:{sp['nodeName']}" if sp.get("nodeName") else "all" if sp.get("allNodes")
+                else "per-device" if sp.get("perDeviceNodeSelection") else json.dumps(sp.get("nodeSelector"), sort_keys=True))
+
+    where: dict[str, list[tuple[str, str]]] = {}
+    for sl in sorted(pool.slices, key=name_of):
+        for d in (sl.get("spec") or {}).get("devices") or []:
+            where.setdefault(d.get("name", ""), []).append((name_of(sl), scope(sl)))
+    out = []
+    for dev, found in where.items():
+        scopes = [sc for _, sc in found]
+        slices = [n for n, _ in found]
+        # only slices some node sees together (same node selection, or one for all nodes) make it invalid;
+        # per-device node selection is left to the dry run
+        together = len(found) > 1 and "per-device" not in scopes and (len(set(scopes)) == 1 or "all" in scopes)
+        if together:
+            at = f"twice in slice {slices[0]}" if len(set(slices)) == 1 else f"in slices {', '.join(slices)}"
+            out.append(f"device {dev} is published more than once ({at}): the scheduler allocates nothing "
+                       "from this pool")
+    return out
 
 
 def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
@@ -296,6 +339,11 @@ def explain_class(snap: Snapshot, name: str, namespace: str) -> dict:
            "nodes": nodes, "errors": errors}
     if spec.get("extendedResourceName"):
         out["extendedResourceName"] = spec["extendedResourceName"]
+    if not nodes and snap.devices:
+        # a class that matches nothing: why (often a misspelled driver name), from the one selector diagnosis
+        from kubectl_dra.cel.diagnostics import selector_hints
+
+        out["hints"] = [h.message for sel in out["selectors"] for h in selector_hints(sel, snap.devices)]
     return out
 
 

@@ -270,7 +270,7 @@ def diagnose(expression: str, devices: Iterable) -> list[Hint]:
                 lit = _lit(other)
                 if r is not None and lit is not None:
                     _check_comparison(r, n.a, lit, pub, add, n)
-        if n.kind == "call" and n.b is None and n.a in ("_==_", "_!=_") and len(n.c) == 2 and pub.drivers:
+        if n.kind == "call" and n.b is None and n.a == "_==_" and len(n.c) == 2 and pub.drivers:
             for side, other in ((n.c[0], n.c[1]), (n.c[1], n.c[0])):
                 lit = _lit(other)
                 if _is_driver(side) and lit is not None and lit[0] == "string" and lit[1] not in pub.drivers:

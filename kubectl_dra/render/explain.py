@@ -144,6 +144,8 @@ def _pod_tree(r: dict) -> Tree:
     for pc in r["claims"]:
         src = f"from template {pc['template']}" if pc.get("template") else "existing claim"
         n = c.add(f"{_s(pc['podClaimName'])} -> [cyan]{_s(pc['claim'] or '(not generated yet)')}[/] ({_s(src)})  {_state(pc['state'])}")
+        if pc.get("note"):
+            n.add(f"[red]{_s(pc['note'])}[/]")
         for d in pc.get("devices") or []:
             n.add(f"{_s(d['request'])} -> [green]{_s(d['driver'])}/{_s(d['pool'])}/{_s(d['device'])}[/]")
     ct = t.add("[bold]Containers[/]")
@@ -202,6 +204,8 @@ def _slice_tree(r: dict) -> Tree:
     ps = r["poolSlices"]
     comp = "[green]complete[/]" if ps["complete"] else f"[red]incomplete: {ps['seen']} of {ps['expected']} slices[/]"
     t = Tree(f"[bold]ResourceSlice {_s(r['name'])}[/]  driver {_s(r['driver'])}, pool {_s(r['pool'])}, {gen}, {comp}")
+    for problem in r.get("poolProblems") or []:
+        t.add(f"[bold red]invalid pool:[/] {_s(problem)}")
     t.add(f"available on: {_s(_scope_text(r['scope']))}")
     if r["sharedCounters"]:
         sc = t.add("[bold]Shared counters[/]")
@@ -238,7 +242,9 @@ def _class_tree(r: dict) -> Tree:
                  "taken by other devices)" if partly else "")
               + f"  [dim]{_s(', '.join(row['devices'][:8]))}{' ...' if len(row['devices']) > 8 else ''}[/]")
     if not r["nodes"]:
-        n.add("[red]no device matches this class[/]")
+        nm = n.add("[red]no device matches this class[/]")
+        for h in r.get("hints") or []:
+            nm.add(f"[yellow]hint:[/] {_s(h)}")
     if r["errors"]:
         e = t.add(f"[bold red]CEL errors[/] ({len(r['errors'])})")
         for err in r["errors"]:

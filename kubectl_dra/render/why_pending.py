@@ -71,6 +71,18 @@ def _later_stage_line(report: Report, what: str, stage: str) -> str:
     return head + (f" (warning: {first['message']})" if first else "")
 
 
+def _message(r) -> str:
+    """A reason's message without upstream's own "claim NS/NAME, request REQ: " prefix when the line
+    already names the claim and request (the JSON keeps upstream's words whole)."""
+    msg = r["message"]
+    if r.get("request") and r.get("claim") and msg.startswith("claim "):
+        head = msg.split(": ", 1)
+        if len(head) == 2 and (head[0].endswith(f"/{r['claim']}, request {r['request']}")
+                               or (head[0].endswith(f"/{r['claim']}") and " " not in head[0][6:])):
+            return head[1]
+    return msg
+
+
 def _other_reasons(report: Report, g, verbose: bool) -> list[str]:
     """The reasons after the first of a group's first node (every one blocks too, in rank order);
     with -o wide, those of every node of the group that has more than one."""
@@ -82,7 +94,7 @@ def _other_reasons(report: Report, g, verbose: bool) -> list[str]:
         where = f" (on {name})" if len(g["nodes"]) > 1 else ""
         for r in rest:
             req = f"claim {r['claim']}, request {r['request']}: " if r.get("request") else ""
-            out.append(f"and{where} {r['code']}: {req}{r['message']}")
+            out.append(f"and{where} {r['code']}: {req}{_message(r)}")
     return out
 
 
@@ -128,7 +140,7 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
         for g in report["summary"]:
             n = len(g["nodes"])
             where = f"claim {g['claim']}, request {g['request']}: " if g.get("request") else ""
-            p(f"  [yellow]{n} node{'s' if n != 1 else ''}[/] [bold]{_s(g['code'])}[/]: {_s(where)}{_s(g['message'])}")
+            p(f"  [yellow]{n} node{'s' if n != 1 else ''}[/] [bold]{_s(g['code'])}[/]: {_s(where)}{_s(_message(g))}")
             p(f"    [dim]{_s(_node_list(g['nodes'], verbose))}[/]")
             per_node = g.get("holders") or []
             if n > 1 and per_node:

@@ -34,6 +34,10 @@ CASES = [
     ('device.attributes["dra.net"].rdma == "true"', "bool-vs-string", "compare it with true/false"),
     ('device.attributes["gpu.nvidia.com"].productName == "H100"', "unknown-value",
      'did you mean "NVIDIA H100 80GB HBM3"?'),
+    ('device.driver == "gpu.nvidai.com"', "unknown-driver", 'did you mean "gpu.nvidia.com"?'),
+    ('"gpu.nvidia.co" == device.driver', "unknown-driver", 'did you mean "gpu.nvidia.com"?'),
+    ('device.driver == "amd.com"', "unknown-driver", 'no device the selector sees comes from driver "amd.com" '
+                                                     '(drivers: '),
 ]
 
 
@@ -50,7 +54,8 @@ def test_correct_selectors_get_no_hints(driver_snapshot):
     for expr in ('device.attributes["gpu.nvidia.com"].productName == "NVIDIA H100 80GB HBM3"',
                  'device.capacity["gpu.nvidia.com"].memory.compareTo(quantity("40Gi")) >= 0',
                  'device.attributes["gpu.nvidia.com"].driverVersion.isGreaterThan(semver("550.0.0"))',
-                 'device.attributes["dra.net"].rdma && device.attributes["dra.net"].mtu >= 9000'):
+                 'device.attributes["dra.net"].rdma && device.attributes["dra.net"].mtu >= 9000',
+                 'device.driver == "gpu.nvidia.com"', 'device.driver != "gpu.nvidai.com"'):
         assert diagnose(expr, driver_snapshot.devices) == []
 
 

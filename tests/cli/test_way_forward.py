@@ -131,6 +131,11 @@ def test_class_with_a_misspelled_driver_shows_its_selector(cli, write):
      'error: deviceclasses.resource.k8s.io "gpu.exmaple.com" not found; did you mean gpu.example.com?'),
     (["explain", "node/dra-example-driver-cluster-worker2"],
      'error: nodes "dra-example-driver-cluster-worker2" not found; did you mean dra-example-driver-cluster-worker?'),
+    (["why-pending", "claim/shared-gpu", "-n", "gpu-test2", "--node", "dra-example-driver-cluster-workr"],
+     'error: nodes "dra-example-driver-cluster-workr" not found; did you mean dra-example-driver-cluster-worker?'),
+    (["why-pending", "shared-gpu", "-n", "gpu-test2"],
+     """error: pods "shared-gpu" not found in namespace 'gpu-test2'; a ResourceClaim of that name exists (use """
+     "claim/shared-gpu)"),
     (["get", "devices", "--class", "gpu.example"],
      'error: deviceclasses.resource.k8s.io "gpu.example" not found'),  # three edits off: no guess
     (["match", "true", "--class", "gpu.example.con"],
@@ -145,3 +150,26 @@ def test_not_found_lines(args, line, write):
     p = subprocess.run([sys.executable, "-m", "kubectl_dra", *args, "-f", f], capture_output=True, text=True,
                        timeout=120, env={**os.environ, "NO_COLOR": "1"})
     assert (p.returncode, p.stderr) == (5, line + "\n")
+
+
+def test_explain_pod_names_the_way_forward(cli, write):
+    f = write(cluster() + [pod("pod0", ("gpu", "claim", "shraed-gpu"), ("tmpl", "template", "singel-gpu"),
+                               namespace="gpu-test2"),
+                           pod("pod1", ("gpu", "claim", "shared-gpu"), namespace="gpu-test1")])
+    text = cli("explain", "pod/pod0", "-n", "gpu-test2", "-f", f).stdout
+    assert "ResourceClaim shraed-gpu does not exist; did you mean shared-gpu?" in text
+    # the template is in gpu-test1, not in the pod's namespace
+    assert ("ResourceClaimTemplate singel-gpu does not exist" in text and "did you mean" not in
+            text.split("singel-gpu does not exist", 1)[1].splitlines()[0])
+    data = json.loads(cli("explain", "pod/pod1", "-n", "gpu-test1", "-o", "json", "-f", f).stdout)
+    assert data["claims"][0]["note"] == ("ResourceClaim shared-gpu does not exist in gpu-test1; one is in namespace "
+                                         "gpu-test2, but a pod uses only objects of its own namespace")
+
+
+def test_explain_class_with_a_misspelled_driver(cli, write):
+    f = write(cluster(class_selector="device.driver == 'gpu.exmaple.com'"))
+    text = cli("explain", f"deviceclass/{GPU}", "-f", f).stdout
+    assert ('no device matches this class\n        └── hint: no device the selector sees comes from driver '
+            '"gpu.exmaple.com"; did you mean "gpu.example.com"?') in text
+    assert json.loads(cli("explain", f"deviceclass/{GPU}", "-o", "json", "-f", f).stdout)["hints"] == [
+        'no device the selector sees comes from driver "gpu.exmaple.com"; did you mean "gpu.example.com"?']

@@ -114,7 +114,7 @@ class _SummaryGroup(TypedDict):
 
 
 class SummaryGroup(_SummaryGroup, total=False):
-    holders: list[NodeHolders]  # all-matching-allocated groups: who holds the devices, on every node of the group
+    holders: list[NodeHolders]  # all-matching-allocated and counters-exhausted groups: who holds the devices, on every node of the group
 
 
 class SchedulerCondition(TypedDict):

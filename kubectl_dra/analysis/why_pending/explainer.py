@@ -195,10 +195,13 @@ class _Explainer:
         return [e for e in self.snap.devices if self._passes(sels, e)[0]]
 
     @staticmethod
-    def _hint_fixes(hints) -> list[str]:
+    def _hint_fixes(hints, alternative: bool = False) -> list[str]:
         """Hints worth offering as a fix: not a bare "no device has this value" (for an alternative of a
-        prioritized list that may be just what the user meant), unless it says which value was meant."""
-        return [h.message for h in hints if h.kind != "unknown-value" or "did you mean" in h.message]
+        prioritized list that may be just what the user meant), unless it says which value was meant; for an
+        alternative (``alternative``: a subrequest of firstAvailable) no value hint at all: asking for a
+        model the cluster does not have (H100 where only A100s are) is what alternatives are for."""
+        return [h.message for h in hints if h.kind != "unknown-value"
+                or ("did you mean" in h.message and not alternative)]
 
     # -- the request spec --------------------------------------------------------
     def request_spec(self, claim: Mapping[str, Any], request: str) -> Mapping[str, Any]:
@@ -308,6 +311,32 @@ class _Explainer:
         if admin or d.device.get("allowMultipleAllocations"):
             return False
         return bool(self._holder_labels(d.key))
+
+    @staticmethod
+    def finished_fixes(holders: list[dict]) -> list[str]:
+        """Fixes for holders whose pods have finished or are gone (whatif.check_freeing_finished re-runs
+        the dry run without those claims)."""
+        fixes = []
+        for h in holders:
+            for p in h["pods"]:
+                if p["finished"]:
+                    fixes.append(f"pod {h['claim'].split('/')[0]}/{p['name']} has {p['phase']} but its claim "
+                                 f"{h['claim']} still holds {', '.join(h['devices'])}: delete the pod "
+                                 f"(or the claim) to free them")
+                elif p["exists"] is False:
+                    fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
+        return fixes
+
+    @staticmethod
+    def holders_text(holders: list[dict]) -> str:
+        """"ns/claim holds a, b (pod x Running)" per holding claim; a deleting claim and a PodGroup say so."""
+        return "; ".join(f"{h['claim']}" + (" (deleted, not yet released)" if h.get("deleting") else "")
+                         + f" holds {', '.join(h['devices'])}"
+                         + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else
+                                                              ", finished or not: unknown" if p["finished"] is None else '')
+                                             for p in h['pods']) + ")" if h["pods"] else "")
+                         + (" (" + ", ".join(h["consumers"]) + ")" if h.get("consumers") else "")
+                         for h in holders)
 
     def values_seen(self, exprs: list[str], entries: list[DeviceEntry], admin: bool = False) -> dict[str, list[str]]:
         """For the attributes/capacities the expressions read: the values that exist on these devices, each
@@ -593,7 +622,7 @@ class _Explainer:
                      + " && ".join(f.request_selectors) + (f" (values here: {shown})" if shown else ""),
                      details={"selectors": f.request_selectors, "valuesSeen": seen,
                               **({"hints": [h.message for h in hints]} if hints else {})},
-                     fixes=self._hint_fixes(hints))
+                     fixes=self._hint_fixes(hints, alternative="/" in rt.request))
         if rt.mode != "All" and n_selectors < need:
             return r(INSUFFICIENT_COUNT, f"needs {need} device(s), only {n_selectors} on this node match "
                                          f"(even if all were free)")
@@ -623,22 +652,8 @@ class _Explainer:
         if not (after_rejections or n_free < need or (rt.mode == "All" and f.held_by)):
             return None
         holders = self.holder_facts(f.held_by)
-        fixes = []
-        for h in holders:
-            for p in h["pods"]:
-                if p["finished"]:
-                    fixes.append(f"pod {h['claim'].split('/')[0]}/{p['name']} has {p['phase']} but its claim "
-                                 f"{h['claim']} still holds {', '.join(h['devices'])}: delete the pod "
-                                 f"(or the claim) to free them")
-                elif p["exists"] is False:
-                    fixes.append(f"claim {h['claim']} is reserved for pod {p['name']}, which no longer exists")
-        held_text = "; ".join(f"{h['claim']}" + (" (deleted, not yet released)" if h.get("deleting") else "")
-                              + f" holds {', '.join(h['devices'])}"
-                              + (" (pod " + ", ".join(p['name'] + (f" {p['phase']}" if p.get('phase') else
-                                                                   ", finished or not: unknown" if p["finished"] is None else '')
-                                                  for p in h['pods']) + ")" if h["pods"] else "")
-                              + (" (" + ", ".join(h["consumers"]) + ")" if h.get("consumers") else "")
-                              for h in holders)
+        fixes = self.finished_fixes(holders)
+        held_text = self.holders_text(holders)
         counts = (f"{n_selectors} device(s) match, {n_free} free but rejected (see the reason above), "
                   f"the other {n_selectors - n_free} held" if after_rejections
                   else f"{n_selectors} device(s) match, {n_free} free, {need} needed")
@@ -656,13 +671,19 @@ class _Explainer:
         if rt.rejected_counters:
             c = rt.rejected_counters[0]
             consumers = self.counter_consumers(c)
+            by_claim: dict[str, list[str]] = {}
+            for text in consumers:  # "ns/claim (device)"
+                claim_key, _, dev = text.partition(" (")
+                by_claim.setdefault(claim_key, []).append(dev.rstrip(")"))
+            holders = self.holder_facts(by_claim)  # who holds the devices that took the counter (finished pods?)
             found.append((len({x.get("device") for x in rt.rejected_counters}), r(
                 COUNTERS_EXHAUSTED,
                 f"counter {c.get('counter')} of counter set {c.get('counter_set')} is exhausted "
                 f"(device {c.get('device', '').rsplit('/', 1)[-1]} needs {self.counter_amount(c, 'needed')}, "
                 f"{self.counter_amount(c, 'left')} left)"
-                + (f"; consumed by {', '.join(consumers)}" if consumers else ""),
-                details={"counters": rt.rejected_counters, "consumers": consumers})))
+                + (f"; {self.holders_text(holders)}" if holders else ""),
+                details={"counters": rt.rejected_counters, "consumers": consumers, "holders": holders},
+                fixes=self.finished_fixes(holders))))
         if rt.rejected_capacity:
             c = rt.rejected_capacity[0]
             found.append((len({x.get("device") for x in rt.rejected_capacity}), r(

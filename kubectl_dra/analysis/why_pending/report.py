@@ -23,6 +23,7 @@ from kubectl_dra.analysis.why_pending.whatif import (
 )
 from kubectl_dra.errors import NotFoundError
 from kubectl_dra.features import FeatureGates
+from kubectl_dra.names import did_you_mean
 from kubectl_dra.parallel import ordered_map
 from kubectl_dra.snapshot import Snapshot, name_of
 
@@ -96,7 +97,7 @@ def _node_names(snap: Snapshot, alloc: Allocator, only_nodes: list[str] | None) 
     if only_nodes:
         unknown = [n for n in only_nodes if n not in node_names]
         if unknown:
-            raise NotFoundError(f'nodes "{unknown[0]}" not found')
+            raise NotFoundError(f'nodes "{unknown[0]}" not found' + did_you_mean(unknown[0], node_names))
         node_names = [n for n in node_names if n in only_nodes]
     return node_names
 

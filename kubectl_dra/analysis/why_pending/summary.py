@@ -34,8 +34,9 @@ def summarize(nodes_out: list[NodeEntry]) -> list[SummaryGroup]:
         g = groups.setdefault(key, {"code": first["code"], "claim": first.get("claim"), "request": first.get("request"),
                                     "message": first["message"], "nodes": [], "example": first})
         g["nodes"].append(n["name"])
-        if first["code"] == ALL_MATCHING_ALLOCATED:
-            # the message names the first node's holders only; every node's are listed here
+        if first["code"] == ALL_MATCHING_ALLOCATED or (first.get("details") or {}).get("holders"):
+            # the message names the first node's holders only (devices held, or holding the counters a device
+            # needs); every node's are listed here
             g.setdefault("holders", []).append({"node": n["name"], "holders": holder_lines(first)})
     return sorted(groups.values(), key=lambda g: (-len(g["nodes"]), g["code"], g["nodes"][0]))
 
@@ -52,16 +53,22 @@ def holder_lines(reason: Mapping[str, Any]) -> list[str]:
 
 
 def collect_fixes(report: Report) -> list[str]:
-    """The fixes of the target-level reasons, then of every summary group's example, each once."""
+    """The fixes of the target-level reasons, then of every summary group's example node (each of its
+    reasons blocks: the first reason's fixes, then the others', e.g. the fallback alternative of a
+    prioritized list), each once."""
     seen: list[str] = []
     for r in report["reasons"]:
         for f in r.get("fixes") or []:
             if f not in seen:
                 seen.append(f)
+    by_name = {n["name"]: n for n in report["nodes"]}
     for g in report["summary"]:
-        for f in g["example"].get("fixes") or []:
-            if f not in seen:
-                seen.append(f)
+        node = by_name.get(g["nodes"][0]) if g["nodes"] else None
+        reasons = (node or {}).get("reasons") or [g["example"]]
+        for r in [g["example"]] + [x for x in reasons if x is not g["example"]]:
+            for f in r.get("fixes") or []:
+                if f not in seen:
+                    seen.append(f)
     return seen
 
 

@@ -69,6 +69,9 @@ def resolve_target(snap: Snapshot, kind: str, name: str, namespace: str) -> Reso
     if kind == "Pod":
         pod = snap.pods.get((namespace, name))
         if pod is None:
+            if (namespace, name) in snap.resource_claims:  # `why-pending NAME` meant the claim
+                raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}; a ResourceClaim of that '
+                                    f'name exists (use claim/{name})')
             raise NotFoundError(f'pods "{name}" not found in namespace {namespace!r}'
                                 + not_found_hint(snap.pods, name, namespace))
         out = ResolvedTarget(pod, [], [], [], [])

@@ -170,3 +170,19 @@ def test_capacity_rejection_in_the_devices_units(cli, tmp_path):
     assert reason["code"] == "capacity-exhausted"
     assert reason["details"]["capacity"][0]["reason"] == "bandwidth: needs 53687091200, 42949672960 left"
     assert reason["details"]["sharedBy"] == ["ml/allreduce (PodGroup training)"]
+
+
+def test_explain_slice_says_its_pool_is_invalid(cli, tmp_path):
+    """The slice view of the same invalid pool: the duplicate and both slices, on either slice."""
+    objs = base() + [
+        resource_slice(f"{WORKER}-{GPU}-a", WORKER, WORKER, GPU, gpu(0), gpu(1), count=2),
+        resource_slice(f"{WORKER}-{GPU}-b", WORKER, WORKER, GPU, gpu(1), gpu(2), count=2),
+        resource_slice(f"{WORKER2}-{GPU}-a", WORKER2, WORKER2, GPU, gpu(0), gpu(1))]
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump_all(objs))
+    line = (f"invalid pool: device gpu-1 is published more than once (in slices {WORKER}-{GPU}-a, {WORKER}-{GPU}-b): "
+            "the scheduler allocates nothing from this pool")
+    for name in (f"{WORKER}-{GPU}-a", f"{WORKER}-{GPU}-b"):
+        assert line in cli("explain", f"slice/{name}", "-f", str(f)).stdout
+    ok = json.loads(cli("explain", f"slice/{WORKER2}-{GPU}-a", "-o", "json", "-f", str(f)).stdout)
+    assert ok["poolProblems"] == []

@@ -209,7 +209,7 @@ def test_counters_exhausted_names_the_consumer():
     reason = first_reason(r, "n1")
     assert reason["code"] == "counters-exhausted"
     assert "counter set gpu-0-counters is exhausted" in reason["message"]
-    assert "team-x/mig-user (gpu-0-mig-3g.20gb-0)" in reason["message"]
+    assert "team-x/mig-user holds gpu-0-mig-3g.20gb-0 (pod inference)" in reason["message"]
     # amounts in the units the pool declares (Gi), raw in the JSON details
     assert "counter memory of" in reason["message"] and "needs 40Gi, 20Gi left" in reason["message"]
     assert "42949672960" not in reason["message"]

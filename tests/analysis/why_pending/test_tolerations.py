@@ -114,3 +114,26 @@ def test_node_taint_toleration_offered_when_it_is_enough(run):
     assert fix == ('add to the pod: tolerations: [{key: "example.com/maintenance", operator: "Equal", value: "true", '
                    'effect: "NoSchedule"}], or remove the taint example.com/maintenance=true:NoSchedule from node '
                    'dgx-a100-1 (then it fits on dgx-a100-1)')
+
+
+def test_fallback_alternative_gets_its_toleration(cli, tmp_path):
+    """A prioritized list: an H100 first (the node has A100s only: that is what alternatives are for, so no
+    "did you mean A100" fix), else any GPU; the A100s carry the maintenance taint.  The fallback's
+    toleration is offered, re-run, though its reason is not the node's first."""
+    from tests.builders import first_available, subrequest
+
+    objs = cluster(1)
+    for d in objs[3]["spec"]["devices"]:
+        d["taints"] = [MAINT]
+    objs[4] = claim("train-gpus", first_available(
+        "gpus", subrequest("h100", GPU, selectors=[f"device.attributes['{GPU}'].productName == 'NVIDIA H100'"]),
+        subrequest("any", GPU)), namespace="ml")
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump_all(objs))
+    data = json.loads(cli("why-pending", "trainer", "-n", "ml", "--feature-gates", "DRADeviceTaints=true",
+                          "-o", "json", "-f", str(f)).stdout)
+    dgx = next(n for n in data["nodes"] if n["name"] == DGX)
+    assert [(r["code"], r["request"]) for r in dgx["reasons"]] == [("selector-matches-nothing", "gpus/h100"),
+                                                                   ("taint", "gpus/any")]
+    assert data["fixes"] == ['add to request gpus/any: tolerations: [{key: "example.com/maintenance", operator: '
+                             '"Equal", value: "true", effect: "NoSchedule"}] (then it fits on dgx-a100-1)']
