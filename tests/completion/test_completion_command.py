@@ -32,7 +32,7 @@ class Shell:
     """One interactive shell in a pseudo-terminal with our completion script loaded and Ctrl-X bound to
     "write the line buffer to a file"."""
 
-    def __init__(self, shell: str, env: dict, tmp: Path, columns: int = 200):
+    def __init__(self, shell: str, env: dict, tmp: Path, columns: int = 200, fpath: bool = False):
         need(shell)
         import pty
 
@@ -58,6 +58,14 @@ class Shell:
         if shell == "bash":
             setup = (f'source <(kubectl-dra completion bash); '
                      f'bind -x \'"\\C-x": printf "%s" "$READLINE_LINE" > {self.out}\'; touch {ready}\n')
+        elif shell == "zsh" and fpath:  # installed the documented way: a file _kubectl-dra in $fpath
+            funcs = tmp / "zfunc"
+            funcs.mkdir(exist_ok=True)
+            (funcs / "_kubectl-dra").write_text(subprocess.run(["kubectl-dra", "completion", "zsh"], env=env,
+                                                               capture_output=True, text=True).stdout)
+            setup = (f"fpath=({funcs} $fpath); autoload -Uz compinit && compinit -u -D; "
+                     f"_dra_dump() {{ print -rn -- \"$BUFFER\" > {self.out} }}; zle -N _dra_dump; "
+                     f"bindkey '^X' _dra_dump; touch {ready}\n")
         elif shell == "zsh":
             setup = ("autoload -Uz compinit && compinit -u -D; source <(kubectl-dra completion zsh); "
                      f"_dra_dump() {{ print -rn -- \"$BUFFER\" > {self.out} }}; zle -N _dra_dump; "
@@ -171,6 +179,13 @@ def test_real_shell_inserts(shell_factory, shell):
     assert got.rstrip() == f"kubectl-dra why-pending {f} trainer --feature-gates DRAPrioritizedList=false"
     # -f takes file names: the shell's own file completion
     assert sh.complete("kubectl-dra get -f examples/cluster.ya").rstrip() == "kubectl-dra get -f examples/cluster.yaml"
+
+
+def test_zsh_from_fpath(shell_factory):
+    sh = shell_factory("zsh", fpath=True)
+    f = f"-f {EXAMPLE}"
+    assert sh.complete(f"kubectl-dra explain {f} node/c").rstrip() == f"kubectl-dra explain {f} node/cpu-node-1"
+    assert sh.complete(f"kubectl-dra explain {f} node/") == f"kubectl-dra explain {f} node/"
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
