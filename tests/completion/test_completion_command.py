@@ -98,9 +98,10 @@ class Shell:
                 return
         raise AssertionError(f"{self.shell} did not answer; screen: {self.screen[-2000:]!r}")
 
-    def complete(self, line: str, tabs: int = 1) -> str:
+    def complete(self, line: str, tabs: int = 1, listing: bytes = b"") -> str:
         """Type LINE, press TAB (tabs times), return the line buffer the shell then holds; the screen (what it
-        listed) is in self.screen."""
+        listed) is in self.screen.  ``listing``: wait until the screen shows it (a list is not drawn while
+        keys are pending, so the buffer is asked for only after it)."""
         if self.out.exists():
             self.out.unlink()
         self.screen = b""
@@ -108,6 +109,9 @@ class Shell:
         for _ in range(tabs):
             self.send("\t")
             self.pump(1.5 if self.shell != "bash" else 0.8)
+        end = time.monotonic() + 30
+        while listing and listing not in self.screen and time.monotonic() < end:
+            self.pump(0.2)
         self.send("\x18")
         self.wait_for(self.out)
         buf = self.out.read_text().rstrip("\n")
@@ -193,7 +197,7 @@ def test_real_shell_lists_descriptions_whole(shell_factory, shell):
     """Descriptions keep their apostrophes (zsh) and, at 70 columns, none of their words becomes a candidate
     (fish)."""
     sh = shell_factory(shell, columns=70)
-    buf = sh.complete("kubectl-dra match x --")  # ambiguous: the first TAB lists
+    buf = sh.complete("kubectl-dra match x --", listing=b"--request-timeout")  # ambiguous: the first TAB lists
     assert buf == "kubectl-dra match x --"
     screen = sh.screen.decode(errors="replace")
     assert "--class" in screen and "--node" in screen
