@@ -4,7 +4,9 @@ prints.
 The subset of kubectl's JSONPath (``kubectl get -o jsonpath``, client-go's ``util/jsonpath``) supported:
 
 * text outside braces, printed as is; ``{"text"}`` / ``{'text'}`` inside (``\\n``, ``\\t`` escapes);
-* ``{.a.b}``, ``{$.a}``, ``{@.a}``, ``{.a\\.b}`` (a dot in a key), ``{['a.b']}``, ``{.a['b','c']}``;
+* ``{.a.b}``, ``{$.a}``, ``{@.a}``, ``{.a\\.b}`` (a dot in a key), ``{['a']}``, ``{.a['b','c']}`` (as in kubectl,
+  ``['a.b']`` is the path a, b: a key with dots is written ``['a\\.b']`` or ``.a\\.b``; keys in brackets take
+  single quotes);
 * ``[n]`` (negative counts from the end; out of bounds is an error, exit code 1, as in kubectl), ``[a:b]``,
   ``[a:b:step]``, ``[n,m]``, ``[*]`` and ``.*`` (a map's values in key order; kubectl's order is Go's map
   order, i.e. unspecified);
@@ -32,7 +34,7 @@ from typing import Any, Union
 
 from kubectl_dra.errors import DraError, UsageError
 
-SUPPORTED = ('supported: text, {.a.b}, {$.a}, {[\'a.b\']}, [n], [a:b], [n,m], [*], .*, ..name, '
+SUPPORTED = ('supported: text, {.a.b}, {$.a}, {.a\\.b}, [\'key\'], [n], [a:b], [n,m], [*], .*, ..name, '
              '[?(@.x=="y")] (==, !=, <, >, <=, >=, or @.x alone), {range EXPR}...{end}, {"text"}')
 
 _MISSING = object()
@@ -117,11 +119,11 @@ class _Parser:
                         if self.i >= len(self.s) or self.s[self.i] in stop + " \t":
                             continue  # a lone "." is the current object
                         raise self.fail(f"unexpected {self.s[self.i]!r}")
-                    steps.append(("field", [name]))
+                    steps.append(("field", [[name]]))
             elif c == "[":
                 steps.append(self.bracket())
             elif not steps and root == "@" and re.match(r"[A-Za-z_]", c):
-                steps.append(("field", [self.ident()]))  # custom-columns' relaxed "a.b"
+                steps.append(("field", [[self.ident()]]))  # custom-columns' relaxed "a.b"
             else:
                 raise self.fail(f"unexpected {c!r} in {self.s!r}")
         return Path(root, steps)
@@ -154,13 +156,15 @@ class _Parser:
             self.expect(")")
             self.expect("]")
             return ("filter", flt)
-        if self.peek() in ("'", '"'):
-            keys = [self.quoted()]
+        if self.peek() == '"':
+            raise self.fail("keys in [...] take single quotes, as in kubectl: ['key']")
+        if self.peek() == "'":
+            keys = [self.key_path()]
             self.skip_space()
             while self.peek() == ",":
                 self.i += 1
                 self.skip_space()
-                keys.append(self.quoted())
+                keys.append(self.key_path())
                 self.skip_space()
             self.expect("]")
             return ("field", keys)
@@ -178,6 +182,27 @@ class _Parser:
                 raise self.fail("a slice step of 0")
             return ("slice", (a, b, st))
         raise self.fail(f"unsupported subscript {self.s[start:end + 1]!r}")
+
+    def key_path(self) -> list[str]:
+        """``'a.b'`` inside [...]: as in kubectl, a path (a, then b); ``\\.`` is a dot inside a key."""
+        j = self.i + 1
+        segs, cur = [], []
+        while j < len(self.s) and self.s[j] != "'":
+            if self.s[j] == "\\" and j + 1 < len(self.s):
+                cur.append(self.s[j + 1])
+                j += 2
+                continue
+            if self.s[j] == ".":
+                segs.append("".join(cur))
+                cur = []
+            else:
+                cur.append(self.s[j])
+            j += 1
+        if j >= len(self.s):
+            raise self.fail("unterminated quote")
+        segs.append("".join(cur))
+        self.i = j + 1
+        return [x for x in segs if x] or [""]
 
     def quoted(self) -> str:
         q = self.peek()
@@ -356,8 +381,14 @@ def evaluate(path: Path, current: Any, root: Any) -> list:
         nxt: list = []
         for v in values:
             if op == "field":
-                if isinstance(v, dict):
-                    nxt.extend(v[k] for k in arg if k in v)
+                for key_path in arg:  # each a list of keys, walked in turn
+                    cur = v
+                    for k in key_path:
+                        if not isinstance(cur, dict) or k not in cur:
+                            break
+                        cur = cur[k]
+                    else:
+                        nxt.append(cur)
             elif op == "wild":
                 nxt.extend(_children(v))
             elif op == "recurse":

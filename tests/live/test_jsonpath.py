@@ -119,13 +119,18 @@ def test_kubectl_dra_get_through_kubectl_matches_kubectl_get(env, resource, ours
 
 
 def test_null_numbers_and_maps_print_like_kubectl(make_server, kubectl_env, tmp_path):
-    odd = {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": "x", "labels": {"a": "1"}},
+    odd = {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
+           "metadata": {"name": "x", "labels": {"a": "1", "example.com/x": "2"}},
            "spec": {"extendedResourceName": None, "config": [1.5, 2.0, 1e21, True, "<&>"]}}
     srv = make_server([odd])
     kubectl_env["KUBECONFIG"] = str(srv.kubeconfig(tmp_path / "kc"))
     doc = json.loads(kubectl(kubectl_env, "get", "deviceclasses", "-o", "json").stdout)
     for template in ("{.items[0].spec.extendedResourceName}", "{.items[0].spec.config[*]}", "{.items[0].spec}",
-                     "[{.items[0].spec.extendedResourceName}]"):
+                     "[{.items[0].spec.extendedResourceName}]",
+                     # keys with dots: ['a.b'] is a path in kubectl; a dot in a key is escaped
+                     "{.items[0].metadata.labels['example.com/x']}", "{.items[0].metadata.labels.example\\.com/x}",
+                     "{.items[0].metadata.labels['example\\.com/x']}", "{.items[0]['metadata.name']}",
+                     "{.items[0].metadata.labels['a','example.com/x']}"):
         res = kubectl(kubectl_env, "get", "deviceclasses", "-o", f"jsonpath={template}")
         assert res.returncode == 0 and jp.render(jp.parse(template), doc) == res.stdout, template
     spec = "N:.spec.extendedResourceName,C:.spec.config,L:.metadata.labels"
