@@ -15,6 +15,9 @@ The subset of kubectl's JSONPath (``kubectl get -o jsonpath``, client-go's ``uti
   number, ``true``/``false`` or another ``@``/``$`` path, and ``[?(@.x)]`` (the field exists);
 * ``{range EXPR}...{end}`` (nested too).
 
+Comparing values of different types in a filter (an int with a float, a string with a number or null) is an
+error, as in kubectl; so is an index out of bounds.
+
 A missing key gives nothing (kubectl's default, ``--allow-missing-template-keys=true``).  Several results of
 one ``{...}`` are joined by a space; strings print raw, maps and lists as compact JSON with sorted keys, as
 kubectl prints them.  Anything else is a usage error that names what is supported.
@@ -117,7 +120,8 @@ class _Parser:
                     name = self.ident()
                     if not name:
                         if self.i >= len(self.s) or self.s[self.i] in stop + " \t":
-                            continue  # a lone "." is the current object
+                            steps.append(("field", [[""]]))  # a lone ".": the key "", found nowhere (kubectl)
+                            continue
                         raise self.fail(f"unexpected {self.s[self.i]!r}")
                     steps.append(("field", [[name]]))
             elif c == "[":
@@ -360,19 +364,20 @@ def _recurse(v: Any, name: str, out: list) -> None:
             _recurse(x, name, out)
 
 
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    return {str: "string", int: "int", float: "float", dict: "map", list: "list"}.get(type(v), "null")
+
+
 def _compare(a: Any, op: str, b: Any) -> bool:
-    num = (int, float)
-    if isinstance(a, bool) or isinstance(b, bool):
-        if op == "==":
-            return a is b or a == b and type(a) is type(b)
-        if op == "!=":
-            return not (a == b and type(a) is type(b))
-        return False
-    if isinstance(a, num) and isinstance(b, num) or isinstance(a, str) and isinstance(b, str):
-        return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
-    if op == "!=":
-        return True
-    return False
+    """kubectl's filter comparison: both sides of one type (an int is not a float there, null is not a string),
+    else an error (exit code 1), as kubectl's."""
+    if _kind(a) != _kind(b) or isinstance(a, (dict, list)) or (a is None and op not in ("==", "!=")):
+        raise DraError(f"jsonpath: incompatible types for comparison: {_kind(a)} {op} {_kind(b)}")
+    if isinstance(a, bool) and op not in ("==", "!="):
+        raise DraError(f"jsonpath: {op} does not compare booleans")
+    return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
 
 def evaluate(path: Path, current: Any, root: Any) -> list:

@@ -49,6 +49,10 @@ TEMPLATES = [
     "plain text",
     "{'a\\tb'}",
     "{.items[*].spec.devices[*].capacity.memory.value}",
+    "{@}", "{$}", "{.}", "{.items[*]}", "{range .items[*]}{.spec.pool}{end}",
+    "{.items[-2:].metadata.name}", "{.items[0:-1].metadata.name}",
+    "{.items[?(@.spec.nodeName < 'gpu-node-2')].metadata.name}",
+    "{.items[?(@.spec.nodeName == @.spec.pool.name)].metadata.name}",
 ]
 COLUMNS = [
     "NAME:.metadata.name,NODE:.spec.nodeName,POOL:.spec.pool",
@@ -90,6 +94,19 @@ def test_engine_prints_what_kubectl_prints(env):
         assert jp.render_columns(jp.parse_columns(spec), doc) == res.stdout, spec
         res = kubectl(env, "get", "resourceslices", "--no-headers", "-o", f"custom-columns={spec}")
         assert jp.render_columns(jp.parse_columns(spec), doc, no_headers=True) == res.stdout, spec
+
+
+@pytest.mark.parametrize("template, why", [
+    ("{.items[?(@.spec.pool.generation == 1.0)].metadata.name}", "int == float"),
+    ("{.items[?(@.metadata.name == 1)].metadata.name}", "string == int"),
+    ("{.items[?(@.metadata.name != 1)].metadata.name}", "string != int"),
+])
+def test_comparing_across_types_fails_like_kubectl(env, template, why):
+    doc = json.loads(kubectl(env, "get", "resourceslices", "-o", "json").stdout)
+    res = kubectl(env, "get", "resourceslices", "-o", f"jsonpath={template}")
+    assert res.returncode == 1 and "incompatible types for comparison" in res.stderr
+    with pytest.raises(jp.DraError, match=f"incompatible types for comparison: {why}"):
+        jp.render(jp.parse(template), doc)
 
 
 def test_index_out_of_bounds_fails_like_kubectl(env):
