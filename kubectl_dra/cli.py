@@ -36,6 +36,25 @@ Examples:
 """
 
 
+def reflow(text: str) -> str:
+    """Help text written wrapped in the source, unwrapped: each paragraph of plain lines becomes one line, so
+    that the help wraps to the terminal's width, not the source's.  Indented lines (examples) and blank lines
+    stay as they are."""
+    out: list[str] = []
+    para: list[str] = []
+    for line in text.strip("\n").split("\n"):
+        if line and not line[0].isspace():
+            para.append(line.strip())
+            continue
+        if para:
+            out.append(" ".join(para))
+            para = []
+        out.append(line)
+    if para:
+        out.append(" ".join(para))
+    return "\n".join(out) + "\n"
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     from kubectl_dra.errors import redact
     from kubectl_dra.terminal import safe_line
@@ -59,8 +78,66 @@ def _is_framework_exception(e: BaseException) -> bool:
     return isinstance(e, (typer.Exit, typer.Abort)) or type(e).__module__.startswith(("click", "typer"))
 
 
+def _click_exceptions():
+    try:  # Typer >= 0.17 carries its own Click
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older Typer on top of Click
+        from click import exceptions
+    return exceptions
+
+
+def usage_error_lines(e: BaseException, prog: str) -> list[str]:
+    """A Click usage error the way kubectl reports a flag-parsing error: ``error: <what>`` and
+    ``See '<command> --help' for usage.`` (no box, no usage line).  ``prog``: the command path to name when
+    the error does not carry its context."""
+    exc = _click_exceptions()
+    ctx = getattr(e, "ctx", None)
+    path = ctx.command_path if ctx is not None else prog
+    if isinstance(e, exc.NoSuchOption):
+        what = f"unknown flag: {e.option_name}"
+        if e.possibilities:
+            what += f" (did you mean {' or '.join(sorted(e.possibilities))}?)"
+    elif isinstance(e, exc.BadOptionUsage) and e.message.endswith("requires an argument."):
+        what = f"flag needs an argument: {e.option_name}"
+    else:
+        what = e.format_message().strip()
+        if what.startswith("No such command "):
+            name = what[len("No such command "):].rstrip(".").strip("'")
+            what = f'unknown command "{name}" for "{path}"'
+        what = " ".join(what.split())
+        what = what[:1].lower() + what[1:] if what[:2] != what[:2].upper() else what
+        what = what.rstrip(".")
+    return [f"error: {what}", f"See '{path} --help' for usage."]
+
+
 class DraGroup(TyperGroup):
-    """Runs a command; DraError and unexpected exceptions become one-line errors."""
+    """Runs a command; DraError and unexpected exceptions become one-line errors, usage errors kubectl's
+    two lines."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        exc = _click_exceptions()
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+        except exc.NoArgsIsHelpError as e:  # the help is already printed
+            sys.exit(e.exit_code)
+        except exc.UsageError as e:
+            prog = prog_name or "kubectl-dra"
+            sub = next((a for a in (sys.argv[1:] if args is None else args) if not a.startswith("-")), None)
+            if sub in self.commands:
+                prog = f"{prog} {sub}"
+            typer.echo("\n".join(usage_error_lines(e, prog)), err=True)
+            sys.exit(int(ExitCode.USAGE))
+        except exc.ClickException as e:
+            typer.echo(f"error: {' '.join(e.format_message().split())}", err=True)
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(int(ExitCode.ERROR))
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
 
     def list_commands(self, ctx) -> list[str]:  # keep the order commands were added in
         return list(self.commands)
@@ -103,7 +180,7 @@ def _drop_stdout() -> None:
 app = typer.Typer(
     name="kubectl-dra",
     cls=DraGroup,
-    help=HELP,
+    help=reflow(HELP),
     no_args_is_help=True,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -155,7 +232,7 @@ def _register() -> None:
     ]
     for name, fn, help_text, short, extra in commands:
         options = {"no_args_is_help": True, **extra}
-        app.command(name, help=help_text, short_help=short, **options)(fn)
+        app.command(name, help=reflow(help_text), short_help=short, **options)(fn)
 
 
 _register()

@@ -76,11 +76,43 @@ def label_selector_matches(labels: Mapping[str, str], selector: Mapping[str, Any
             return False
         if op == "DoesNotExist" and key in labels:
             return False
+        if op in ("Gt", "Lt"):  # only from -l's `>` / `<` (parse_label_selector): integers on both sides
+            try:
+                have, want = int(labels[key]), int(vals[0])
+            except (KeyError, ValueError, IndexError):
+                return False
+            if not (have > want if op == "Gt" else have < want):
+                return False
     return True
 
 
+_LABEL_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?"
+_DNS_SUBDOMAIN = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*"
+
+
+def _check_key(key: str) -> str:
+    import re
+
+    prefix, _, name = key.rpartition("/")
+    if not key or not re.fullmatch(_LABEL_NAME, name) or len(name) > 63 or (
+            "/" in key and (not re.fullmatch(_DNS_SUBDOMAIN, prefix) or len(prefix) > 253)):
+        raise ValueError(f"invalid label key {key!r}")
+    return key
+
+
+def _check_value(value: str) -> str:
+    import re
+
+    if len(value) > 63 or (value and not re.fullmatch(_LABEL_NAME, value)):
+        raise ValueError(f"invalid label value {value!r}")
+    return value
+
+
 def parse_label_selector(text: str) -> dict:
-    """Parse kubectl's ``-l`` syntax (``a=b,c!=d,e,!f,g in (x,y)``) into a LabelSelector."""
+    """Parse kubectl's ``-l`` syntax (``a=b,c!=d,e,!f,g in (x,y),h notin (z),n>1``) into a LabelSelector
+    (``>``/``<``: operators ``Gt``/``Lt``, as the labels package reads them).  Malformed text (an empty
+    requirement, a bad key or value, an unclosed parenthesis, an empty set for ``in``/``notin``, a
+    non-integer for ``>``/``<``) raises ValueError saying what is wrong."""
     import re
 
     exprs: list[dict] = []
@@ -90,29 +122,50 @@ def parse_label_selector(text: str) -> dict:
     for ch in text:
         if ch == "(":
             depth += 1
+            if depth > 1:
+                raise ValueError("nested '('")
         elif ch == ")":
             depth -= 1
+            if depth < 0:
+                raise ValueError("')' without '('")
         if ch == "," and depth == 0:
             parts.append(cur)
             cur = ""
         else:
             cur += ch
-    if cur.strip():
-        parts.append(cur)
+    if depth:
+        raise ValueError("'(' without ')'")
+    parts.append(cur)
+    if len(parts) == 1 and not parts[0].strip():
+        return {"matchLabels": {}, "matchExpressions": []}  # "" selects everything
     for raw in parts:
         p = raw.strip()
-        m = re.fullmatch(r"([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)", p)
+        if not p:
+            raise ValueError("an empty requirement (a stray ',')")
+        m = re.fullmatch(r"(\S+?)\s+(in|notin)\s*\((.*)\)", p)
         if m:
-            vals = [v.strip() for v in m.group(3).split(",") if v.strip()]
-            exprs.append({"key": m.group(1), "operator": "In" if m.group(2) == "in" else "NotIn", "values": vals})
-        elif "!=" in p:
-            k, v = p.split("!=", 1)
-            exprs.append({"key": k.strip(), "operator": "NotIn", "values": [v.strip()]})
-        elif "==" in p or "=" in p:
-            k, v = p.split("==", 1) if "==" in p else p.split("=", 1)
-            match_labels[k.strip()] = v.strip()
-        elif p.startswith("!"):
-            exprs.append({"key": p[1:].strip(), "operator": "DoesNotExist"})
-        elif p:
-            exprs.append({"key": p, "operator": "Exists"})
+            vals = [_check_value(v.strip()) for v in m.group(3).split(",")]
+            if vals == [""]:
+                raise ValueError(f"{m.group(2)!r} needs at least one value")
+            exprs.append({"key": _check_key(m.group(1)), "operator": "In" if m.group(2) == "in" else "NotIn",
+                          "values": vals})
+            continue
+        m = re.fullmatch(r"([^=!<>\s]+)\s*(==|=|!=|>|<)\s*(\S*)", p)
+        if m:
+            key, op, value = _check_key(m.group(1)), m.group(2), m.group(3)
+            if op in (">", "<"):
+                if not re.fullmatch(r"-?\d+", value):
+                    raise ValueError(f"{op!r} needs an integer, not {value!r}")
+                exprs.append({"key": key, "operator": "Gt" if op == ">" else "Lt", "values": [value]})
+            elif op == "!=":
+                exprs.append({"key": key, "operator": "NotIn", "values": [_check_value(value)]})
+            else:
+                match_labels[key] = _check_value(value)
+            continue
+        if p.startswith("!"):
+            exprs.append({"key": _check_key(p[1:].strip()), "operator": "DoesNotExist"})
+        elif re.fullmatch(r"\S+", p):
+            exprs.append({"key": _check_key(p), "operator": "Exists"})
+        else:
+            raise ValueError(f"cannot read {p!r}")
     return {"matchLabels": match_labels, "matchExpressions": exprs}

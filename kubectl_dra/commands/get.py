@@ -75,6 +75,16 @@ def get(
         raise UsageError("--free and --allocated exclude each other")
     if kind_key != "devices" and (class_name or free or allocated):
         raise UsageError("--class, --free and --allocated apply to 'get devices' only")
+    if selector and kind_key == "devices":
+        raise UsageError("-l selects by label: classes, slices, claims and templates have labels, devices do not "
+                         "(use --class, --driver or --node)")
+    if selector:
+        from kubectl_dra.nodeselector import parse_label_selector
+
+        try:
+            parse_label_selector(selector)
+        except ValueError as e:
+            raise UsageError(f"invalid label selector {selector!r}: {e}") from None
     src = SourceFlags(filename=filename, kubeconfig=kubeconfig, context=context, namespace=namespace,
                       all_namespaces=all_namespaces, request_timeout=request_timeout)
     # DeviceTaintRules' taints on the devices they select (each naming its rule), when the gates put them in force

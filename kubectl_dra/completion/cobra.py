@@ -41,6 +41,8 @@ def _shell_completion_module():
 def _plain(text: str | None) -> str:
     if not text:
         return ""
+    if "[" not in text:  # no rich markup: skip importing rich (~40 ms of every `kubectl dra <TAB>`)
+        return " ".join(text.split())
     try:
         from rich.text import Text
 
@@ -128,13 +130,23 @@ COMPLETE_VAR = "_KUBECTL_DRA_COMPLETE"
 _SCRIPT_FLAGS = ("--install-completion", "--show-completion")
 
 
+def through_kubectl(environ: Any) -> bool:
+    """Whether kubectl ran us as its plugin: newer kubectl sets KUBECTL_PLUGINS_CALLER; older ones (1.32 does
+    not) exec the plugin with the environment the shell gave kubectl, where bash and zsh set ``_`` to the
+    program the shell ran: kubectl's path, not ours."""
+    if environ.get("KUBECTL_PLUGINS_CALLER"):
+        return True
+    ran = os.path.basename(environ.get("_", ""))
+    return ran in ("kubectl", "kubectl.exe")
+
+
 def program_name(argv: list[str], environ: Any = None) -> str:
-    """The name usage lines show: ``kubectl dra`` when kubectl runs the plugin (it sets KUBECTL_PLUGINS_CALLER),
+    """The name usage lines show: ``kubectl dra`` when kubectl runs the plugin (:func:`through_kubectl`),
     else ``kubectl-dra``.  Completion always uses ``kubectl-dra``: the scripts register and call the executable
     by that name (a script for "kubectl dra" would take over kubectl's own completion), and the shell finds
     the completion request in ``_KUBECTL_DRA_COMPLETE``."""
     environ = os.environ if environ is None else environ
-    if not environ.get("KUBECTL_PLUGINS_CALLER") or environ.get(COMPLETE_VAR):
+    if not through_kubectl(environ) or environ.get(COMPLETE_VAR):
         return "kubectl-dra"
     if any(a.split("=", 1)[0] in _SCRIPT_FLAGS for a in argv):
         return "kubectl-dra"

@@ -100,8 +100,8 @@ _kubectl_dra_complete() {
     if (( directive & 32 )); then opts+=(-V kubectl-dra); else opts+=(-J kubectl-dra); fi
     compadd "${opts[@]}" -l -d disp -a vals
 }
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
-    _kubectl_dra_complete "$@"
+if [[ $funcstack[1] == _kubectl-dra ]]; then
+    _kubectl_dra_complete "$@"  # autoloaded from $fpath by compinit (this file as _kubectl-dra)
 else
     compdef _kubectl_dra_complete kubectl-dra
 fi

@@ -4,7 +4,9 @@ prints.
 The subset of kubectl's JSONPath (``kubectl get -o jsonpath``, client-go's ``util/jsonpath``) supported:
 
 * text outside braces, printed as is; ``{"text"}`` / ``{'text'}`` inside (``\\n``, ``\\t`` escapes);
-* ``{.a.b}``, ``{$.a}``, ``{@.a}``, ``{.a\\.b}`` (a dot in a key), ``{['a.b']}``, ``{.a['b','c']}``;
+* ``{.a.b}``, ``{$.a}``, ``{@.a}``, ``{.a\\.b}`` (a dot in a key), ``{['a']}``, ``{.a['b','c']}`` (as in kubectl,
+  ``['a.b']`` is the path a, b: a key with dots is written ``['a\\.b']`` or ``.a\\.b``; keys in brackets take
+  single quotes);
 * ``[n]`` (negative counts from the end; out of bounds is an error, exit code 1, as in kubectl), ``[a:b]``,
   ``[a:b:step]``, ``[n,m]``, ``[*]`` and ``.*`` (a map's values in key order; kubectl's order is Go's map
   order, i.e. unspecified);
@@ -12,6 +14,9 @@ The subset of kubectl's JSONPath (``kubectl get -o jsonpath``, client-go's ``uti
 * filters ``[?(@.x == "y")]`` with ``==``, ``!=``, ``<``, ``>``, ``<=``, ``>=`` against a quoted string, a
   number, ``true``/``false`` or another ``@``/``$`` path, and ``[?(@.x)]`` (the field exists);
 * ``{range EXPR}...{end}`` (nested too).
+
+Comparing values of different types in a filter (an int with a float, a string with a number or null) is an
+error, as in kubectl; so is an index out of bounds.
 
 A missing key gives nothing (kubectl's default, ``--allow-missing-template-keys=true``).  Several results of
 one ``{...}`` are joined by a space; strings print raw, maps and lists as compact JSON with sorted keys, as
@@ -32,7 +37,7 @@ from typing import Any, Union
 
 from kubectl_dra.errors import DraError, UsageError
 
-SUPPORTED = ('supported: text, {.a.b}, {$.a}, {[\'a.b\']}, [n], [a:b], [n,m], [*], .*, ..name, '
+SUPPORTED = ('supported: text, {.a.b}, {$.a}, {.a\\.b}, [\'key\'], [n], [a:b], [n,m], [*], .*, ..name, '
              '[?(@.x=="y")] (==, !=, <, >, <=, >=, or @.x alone), {range EXPR}...{end}, {"text"}')
 
 _MISSING = object()
@@ -115,13 +120,14 @@ class _Parser:
                     name = self.ident()
                     if not name:
                         if self.i >= len(self.s) or self.s[self.i] in stop + " \t":
-                            continue  # a lone "." is the current object
+                            steps.append(("field", [[""]]))  # a lone ".": the key "", found nowhere (kubectl)
+                            continue
                         raise self.fail(f"unexpected {self.s[self.i]!r}")
-                    steps.append(("field", [name]))
+                    steps.append(("field", [[name]]))
             elif c == "[":
                 steps.append(self.bracket())
             elif not steps and root == "@" and re.match(r"[A-Za-z_]", c):
-                steps.append(("field", [self.ident()]))  # custom-columns' relaxed "a.b"
+                steps.append(("field", [[self.ident()]]))  # custom-columns' relaxed "a.b"
             else:
                 raise self.fail(f"unexpected {c!r} in {self.s!r}")
         return Path(root, steps)
@@ -154,13 +160,15 @@ class _Parser:
             self.expect(")")
             self.expect("]")
             return ("filter", flt)
-        if self.peek() in ("'", '"'):
-            keys = [self.quoted()]
+        if self.peek() == '"':
+            raise self.fail("keys in [...] take single quotes, as in kubectl: ['key']")
+        if self.peek() == "'":
+            keys = [self.key_path()]
             self.skip_space()
             while self.peek() == ",":
                 self.i += 1
                 self.skip_space()
-                keys.append(self.quoted())
+                keys.append(self.key_path())
                 self.skip_space()
             self.expect("]")
             return ("field", keys)
@@ -178,6 +186,27 @@ class _Parser:
                 raise self.fail("a slice step of 0")
             return ("slice", (a, b, st))
         raise self.fail(f"unsupported subscript {self.s[start:end + 1]!r}")
+
+    def key_path(self) -> list[str]:
+        """``'a.b'`` inside [...]: as in kubectl, a path (a, then b); ``\\.`` is a dot inside a key."""
+        j = self.i + 1
+        segs, cur = [], []
+        while j < len(self.s) and self.s[j] != "'":
+            if self.s[j] == "\\" and j + 1 < len(self.s):
+                cur.append(self.s[j + 1])
+                j += 2
+                continue
+            if self.s[j] == ".":
+                segs.append("".join(cur))
+                cur = []
+            else:
+                cur.append(self.s[j])
+            j += 1
+        if j >= len(self.s):
+            raise self.fail("unterminated quote")
+        segs.append("".join(cur))
+        self.i = j + 1
+        return [x for x in segs if x] or [""]
 
     def quoted(self) -> str:
         q = self.peek()
@@ -335,19 +364,20 @@ def _recurse(v: Any, name: str, out: list) -> None:
             _recurse(x, name, out)
 
 
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    return {str: "string", int: "int", float: "float", dict: "map", list: "list"}.get(type(v), "null")
+
+
 def _compare(a: Any, op: str, b: Any) -> bool:
-    num = (int, float)
-    if isinstance(a, bool) or isinstance(b, bool):
-        if op == "==":
-            return a is b or a == b and type(a) is type(b)
-        if op == "!=":
-            return not (a == b and type(a) is type(b))
-        return False
-    if isinstance(a, num) and isinstance(b, num) or isinstance(a, str) and isinstance(b, str):
-        return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
-    if op == "!=":
-        return True
-    return False
+    """kubectl's filter comparison: both sides of one type (an int is not a float there, null is not a string),
+    else an error (exit code 1), as kubectl's."""
+    if _kind(a) != _kind(b) or isinstance(a, (dict, list)) or (a is None and op not in ("==", "!=")):
+        raise DraError(f"jsonpath: incompatible types for comparison: {_kind(a)} {op} {_kind(b)}")
+    if isinstance(a, bool) and op not in ("==", "!="):
+        raise DraError(f"jsonpath: {op} does not compare booleans")
+    return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
 
 def evaluate(path: Path, current: Any, root: Any) -> list:
@@ -356,8 +386,14 @@ def evaluate(path: Path, current: Any, root: Any) -> list:
         nxt: list = []
         for v in values:
             if op == "field":
-                if isinstance(v, dict):
-                    nxt.extend(v[k] for k in arg if k in v)
+                for key_path in arg:  # each a list of keys, walked in turn
+                    cur = v
+                    for k in key_path:
+                        if not isinstance(cur, dict) or k not in cur:
+                            break
+                        cur = cur[k]
+                    else:
+                        nxt.append(cur)
             elif op == "wild":
                 nxt.extend(_children(v))
             elif op == "recurse":

@@ -33,7 +33,7 @@ def test_get_devices_jsonpath_and_columns_are_views_of_the_json():
     p = run("get", "devices", "-o", 'jsonpath={range .items[*]}{.node}/{.device}{"\\n"}{end}')
     assert p.returncode == 0 and p.stderr == ""
     assert p.stdout.splitlines() == [f"{d['node']}/{d['device']}" for d in doc["items"]] and len(doc["items"]) > 3
-    p = run("get", "devices", "-o", "custom-columns=DEVICE:.device,NODE:.node,MEMORY:.capacity['gpu.nvidia.com/memory']",
+    p = run("get", "devices", "-o", "custom-columns=DEVICE:.device,NODE:.node,MEMORY:.capacity.gpu\\.nvidia\\.com/memory",
             "--no-headers")
     rows = [line.split() for line in p.stdout.splitlines()]
     assert rows == [[d["device"], d["node"], d["capacity"].get("gpu.nvidia.com/memory", "<none>")] for d in doc["items"]]
@@ -62,6 +62,7 @@ def test_reports_through_jsonpath(args, template, key):
     ("jsonpath={if .a}x{end}", "Go template syntax"),
     ("jsonpath=", "no template given"),
     ("jsonpath={.items[(@.length-1)]}", "unsupported subscript"),
+    ('jsonpath={.items["a"]}', "keys in [...] take single quotes"),
 ])
 def test_unsupported_jsonpath_is_a_usage_error_naming_what_is_supported(fmt, needle):
     p = run("get", "devices", "-o", fmt)
@@ -91,3 +92,6 @@ def test_values_print_as_kubectl_prints_them():
     assert jp.render_columns(jp.parse_columns("M:.m,L:.l,F:.f"), doc) == (
         "M                L                    F\nmap[a:<x> b:1]   [1 two true <nil>]   1.5\n")
     assert jp.render(jp.parse(r"{.items[0]['m']['a']} {..b}"), doc) == "<x> 1"
+    # as in kubectl, ['a.b'] is a path; a dot inside a key is escaped
+    dotted = {"k": {"x.y/z": 1, "x": {"y/z": 2}}}
+    assert jp.render(jp.parse(r"{.k['x.y/z']} {.k['x\.y/z']} {.k.x\.y/z}"), dotted) == "2 1 1"

@@ -32,7 +32,7 @@ class Shell:
     """One interactive shell in a pseudo-terminal with our completion script loaded and Ctrl-X bound to
     "write the line buffer to a file"."""
 
-    def __init__(self, shell: str, env: dict, tmp: Path, columns: int = 200):
+    def __init__(self, shell: str, env: dict, tmp: Path, columns: int = 200, fpath: bool = False):
         need(shell)
         import pty
 
@@ -58,6 +58,14 @@ class Shell:
         if shell == "bash":
             setup = (f'source <(kubectl-dra completion bash); '
                      f'bind -x \'"\\C-x": printf "%s" "$READLINE_LINE" > {self.out}\'; touch {ready}\n')
+        elif shell == "zsh" and fpath:  # installed the documented way: a file _kubectl-dra in $fpath
+            funcs = tmp / "zfunc"
+            funcs.mkdir(exist_ok=True)
+            (funcs / "_kubectl-dra").write_text(subprocess.run(["kubectl-dra", "completion", "zsh"], env=env,
+                                                               capture_output=True, text=True).stdout)
+            setup = (f"fpath=({funcs} $fpath); autoload -Uz compinit && compinit -u -D; "
+                     f"_dra_dump() {{ print -rn -- \"$BUFFER\" > {self.out} }}; zle -N _dra_dump; "
+                     f"bindkey '^X' _dra_dump; touch {ready}\n")
         elif shell == "zsh":
             setup = ("autoload -Uz compinit && compinit -u -D; source <(kubectl-dra completion zsh); "
                      f"_dra_dump() {{ print -rn -- \"$BUFFER\" > {self.out} }}; zle -N _dra_dump; "
@@ -90,9 +98,10 @@ class Shell:
                 return
         raise AssertionError(f"{self.shell} did not answer; screen: {self.screen[-2000:]!r}")
 
-    def complete(self, line: str, tabs: int = 1) -> str:
+    def complete(self, line: str, tabs: int = 1, listing: bytes = b"") -> str:
         """Type LINE, press TAB (tabs times), return the line buffer the shell then holds; the screen (what it
-        listed) is in self.screen."""
+        listed) is in self.screen.  ``listing``: wait until the screen shows it (a list is not drawn while
+        keys are pending, so the buffer is asked for only after it)."""
         if self.out.exists():
             self.out.unlink()
         self.screen = b""
@@ -100,6 +109,9 @@ class Shell:
         for _ in range(tabs):
             self.send("\t")
             self.pump(1.5 if self.shell != "bash" else 0.8)
+        end = time.monotonic() + 30
+        while listing and listing not in self.screen and time.monotonic() < end:
+            self.pump(0.2)
         self.send("\x18")
         self.wait_for(self.out)
         buf = self.out.read_text().rstrip("\n")
@@ -173,12 +185,19 @@ def test_real_shell_inserts(shell_factory, shell):
     assert sh.complete("kubectl-dra get -f examples/cluster.ya").rstrip() == "kubectl-dra get -f examples/cluster.yaml"
 
 
+def test_zsh_from_fpath(shell_factory):
+    sh = shell_factory("zsh", fpath=True)
+    f = f"-f {EXAMPLE}"
+    assert sh.complete(f"kubectl-dra explain {f} node/c").rstrip() == f"kubectl-dra explain {f} node/cpu-node-1"
+    assert sh.complete(f"kubectl-dra explain {f} node/") == f"kubectl-dra explain {f} node/"
+
+
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
 def test_real_shell_lists_descriptions_whole(shell_factory, shell):
     """Descriptions keep their apostrophes (zsh) and, at 70 columns, none of their words becomes a candidate
     (fish)."""
     sh = shell_factory(shell, columns=70)
-    buf = sh.complete("kubectl-dra match x --")  # ambiguous: the first TAB lists
+    buf = sh.complete("kubectl-dra match x --", listing=b"--request-timeout")  # ambiguous: the first TAB lists
     assert buf == "kubectl-dra match x --"
     screen = sh.screen.decode(errors="replace")
     assert "--class" in screen and "--node" in screen

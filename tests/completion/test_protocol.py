@@ -229,6 +229,8 @@ def test_lookups_stop_at_the_deadline(monkeypatch):
     ({"KUBECTL_PLUGINS_CALLER": "/usr/bin/kubectl"}, ["--show-completion"], "kubectl-dra"),
     ({"KUBECTL_PLUGINS_CALLER": "/usr/bin/kubectl"}, ["--install-completion=bash"], "kubectl-dra"),
     ({"KUBECTL_PLUGINS_CALLER": "/usr/bin/kubectl", "_KUBECTL_DRA_COMPLETE": "complete_bash"}, [], "kubectl-dra"),
+    ({"_": "/usr/bin/kubectl"}, ["get"], "kubectl dra"),  # kubectl 1.32 sets no variable; the shell's $_ says it
+    ({"_": "/home/u/.local/bin/kubectl-dra"}, ["get"], "kubectl-dra"),
 ])
 def test_program_name(env, argv, expected):
     assert comp.program_name(argv, env) == expected

@@ -49,6 +49,10 @@ TEMPLATES = [
     "plain text",
     "{'a\\tb'}",
     "{.items[*].spec.devices[*].capacity.memory.value}",
+    "{@}", "{$}", "{.}", "{.items[*]}", "{range .items[*]}{.spec.pool}{end}",
+    "{.items[-2:].metadata.name}", "{.items[0:-1].metadata.name}",
+    "{.items[?(@.spec.nodeName < 'gpu-node-2')].metadata.name}",
+    "{.items[?(@.spec.nodeName == @.spec.pool.name)].metadata.name}",
 ]
 COLUMNS = [
     "NAME:.metadata.name,NODE:.spec.nodeName,POOL:.spec.pool",
@@ -92,6 +96,19 @@ def test_engine_prints_what_kubectl_prints(env):
         assert jp.render_columns(jp.parse_columns(spec), doc, no_headers=True) == res.stdout, spec
 
 
+@pytest.mark.parametrize("template, why", [
+    ("{.items[?(@.spec.pool.generation == 1.0)].metadata.name}", "int == float"),
+    ("{.items[?(@.metadata.name == 1)].metadata.name}", "string == int"),
+    ("{.items[?(@.metadata.name != 1)].metadata.name}", "string != int"),
+])
+def test_comparing_across_types_fails_like_kubectl(env, template, why):
+    doc = json.loads(kubectl(env, "get", "resourceslices", "-o", "json").stdout)
+    res = kubectl(env, "get", "resourceslices", "-o", f"jsonpath={template}")
+    assert res.returncode == 1 and "incompatible types for comparison" in res.stderr
+    with pytest.raises(jp.DraError, match=f"incompatible types for comparison: {why}"):
+        jp.render(jp.parse(template), doc)
+
+
 def test_index_out_of_bounds_fails_like_kubectl(env):
     doc = json.loads(kubectl(env, "get", "resourceslices", "-o", "json").stdout)
     res = kubectl(env, "get", "resourceslices", "-o", "jsonpath={.items[100].metadata.name}")
@@ -119,13 +136,18 @@ def test_kubectl_dra_get_through_kubectl_matches_kubectl_get(env, resource, ours
 
 
 def test_null_numbers_and_maps_print_like_kubectl(make_server, kubectl_env, tmp_path):
-    odd = {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": "x", "labels": {"a": "1"}},
+    odd = {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
+           "metadata": {"name": "x", "labels": {"a": "1", "example.com/x": "2"}},
            "spec": {"extendedResourceName": None, "config": [1.5, 2.0, 1e21, True, "<&>"]}}
     srv = make_server([odd])
     kubectl_env["KUBECONFIG"] = str(srv.kubeconfig(tmp_path / "kc"))
     doc = json.loads(kubectl(kubectl_env, "get", "deviceclasses", "-o", "json").stdout)
     for template in ("{.items[0].spec.extendedResourceName}", "{.items[0].spec.config[*]}", "{.items[0].spec}",
-                     "[{.items[0].spec.extendedResourceName}]"):
+                     "[{.items[0].spec.extendedResourceName}]",
+                     # keys with dots: ['a.b'] is a path in kubectl; a dot in a key is escaped
+                     "{.items[0].metadata.labels['example.com/x']}", "{.items[0].metadata.labels.example\\.com/x}",
+                     "{.items[0].metadata.labels['example\\.com/x']}", "{.items[0]['metadata.name']}",
+                     "{.items[0].metadata.labels['a','example.com/x']}"):
         res = kubectl(kubectl_env, "get", "deviceclasses", "-o", f"jsonpath={template}")
         assert res.returncode == 0 and jp.render(jp.parse(template), doc) == res.stdout, template
     spec = "N:.spec.extendedResourceName,C:.spec.config,L:.metadata.labels"
