@@ -28,14 +28,20 @@ def run(*args: str, env: dict | None = None, exe: list[str] | None = None) -> su
     (("get", "devices", "--bogus"), "error: unknown flag: --bogus"),
     (("get", "devices", "--nod", "x"), "error: unknown flag: --nod (did you mean --node?)"),
     (("get", "devices", "-o"), "error: flag needs an argument: -o"),
-    (("get", "devices", "--request-timeout", "soon"),
-     "error: invalid value for '--request-timeout': 'soon' is not a valid float"),
     (("get", "devices", "a", "--no-headers=x"), "error: option '--no-headers' does not take a value"),
 ])
 def test_flag_errors_are_two_lines_like_kubectl(args, first):
     p = run(*args)
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.splitlines() == [first, "See 'kubectl-dra get --help' for usage."]
+
+
+def test_a_bad_timeout_is_one_line_like_kubectls():
+    # kubectl answers a bad --request-timeout with one line saying what a timeout looks like, no usage hint
+    p = run("get", "devices", "--request-timeout", "soon")
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.splitlines() == ["error: invalid --request-timeout 'soon': give whole seconds (30) or a number "
+                                     "with a unit (500ms, 30s, 1m, 1h); 0 means no timeout"]
 
 
 def test_unknown_command():
