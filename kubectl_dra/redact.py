@@ -4,7 +4,9 @@
   annotation are dropped (the latter is the whole object again, with whatever it held); the value of an
   annotation whose name looks secret (password, token, secret, key, credential, auth, ...) is replaced;
 * Pods (containers, init and ephemeral containers): every ``env[].value`` is replaced (``valueFrom`` and
-  ``envFrom`` only name ConfigMaps and Secrets: kept), and so is every command/args item that looks secret
+  ``envFrom`` only name ConfigMaps and Secrets: kept), except a value that is exactly the name of a DRA driver
+  of the dump (``keep``: a public DNS name, and how why-pending's prepare stage tells a driver's kubelet plugin
+  pod by its ``DRIVER_NAME``-like env), and so is every command/args item that looks secret
   and any other string under a secret-looking name (references such as ``secretKeyRef``, ``secretName`` and
   ``imagePullSecrets`` hold names: kept);
 * DRA objects: the values under secret-looking names inside drivers' opaque parameters (``opaque.parameters``
@@ -77,14 +79,14 @@ def _metadata(meta: Any) -> Any:
     return out
 
 
-def _container(c: Any) -> Any:
+def _container(c: Any, keep: frozenset = frozenset()) -> Any:
     if not isinstance(c, dict):
         return c
     out = dict(c)
     env = c.get("env")
     if isinstance(env, list):
         out["env"] = [{**e, "value": REDACTED} if isinstance(e, dict) and isinstance(e.get("value"), str)
-                      and e["value"] else e for e in env]
+                      and e["value"] and e["value"] not in keep else e for e in env]
     for key in ("command", "args"):
         items = c.get(key)
         if isinstance(items, list):
@@ -92,14 +94,14 @@ def _container(c: Any) -> Any:
     return _strings_under_secret_names(out, inherit=False)
 
 
-def _pod(pod: dict) -> dict:
+def _pod(pod: dict, keep: frozenset = frozenset()) -> dict:
     out = dict(pod)
     spec = pod.get("spec")
     if isinstance(spec, dict):
         spec = dict(spec)
         for key in _CONTAINER_LISTS:
             if isinstance(spec.get(key), list):
-                spec[key] = [_container(c) for c in spec[key]]
+                spec[key] = [_container(c, keep) for c in spec[key]]
         out["spec"] = _strings_under_secret_names(spec, inherit=False)
     return out
 
@@ -124,8 +126,26 @@ def _opaque(value: Any) -> Any:
     return value
 
 
-def redact(obj: dict) -> dict:
-    """One object as a shared dump shows it (see the module's docstring)."""
+def driver_names(objects) -> frozenset:
+    """The DRA drivers the objects name (ResourceSlices' ``spec.driver``, allocation results' ``driver``): the
+    env values :func:`redact` keeps."""
+    out = set()
+    for o in objects:
+        if not isinstance(o, dict):
+            continue
+        if o.get("kind") == "ResourceSlice":
+            driver = (o.get("spec") or {}).get("driver")
+            if isinstance(driver, str) and driver:
+                out.add(driver)
+        elif o.get("kind") == "ResourceClaim":
+            results = (((o.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
+            out.update(r["driver"] for r in results if isinstance(r, dict) and isinstance(r.get("driver"), str))
+    return frozenset(out)
+
+
+def redact(obj: dict, keep: frozenset = frozenset()) -> dict:
+    """One object as a shared dump shows it (see the module's docstring); ``keep``: env values left as they are
+    (:func:`driver_names`)."""
     if not isinstance(obj, dict):
         return obj
     out = dict(obj)
@@ -133,7 +153,7 @@ def redact(obj: dict) -> dict:
         out["metadata"] = _metadata(obj["metadata"])
     kind = obj.get("kind")
     if kind == "Pod":
-        out = _pod(out)
+        out = _pod(out, keep)
     elif kind in ("ResourceClaim", "ResourceClaimTemplate", "DeviceClass"):
         for key in ("spec", "status"):
             if key in out:

@@ -91,3 +91,19 @@ def test_no_redact_keeps_everything(cli, tmp_path):
     want = next(o for o in original["items"] if o["kind"] == "Pod" and o["metadata"]["name"] == "trainer")
     assert pod == want
     assert not cli("dump", "--no-redact", "-f", str(src)).stdout.startswith("#")
+
+
+def test_an_env_value_that_names_a_driver_of_the_dump_is_kept():
+    """A driver's kubelet plugin pod carries its driver's name in its env (DRIVER_NAME): a public DNS name, and
+    what why-pending's prepare stage tells the plugin by, so the redacted dump still gives the same answer."""
+    from kubectl_dra.redact import driver_names
+
+    doc = _cluster_with_secrets()
+    keep = driver_names(doc["items"])
+    assert "gpu.nvidia.com" in keep
+    plugin = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gpu-plugin-x", "namespace": "kube-system"},
+              "spec": {"containers": [{"name": "plugin", "env": [
+                  {"name": "DRIVER_NAME", "value": "gpu.nvidia.com"}, {"name": "NODE_NAME", "value": "gpu-node-1"}]}]}}
+    env = redact(plugin, keep)["spec"]["containers"][0]["env"]
+    assert env == [{"name": "DRIVER_NAME", "value": "gpu.nvidia.com"}, {"name": "NODE_NAME", "value": REDACTED}]
+    assert redact(plugin)["spec"]["containers"][0]["env"][0]["value"] == REDACTED  # nothing kept unless named

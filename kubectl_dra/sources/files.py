@@ -186,9 +186,11 @@ def dump_list(snap: "Snapshot", *, redact: bool = False) -> dict:
         # ... and that some lists could not be read at all (forbidden): offline answers say so as well.
         doc[INCOMPLETE_KEY] = [g.to_dict() for g in snap.source.incomplete]
     if redact:
-        from kubectl_dra.redact import redact as redacted
+        from kubectl_dra.redact import driver_names, redact as redacted
 
-        doc["items"] = [redacted(o) for o in snap.objects()]
+        objects = snap.objects()
+        keep = driver_names(objects)  # drivers' names stay (how a driver's plugin pod is told)
+        doc["items"] = [redacted(o, keep) for o in objects]
     else:
         doc["items"] = snap.objects()
     return doc
