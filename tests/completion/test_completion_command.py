@@ -108,7 +108,7 @@ class Shell:
         self.send(line)
         for _ in range(tabs):
             self.send("\t")
-            self.pump(1.5 if self.shell != "bash" else 0.8)
+            self.pump(0.3)  # the keys queue: Ctrl-X is read once the completion is done
         end = time.monotonic() + 30
         while listing and listing not in self.screen and time.monotonic() < end:
             self.pump(0.2)
