@@ -4,8 +4,9 @@ Three ways in, one machinery (Typer/Click's completion: the same commands, flags
 
 * ``kubectl-dra completion bash|zsh|fish`` prints :mod:`.scripts`: bash, zsh and fish call
   ``kubectl-dra __complete WORDS...``, answered by :mod:`.cobra` (cobra's protocol);
-* ``kubectl-dra --install-completion`` / ``--show-completion`` (Typer's own scripts, kept for compatibility):
-  bash, zsh and fish call ``kubectl-dra`` with ``_KUBECTL_DRA_COMPLETE=complete_<shell>``;
+  (``--show-completion`` / ``--install-completion`` give the same scripts, for ``$SHELL``);
+* Typer's own scripts (``_KUBECTL_DRA_COMPLETE=source_<shell>``, what earlier versions' ``--install-completion``
+  installed): they call ``kubectl-dra`` with ``_KUBECTL_DRA_COMPLETE=complete_<shell>``, still answered;
 * ``kubectl dra <TAB>``: kubectl (1.26+) runs the executable ``kubectl_complete-dra`` with the plugin's words
   typed so far; :mod:`.cobra` answers it cobra's way.
 
