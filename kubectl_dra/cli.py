@@ -183,6 +183,7 @@ app = typer.Typer(
     help=reflow(HELP),
     no_args_is_help=True,
     rich_markup_mode="rich",
+    add_completion=False,  # our own --install-completion/--show-completion below: Typer's zsh script is broken
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     pretty_exceptions_enable=False,
 )
@@ -194,10 +195,70 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+try:  # Typer's own completion protocol (_KUBECTL_DRA_COMPLETE=complete_<shell>) keeps answering the scripts
+    # installed by earlier versions' --install-completion, which was Typer's
+    from typer._completion_classes import completion_init
+
+    completion_init()
+except ImportError:  # pragma: no cover - another Typer layout
+    pass
+
+#: where --install-completion writes each shell's script (each shell loads it from there by itself)
+COMPLETION_FILES = {
+    "bash": "~/.local/share/bash-completion/completions/kubectl-dra",
+    "zsh": "~/.zfunc/_kubectl-dra",
+    "fish": "~/.config/fish/completions/kubectl-dra.fish",
+}
+
+
+def _current_shell() -> str:
+    from kubectl_dra.completion.scripts import SHELLS
+    from kubectl_dra.errors import UsageError
+
+    shell = os.path.basename(os.environ.get("SHELL", ""))
+    if shell not in SHELLS:
+        raise UsageError(f"cannot tell which shell this is (SHELL={shell or 'unset'}): "
+                         f"use kubectl-dra completion {'|'.join(SHELLS)}")
+    return shell
+
+
+def _completion_flag_callback(install: bool):
+    def callback(value: bool) -> None:
+        if not value:
+            return
+        from kubectl_dra.completion.scripts import script
+
+        try:
+            shell = _current_shell()
+        except DraError as e:
+            raise _fail(e.message, int(e.exit_code)) from None
+        if not install:
+            sys.stdout.write(script(shell))
+            raise typer.Exit()
+        path = os.path.expanduser(COMPLETION_FILES[shell])
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(script(shell))
+        except OSError as e:
+            raise _fail(f"cannot write {path}: {e.strerror or e}", int(ExitCode.ERROR)) from None
+        note = {"zsh": " (add  fpath=(~/.zfunc $fpath)  before compinit in ~/.zshrc)"}.get(shell, "")
+        typer.echo(f"{shell} completion installed in {path}{note}; it applies to new shells")
+        raise typer.Exit()
+
+    return callback
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", help="Show the version and exit.", callback=_version_callback,
                                  is_eager=True),
+    install_completion: bool = typer.Option(
+        False, "--install-completion", is_eager=True, expose_value=False, callback=_completion_flag_callback(True),
+        help="Install completion for the current shell (the script `kubectl-dra completion SHELL` prints)."),
+    show_completion: bool = typer.Option(
+        False, "--show-completion", is_eager=True, expose_value=False, callback=_completion_flag_callback(False),
+        help="Print the completion script for the current shell."),
 ) -> None:
     """Explain Kubernetes Dynamic Resource Allocation."""
 

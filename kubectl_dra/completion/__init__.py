@@ -1,9 +1,12 @@
 """Shell completion for ``kubectl-dra`` and for ``kubectl dra``.
 
-Two ways in, one machinery (Typer/Click's completion: the same commands, flags and callbacks answer both):
+Three ways in, one machinery (Typer/Click's completion: the same commands, flags and callbacks answer both):
 
-* ``kubectl-dra --install-completion`` / ``--show-completion`` (Typer): bash, zsh and fish call
-  ``kubectl-dra`` with ``_KUBECTL_DRA_COMPLETE=complete_<shell>``.
+* ``kubectl-dra completion bash|zsh|fish`` prints :mod:`.scripts`: bash, zsh and fish call
+  ``kubectl-dra __complete WORDS...``, answered by :mod:`.cobra` (cobra's protocol);
+  (``--show-completion`` / ``--install-completion`` give the same scripts, for ``$SHELL``);
+* Typer's own scripts (``_KUBECTL_DRA_COMPLETE=source_<shell>``, what earlier versions' ``--install-completion``
+  installed): they call ``kubectl-dra`` with ``_KUBECTL_DRA_COMPLETE=complete_<shell>``, still answered;
 * ``kubectl dra <TAB>``: kubectl (1.26+) runs the executable ``kubectl_complete-dra`` with the plugin's words
   typed so far; :mod:`.cobra` answers it cobra's way.
 
@@ -13,7 +16,8 @@ The package:
   (names of pods, claims, classes, nodes, drivers, namespaces, contexts, ``TYPE/NAME`` targets);
 * :mod:`.lookup` -- where those names come from: the ``-f`` files already typed, or the kubeconfig's cluster,
   within a deadline, never raising, never printing;
-* :mod:`.cobra` -- kubectl's plugin protocol, given the CLI's app (``kubectl_dra.cli`` hands it over).
+* :mod:`.cobra` -- kubectl's plugin protocol, given the CLI's app (``kubectl_dra.cli`` hands it over);
+* :mod:`.scripts` -- the bash, zsh and fish scripts over that protocol.
 
 It imports neither :mod:`kubectl_dra.cli` nor :mod:`kubectl_dra.commands`: they import it.
 """

@@ -108,7 +108,7 @@ class Shell:
         self.send(line)
         for _ in range(tabs):
             self.send("\t")
-            self.pump(1.5 if self.shell != "bash" else 0.8)
+            self.pump(0.3)  # the keys queue: Ctrl-X is read once the completion is done
         end = time.monotonic() + 30
         while listing and listing not in self.screen and time.monotonic() < end:
             self.pump(0.2)
@@ -213,6 +213,15 @@ def test_fish_candidates_at_70_columns(tool_env):
     values = [l.split("\t")[0] for l in res.stdout.splitlines()]
     assert values and all(v.startswith("--") for v in values), values
     assert {"--class", "--node", "--output", "--filename"} <= set(values)
+    # the command list: Typer's fish script offered words of its wrapped descriptions here ("offline.", ...)
+    res = subprocess.run(["fish", "--no-config", "-c", script + "\ncomplete -C 'kubectl-dra '\n"],
+                         env={**tool_env, "COLUMNS": "70"}, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    values = [l.split("\t")[0] for l in res.stdout.splitlines()]
+    from typer.main import get_command
+
+    from kubectl_dra.cli import app
+
+    assert values == list(get_command(app).commands) and "completion" in values, values
     res = subprocess.run(["fish", "--no-config", "-c", script + f"\ncomplete -C 'kubectl-dra why-pending -f {EXAMPLE} '\n"],
                          env=tool_env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     # kept in our order: pods waiting for their claims first

@@ -1,4 +1,5 @@
-"""Typer's completion scripts: bash driven for real (the generated script loaded into bash, COMP_WORDS /
+"""Typer's completion scripts (`_KUBECTL_DRA_COMPLETE=source_<shell>`, what earlier versions' --install-completion
+installed; --show-completion/--install-completion now give ours, tests/completion/test_completion_command.py): bash driven for real (the generated script loaded into bash, COMP_WORDS /
 COMP_CWORD set, the completion function called), zsh and fish scripts generated and their request
 protocol answered; and both paths (bash and kubectl's plugin protocol) giving the same candidates."""
 
@@ -24,7 +25,7 @@ def run(env, *args, extra_env=None, timeout=30):
 def bash_script(tool_env):
     if shutil.which("bash") is None:
         pytest.skip("bash is not installed")
-    res = run(tool_env, "kubectl-dra", "--show-completion", extra_env={"SHELL": "/bin/bash"})
+    res = run(tool_env, "kubectl-dra", extra_env={"_KUBECTL_DRA_COMPLETE": "source_bash"})
     assert res.returncode == 0, res.stderr
     return res.stdout
 
@@ -84,23 +85,41 @@ def test_bash_and_kubectl_paths_agree(tool_env, bash_script):
     ("fish", ["complete --command kubectl-dra", "_KUBECTL_DRA_COMPLETE=complete_fish"]),
     ("bash", ["_kubectl_dra_completion()", "complete -o default -F _kubectl_dra_completion kubectl-dra"]),
 ])
-def test_scripts_for_each_shell(tool_env, shell, needles):
-    # Typer's way (--show-completion detects the shell; with detection off it takes the shell's name) ...
-    res = run(tool_env, "kubectl-dra", "--show-completion", shell,
-              extra_env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
+def test_typer_scripts_for_each_shell(tool_env, shell, needles):
+    res = run(tool_env, "kubectl-dra", extra_env={"_KUBECTL_DRA_COMPLETE": f"source_{shell}"})
     assert res.returncode == 0 and res.stderr == ""
     for n in needles:
         assert n in res.stdout
-    # ... and Click's, documented in the README: _KUBECTL_DRA_COMPLETE=source_<shell> kubectl-dra
-    res2 = run(tool_env, "kubectl-dra", extra_env={"_KUBECTL_DRA_COMPLETE": f"source_{shell}"})
-    assert res2.returncode == 0 and res2.stdout.strip() == res.stdout.strip()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_show_and_install_completion_give_our_scripts(tool_env, shell):
+    """--show-completion / --install-completion: the script `completion SHELL` prints, for $SHELL."""
+    ours = run(tool_env, "kubectl-dra", "completion", shell).stdout
+    assert "__complete" in ours
+    res = run(tool_env, "kubectl-dra", "--show-completion", extra_env={"SHELL": f"/usr/bin/{shell}"})
+    assert res.returncode == 0 and res.stdout == ours and res.stderr == ""
+    res = run(tool_env, "kubectl-dra", "--install-completion", extra_env={"SHELL": f"/usr/bin/{shell}"})
+    assert res.returncode == 0, res.stderr
+    from kubectl_dra.cli import COMPLETION_FILES
+
+    path = COMPLETION_FILES[shell].replace("~", tool_env["HOME"], 1)
+    with open(path) as fh:
+        assert fh.read() == ours
+    assert path in res.stdout
+
+
+def test_show_completion_without_a_known_shell(tool_env):
+    res = run(tool_env, "kubectl-dra", "--show-completion", extra_env={"SHELL": "/bin/sh"})
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr == "error: cannot tell which shell this is (SHELL=sh): use kubectl-dra completion bash|zsh|fish\n"
 
 
 def test_under_kubectl_the_scripts_still_name_the_executable(tool_env):
     res = run(tool_env, "kubectl-dra", "--show-completion", extra_env={
         "KUBECTL_PLUGINS_CALLER": "/usr/bin/kubectl", "SHELL": "/bin/bash"})
-    assert "complete -o default -F _kubectl_dra_completion kubectl-dra" in res.stdout
-    assert "kubectl dra" not in res.stdout
+    assert "complete -F _kubectl_dra_complete kubectl-dra" in res.stdout
+    assert "kubectl dra" not in res.stdout.replace("kubectl dra completion", "")
 
 
 def test_zsh_and_fish_requests(tool_env):
@@ -120,8 +139,7 @@ def test_zsh_and_fish_requests(tool_env):
 def test_real_zsh_or_fish_if_installed(tool_env, shell):
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed")
-    script = run(tool_env, "kubectl-dra", "--show-completion", shell,
-                 extra_env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}).stdout
+    script = run(tool_env, "kubectl-dra", extra_env={"_KUBECTL_DRA_COMPLETE": f"source_{shell}"}).stdout
     if shell == "fish":
         prog = script + "\ncomplete -C 'kubectl-dra get '\n"
         res = run(tool_env, "fish", "--no-config", "-c", prog)
