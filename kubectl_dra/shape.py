@@ -32,10 +32,13 @@ from typing import Any
 from kubectl_dra.errors import InputError
 
 # Node kinds of the compiled shape tree: (code, ...).
-STR, INT, BOOL, NUM, QTY, ANY, OBJ, LIST, MAP = range(9)
+STR, INT, BOOL, NUM, QTY, ANY, OBJ, LIST, MAP, DEVICES = range(10)
 _SCALARS = {STR: (str,), INT: (int,), BOOL: (bool,), NUM: (int, float), QTY: (str, int, float)}
 _NAMES = {STR: "a string", INT: "an integer", BOOL: "a boolean", NUM: "a number", QTY: "a quantity",
-          OBJ: "an object", LIST: "a list", MAP: "an object"}
+          OBJ: "an object", LIST: "a list", MAP: "an object", DEVICES: "a list"}
+# Devices, the bulk of a big cluster: their usual fields checked inline (DEVICES), the rest by the schema's shape.
+_ATTRIBUTE_TYPES = {"int": int, "bool": bool, "string": str, "version": str}
+_QUANTITY_TYPES = (str, int, float)
 
 
 class ShapeError(Exception):
@@ -139,6 +142,55 @@ def check(value: Any, node: tuple) -> None:
                     check(v, sub)
                 except ShapeError as e:
                     e.path.append(k)
+                    raise
+    elif code == DEVICES:
+        if type(value) is not list:
+            raise _wrong(LIST, value)
+        full, rest = node[1], node[2]
+        for i, dev in enumerate(value):
+            # The usual device (a name, attributes of one typed value each, capacities with one value), checked
+            # inline, without a call per field; anything else (other fields, nulls, list attributes, a wrong
+            # type) goes to the schema's shape, which says what is wrong.
+            usual = type(dev) is dict and type(dev.get("name")) is str
+            if usual:
+                fields = 1
+                attrs = dev.get("attributes")
+                if attrs is not None:
+                    fields += 1
+                    if type(attrs) is not dict:
+                        usual = False
+                    else:
+                        for a in attrs.values():
+                            if type(a) is not dict or len(a) != 1:
+                                usual = False
+                                break
+                            for f, v in a.items():
+                                if type(v) is not _ATTRIBUTE_TYPES.get(f):
+                                    usual = False
+                            if not usual:
+                                break
+                caps = dev.get("capacity")
+                if usual and caps is not None:
+                    fields += 1
+                    if type(caps) is not dict:
+                        usual = False
+                    else:
+                        for c in caps.values():
+                            if type(c) is not dict or len(c) != 1 or type(c.get("value")) not in _QUANTITY_TYPES:
+                                usual = False
+                                break
+                if usual and len(dev) > fields:
+                    try:
+                        check(dev, rest)  # the other fields (the schema's shape without the three above)
+                    except ShapeError as e:
+                        e.path.append(i)
+                        raise
+                    continue
+            if not usual:
+                try:
+                    check(dev, full)
+                except ShapeError as e:
+                    e.path.append(i)
                     raise
     elif code < ANY:
         if type(value) not in _SCALARS[code]:
@@ -279,6 +331,11 @@ def shape_of(kind: str) -> tuple | None:
         props.pop("apiVersion", None)
         props.pop("kind", None)  # checked before normalization, with the version's own names
         got = from_schema({**schema, "properties": props}, kind)
+        if kind == "ResourceSlice":
+            spec = got[1]["spec"]
+            full = spec[1]["devices"][1]
+            rest = (OBJ, {k: v for k, v in full[1].items() if k not in ("name", "attributes", "capacity")}, ())
+            spec[1]["devices"] = (DEVICES, full, rest)
     else:
         return None
     _shapes[kind] = got
