@@ -96,7 +96,7 @@ def check(value: Any, node: tuple) -> None:
                 continue
             c = sub[0]
             if c < ANY:
-                if type(v) not in _SCALARS[c]:
+                if type(v) not in sub[1]:
                     raise ShapeError(_wrong(c, v).message, [k])
             elif c != ANY:
                 try:
@@ -112,9 +112,12 @@ def check(value: Any, node: tuple) -> None:
             raise _wrong(LIST, value)
         sub = node[1]
         c = sub[0]
+        flat = c == OBJ and sub[3]
         for i, v in enumerate(value):
+            if flat and _flat_ok(v, sub):
+                continue  # an object of scalars, checked without a call (see _flat_ok)
             if c < ANY:
-                if type(v) not in _SCALARS[c]:
+                if type(v) not in sub[1]:
                     raise ShapeError(_wrong(c, v).message, [i])
             elif c != ANY:
                 if v is None:
@@ -129,11 +132,14 @@ def check(value: Any, node: tuple) -> None:
             raise _wrong(MAP, value)
         sub = node[1]
         c = sub[0]
+        flat = c == OBJ and sub[3]
         for k, v in value.items():
             if type(k) is not str:
                 raise ShapeError(f"keys must be strings, not {type_name(k)}", [str(k)])
+            if flat and _flat_ok(v, sub):
+                continue
             if c < ANY:
-                if type(v) not in _SCALARS[c]:
+                if type(v) not in sub[1]:
                     raise ShapeError(_wrong(c, v).message, [k])
             elif c != ANY:
                 if v is None:
@@ -193,13 +199,31 @@ def check(value: Any, node: tuple) -> None:
                     e.path.append(i)
                     raise
     elif code < ANY:
-        if type(value) not in _SCALARS[code]:
+        if type(value) not in node[1]:
             raise _wrong(code, value)
+
+
+def _flat_ok(v: Any, node: tuple) -> bool:
+    """Whether ``v`` is an object of the flat shape ``node`` (scalar fields only) with no null field: the usual
+    case, judged in one loop; False sends it to :func:`check`, which says what is wrong (or removes nulls)."""
+    if type(v) is not dict:
+        return False
+    for k in node[2]:
+        if v.get(k) is None:
+            return False
+    props = node[1]
+    for k, x in v.items():
+        t = props.get(k)
+        if t is not None and t[0] < ANY and type(x) not in t[1]:
+            return False
+    return True
 
 
 # -- building shapes -------------------------------------------------------------------------------------
 def obj(props: dict | None = None, required: tuple = ()) -> tuple:
-    return (OBJ, props or {}, required)
+    """An object's shape: (OBJ, fields, required fields, flat: every field a scalar or anything)."""
+    props = props or {}
+    return (OBJ, props, required, all(p[0] <= ANY for p in props.values()))
 
 
 def lst(item: tuple) -> tuple:
@@ -210,7 +234,8 @@ def mp(value: tuple) -> tuple:
     return (MAP, value)
 
 
-S, I, B, Q, A = (STR,), (INT,), (BOOL,), (QTY,), (ANY,)
+S, I, B, Q, A = (STR, (str,)), (INT, (int,)), (BOOL, (bool,)), (QTY, (str, int, float)), (ANY,)
+N = (NUM, (int, float))
 
 #: Fields the API server requires and kubectl-dra reads by name (a dump or manifest may omit others the
 #: schema requires, e.g. a pool's generation, which kubectl-dra reads as 0, as upstream validation allows).
@@ -238,7 +263,7 @@ def from_schema(schema: dict, kind: str = "", path: str = "") -> tuple:
     if t == "boolean":
         return B
     if t == "number":
-        return (NUM,)
+        return N
     if t == "array":
         return lst(from_schema(schema.get("items") or {}, kind, path + "[]"))
     if t == "object":
@@ -334,7 +359,7 @@ def shape_of(kind: str) -> tuple | None:
         if kind == "ResourceSlice":
             spec = got[1]["spec"]
             full = spec[1]["devices"][1]
-            rest = (OBJ, {k: v for k, v in full[1].items() if k not in ("name", "attributes", "capacity")}, ())
+            rest = obj({k: v for k, v in full[1].items() if k not in ("name", "attributes", "capacity")})
             spec[1]["devices"] = (DEVICES, full, rest)
     else:
         return None
