@@ -154,7 +154,8 @@ def check(value: Any, node: tuple) -> None:
             raise _wrong(LIST, value)
         full, rest = node[1], node[2]
         for i, dev in enumerate(value):
-            # The usual device (a name, attributes of one typed value each, capacities with one value), checked
+            # The usual device (a name, attributes of one typed value each, capacities with one value, counters
+            # consumed), checked
             # inline, without a call per field; anything else (other fields, nulls, list attributes, a wrong
             # type) goes to the schema's shape, which says what is wrong.
             usual = type(dev) is dict and type(dev.get("name")) is str
@@ -184,6 +185,26 @@ def check(value: Any, node: tuple) -> None:
                         for c in caps.values():
                             if type(c) is not dict or len(c) != 1 or type(c.get("value")) not in _QUANTITY_TYPES:
                                 usual = False
+                                break
+                counters = dev.get("consumesCounters")  # partitionable devices: one entry per counter set
+                if usual and counters is not None:
+                    fields += 1
+                    if type(counters) is not list:
+                        usual = False
+                    else:
+                        for e in counters:
+                            if type(e) is not dict or len(e) != 2 or type(e.get("counterSet")) is not str:
+                                usual = False
+                                break
+                            cs = e.get("counters")
+                            if type(cs) is not dict:
+                                usual = False
+                                break
+                            for c in cs.values():
+                                if type(c) is not dict or len(c) != 1 or type(c.get("value")) not in _QUANTITY_TYPES:
+                                    usual = False
+                                    break
+                            if not usual:
                                 break
                 if usual and len(dev) > fields:
                     try:
@@ -359,7 +380,8 @@ def shape_of(kind: str) -> tuple | None:
         if kind == "ResourceSlice":
             spec = got[1]["spec"]
             full = spec[1]["devices"][1]
-            rest = obj({k: v for k, v in full[1].items() if k not in ("name", "attributes", "capacity")})
+            rest = obj({k: v for k, v in full[1].items()
+                        if k not in ("name", "attributes", "capacity", "consumesCounters")})
             spec[1]["devices"] = (DEVICES, full, rest)
     else:
         return None
