@@ -51,6 +51,8 @@ _EXACT_FIELDS = ("deviceClassName", "selectors", "allocationMode", "count", "adm
 
 def is_list(obj: dict) -> bool:
     kind = obj.get("kind") or ""
+    if type(kind) is not str:
+        return False  # no List (and an error of the shape checks at the edge)
     return isinstance(obj.get("items"), list) and (kind == "List" or kind.endswith("List"))
 
 

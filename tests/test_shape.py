@@ -213,3 +213,37 @@ def test_device_checks(dev, message):
 def test_real_driver_slices_pass(drivers_dir):
     snap = load_snapshot(SourceOptions(filenames=(drivers_dir,)))
     assert len(snap.devices) > 10
+
+
+def test_null_fields_are_removed_and_null_map_values_are_errors(cli, tmp_path):
+    # found by scripts/fuzz_inputs.py: `obj.get(field, default)` downstream must never get None
+    doc = copy.deepcopy(BASE)
+    s = _first(doc, "ResourceSlice")
+    s["spec"]["nodeName"] = None
+    s["metadata"]["labels"] = None
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps(doc))
+    res = cli("get", "slices", "-o", "wide", "-f", str(f))
+    assert res.exit_code == 0, res.output
+    s["spec"]["pool"]["name"] = None
+    f.write_text(json.dumps(doc))
+    res = cli("get", "slices", "-o", "wide", "-f", str(f))
+    assert res.exit_code == 3 and res.stderr.endswith(": spec.pool.name: is required\n"), res.stderr
+    doc = copy.deepcopy(BASE)
+    _first(doc, "ResourceSlice")["spec"]["devices"][0]["attributes"]["architecture"] = None
+    f.write_text(json.dumps(doc))
+    res = cli("get", "devices", "-o", "wide", "-f", str(f))
+    assert res.exit_code == 3 and res.stderr.endswith(
+        ": spec.devices[0].attributes.architecture: must be an object with one of int, bool, string, version "
+        "(e.g. {string: ...}), not null\n"), res.stderr
+
+
+def test_an_item_whose_kind_is_a_list(cli, tmp_path):
+    # found by scripts/fuzz_inputs.py (seed 2000): a List's item with `kind: [...]` reached is_list
+    doc = copy.deepcopy(BASE)
+    _first(doc, "Node", lambda o: o["metadata"]["name"] == "cpu-node-1")["kind"] = ["Node"]
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump(doc))
+    res = cli("get", "devices", "-o", "json", "-f", str(f))
+    assert res.exit_code == 3
+    assert res.stderr == f"error: {f}: object 'cpu-node-1': kind: must be a string, not a list\n"

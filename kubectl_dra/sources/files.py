@@ -113,12 +113,11 @@ def _parse(text: str, where: str, raw: bytes | None = None, *, strict: bool = Tr
             if INCOMPLETE_KEY in d and is_list(d) and INCOMPLETE_KEY not in meta:
                 meta[INCOMPLETE_KEY] = _gaps(d[INCOMPLETE_KEY], where)
     objs = flatten(docs)
-    for i, o in enumerate(objs):
-        if not strict:
-            break
-        shape.check_raw(o, where, i)
-        if not o.get("kind"):
-            raise InputError(f"{where}: object {i + 1} has no 'kind'")
+    if strict:
+        shape.check_raw_all(objs, None, where)
+        for i, o in enumerate(objs):
+            if not o.get("kind"):
+                raise InputError(f"{where}: object {i + 1} has no 'kind'")
     return objs, meta
 
 

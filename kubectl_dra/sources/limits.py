@@ -46,6 +46,8 @@ def read_bytes(path: str, where: str | None = None) -> bytes:
     where = where or ("<stdin>" if path == "-" else path)
     try:
         if path == "-":
+            if sys.stdin is None:  # started with stdin closed (`<&-`)
+                raise InputError(f"{where}: cannot read: standard input is closed")
             stream = getattr(sys.stdin, "buffer", None)
             if stream is None:  # a text stream (tests that replace stdin): take its text as UTF-8
                 data = sys.stdin.read(MAX_INPUT_BYTES + 1).encode("utf-8", "surrogateescape")

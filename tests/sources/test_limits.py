@@ -208,3 +208,10 @@ def test_config_file_is_read_within_the_limits(tmp_path):
     cfg.write_text("a: 1\n---\nb: 2\n")
     with pytest.raises(InputError, match="holds 2 YAML documents"):
         read_config(str(cfg))
+
+
+def test_closed_stdin_is_an_input_error():
+    p = subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "kubectl_dra", "get", "devices",
+                        "-f", "-"], capture_output=True, text=True)
+    assert p.returncode == 3
+    assert p.stderr == "error: <stdin>: cannot read: standard input is closed\n"
