@@ -195,6 +195,36 @@ def _has_ref(n: Node) -> Ref | None:
     return None
 
 
+def device_reads(expression: str) -> tuple[tuple[str, str, str], ...] | None:
+    """What an expression reads of ``device``, when that is only named fields: ``("driver", "", "")``,
+    ``("allowMultipleAllocations", "", "")`` and ``(kind, domain, name)`` for ``device.attributes[D].N`` /
+    ``device.capacity[D].N`` (with ``has()`` or not), each with a literal domain and name.  None when it reads the
+    device any other way (a whole map, a computed key, a macro that could shadow ``device``) or does not parse:
+    then its verdict on a device is not a function of those fields alone."""
+    try:
+        tree = parse(expression)
+    except CelCompileError:
+        return None
+    reads: list[tuple[str, str, str]] = []
+    covered: set[int] = set()
+    nodes = list(_walk(tree))
+    for n in nodes:
+        if n.kind in ("comp", "bind"):
+            return None
+        r = _ref(n) or _has_ref(n)
+        if r is not None:
+            covered.add(id(n.a.a.a))  # (both forms: the ident under .attributes / .capacity)
+            reads.append((r.kind, r.domain, r.name))
+        elif (n.kind == "select" and not n.c and n.b in ("driver", "allowMultipleAllocations")
+              and n.a.kind == "ident" and n.a.a == "device"):
+            covered.add(id(n.a))
+            reads.append((n.b, "", ""))
+    for n in nodes:
+        if n.kind == "ident" and n.a == "device" and id(n) not in covered:
+            return None
+    return tuple(dict.fromkeys(reads))
+
+
 def _domain_index(n: Node):
     """device.attributes["X"] used as a value (X should be a domain)."""
     if n.kind == "index" and n.b.kind == "lit" and isinstance(n.b.a, str):

@@ -88,3 +88,46 @@ def test_an_attribute_without_a_decodable_value_is_not_published():
     hints = diagnose('device.attributes["gpu.example.com"].serial == "x"', devices)
     assert [h.kind for h in hints] == ["unknown-name"]
     assert "names in that domain: model)" in hints[0].message
+
+
+@pytest.mark.parametrize("expr,reads", [
+    ('device.driver == "gpu.example.com" && device.attributes["gpu.example.com"].type == "gpu"',
+     (("driver", "", ""), ("attributes", "gpu.example.com", "type"))),
+    ('has(device.attributes["x.com"].model) && device.capacity["x.com"]["memory"].compareTo(quantity("1Gi")) > 0',
+     (("attributes", "x.com", "model"), ("capacity", "x.com", "memory"))),
+    ("device.allowMultipleAllocations", (("allowMultipleAllocations", "", ""),)),
+    # the whole map, a macro, the bare variable: the verdict depends on more than named fields
+    ('"model" in device.attributes["x.com"]', None),
+    ("device.attributes.exists(d, true)", None),
+    ("device == device", None),
+    ('device.attributes["x"', None),
+])
+def test_device_reads(expr, reads):
+    from kubectl_dra.cel.diagnostics import device_reads
+
+    assert device_reads(expr) == reads
+
+
+def test_class_devices_grouped_by_what_the_selectors_read_are_every_device_evaluated(driver_snapshot):
+    """why-pending's selector diagnosis filters a class's devices once; grouping devices by the fields the class
+    selectors read gives the very devices evaluating each one gives."""
+    from kubectl_dra.allocator import Allocator
+    from kubectl_dra.analysis.why_pending.explainer import _Explainer
+    from kubectl_dra.features import parse_feature_gates
+
+    alloc = Allocator(driver_snapshot, parse_feature_gates(None))
+    ex = _Explainer(driver_snapshot, {}, alloc)
+    devices = driver_snapshot.devices
+    for sels in [(f'device.driver == "{d.driver}"',) for d in devices[:1]] + [
+            ('device.driver == "gpu.nvidia.com" && '
+             'device.capacity["gpu.nvidia.com"].memory.compareTo(quantity("40Gi")) >= 0',),
+            ('has(device.attributes["dra.net"].rdma) && device.attributes["dra.net"].rdma',),
+            ('device.driver == "gpu.nvidia.com"',
+             'device.attributes["gpu.nvidia.com"].productName == "NVIDIA H100 80GB HBM3"')]:
+        grouped = ex._class_devices_by_reads(sels, devices)
+        flags = alloc.selection.selector_flags(sels, (), [(e, e.device) for e in devices], strict_inputs=True)
+        assert grouped is not None and flags is not None, sels  # (no selector errors on these devices)
+        assert grouped == [e for e, f in zip(devices, flags) if f], sels
+        assert grouped  # each of these selects some of the fixtures' devices
+    # a selector that errors on some device (no such key) leaves it to the device-by-device path
+    assert ex._class_devices_by_reads(('device.attributes["gpu.nvidia.com"].productName == "x"',), devices) is None
