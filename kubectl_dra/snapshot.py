@@ -23,7 +23,7 @@ def meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def name_of(obj: Mapping[str, Any]) -> str:
-    return meta(obj).get("name", "")
+    return meta(obj).get("name") or ""  # (a null name, before the shape checks remove it, is no name)
 
 
 def namespace_of(obj: Mapping[str, Any]) -> str:
