@@ -77,6 +77,22 @@ def _wrong(code: int, v: Any) -> ShapeError:
     return ShapeError(f"must be {_NAMES[code]}, not {type_name(v)}")
 
 
+# Quantity strings seen valid (a cluster repeats a few: "80Gi", "1"): each distinct one is parsed once.
+_QUANTITIES: set[str] = set()
+
+
+def _quantity(text: str, at) -> None:
+    """A quantity string must parse as the API server's resource.Quantity would (else every reader of it would
+    fail later); a valid one is remembered."""
+    from kubectl_dra.quantity import QuantityError, parse_quantity
+
+    try:
+        parse_quantity(text)
+    except (QuantityError, ValueError, ArithmeticError):
+        raise ShapeError(f"must be a quantity (e.g. 40Gi, 500m, 8), not {text!r}", [at]) from None
+    _QUANTITIES.add(text)
+
+
 def check(value: Any, node: tuple) -> None:
     """Raise ShapeError when ``value`` does not have the shape ``node``.  Scalars are checked inline in the
     loops; one call per nested object or list (the depth is bounded by the input limits)."""
@@ -100,6 +116,8 @@ def check(value: Any, node: tuple) -> None:
             if c < ANY:
                 if type(v) not in sub[1]:
                     raise ShapeError(_wrong(c, v).message, [k])
+                if c == QTY and type(v) is str and v not in _QUANTITIES:
+                    _quantity(v, k)
             elif c != ANY:
                 try:
                     check(v, sub)
@@ -121,6 +139,8 @@ def check(value: Any, node: tuple) -> None:
             if c < ANY:
                 if type(v) not in sub[1]:
                     raise ShapeError(_wrong(c, v).message, [i])
+                if c == QTY and type(v) is str and v not in _QUANTITIES:
+                    _quantity(v, i)
             elif c != ANY:
                 if v is None:
                     raise ShapeError(f"must be {_NAMES[c]}, not null", [i])
@@ -143,6 +163,8 @@ def check(value: Any, node: tuple) -> None:
             if c < ANY:
                 if type(v) not in sub[1]:
                     raise ShapeError(_wrong(c, v).message, [k])
+                if c == QTY and type(v) is str and v not in _QUANTITIES:
+                    _quantity(v, k)
             elif c != ANY:
                 if v is None:
                     raise ShapeError(f"must be {_NAMES[c]}, not null", [k])
@@ -185,7 +207,8 @@ def check(value: Any, node: tuple) -> None:
                         usual = False
                     else:
                         for c in caps.values():
-                            if type(c) is not dict or len(c) != 1 or type(c.get("value")) not in _QUANTITY_TYPES:
+                            if type(c) is not dict or len(c) != 1 or type(c.get("value")) not in _QUANTITY_TYPES \
+                                    or (type(c["value"]) is str and c["value"] not in _QUANTITIES):
                                 usual = False
                                 break
                 counters = dev.get("consumesCounters")  # partitionable devices: one entry per counter set
@@ -203,7 +226,8 @@ def check(value: Any, node: tuple) -> None:
                                 usual = False
                                 break
                             for c in cs.values():
-                                if type(c) is not dict or len(c) != 1 or type(c.get("value")) not in _QUANTITY_TYPES:
+                                if type(c) is not dict or len(c) != 1 or type(c.get("value")) not in _QUANTITY_TYPES \
+                                        or (type(c["value"]) is str and c["value"] not in _QUANTITIES):
                                     usual = False
                                     break
                             if not usual:
@@ -242,8 +266,8 @@ def _flat_ok(v: Any, node: tuple) -> bool:
             continue
         c = t[0]
         if c < ANY:
-            if type(x) not in t[1]:
-                return False
+            if type(x) not in t[1] or (c == QTY and type(x) is str and x not in _QUANTITIES):
+                return False  # (check() says what is wrong, or learns the new quantity)
         elif c == LIST and t[1][0] < ANY:
             if type(x) is not list:
                 return False

@@ -66,6 +66,17 @@ def _capacity_bool(d):
     return f"{SLICE}: spec.devices[1].capacity.memory.value: must be a quantity, not a boolean"
 
 
+def _capacity_not_a_quantity(d):
+    _first(d, "ResourceSlice")["spec"]["devices"][1]["capacity"]["memory"] = {"value": "40 GB"}
+    return (f"{SLICE}: spec.devices[1].capacity.memory.value: must be a quantity (e.g. 40Gi, 500m, 8), "
+            f"not '40 GB'")
+
+
+def _node_allocatable_not_a_quantity(d):
+    _first(d, "Node")["status"] = {"allocatable": {"cpu": "lots"}}
+    return "Node 'gpu-node-1': status.allocatable.cpu: must be a quantity (e.g. 40Gi, 500m, 8), not 'lots'"
+
+
 def _request_count_string(d):
     claim = _first(d, "ResourceClaim", lambda o: o["metadata"]["name"] == "eval-gpus")
     claim["spec"]["devices"]["requests"][0]["exactly"]["count"] = "two"
@@ -95,7 +106,8 @@ def _kind_number(d):
 
 CASES = [_attr_not_a_map, _slice_without_spec, _metadata_list, _items_null_and_number, _generation_string,
          _metadata_generation_string, _reserved_for_without_name, _capacity_bool, _request_count_string,
-         _pod_claim_name_number, _node_labels_list, _device_taints_string, _kind_number]
+         _pod_claim_name_number, _node_labels_list, _device_taints_string, _kind_number, _capacity_not_a_quantity,
+         _node_allocatable_not_a_quantity]
 
 
 @pytest.mark.parametrize("mutate", CASES, ids=[c.__name__.strip("_") for c in CASES])
