@@ -27,7 +27,7 @@ from kubectl_dra.analysis.why_pending.reasons import (
 )
 from kubectl_dra.names import did_you_mean, near
 from kubectl_dra.quantity import QuantityError, parse_quantity
-from kubectl_dra.selection import MATCH, NO_MATCH, Kind, attribute_key, lookup_attribute
+from kubectl_dra.selection import MATCH, NO_MATCH, Kind, lookup_attribute
 from kubectl_dra.snapshot import DeviceEntry, DeviceKey, Snapshot
 
 if TYPE_CHECKING:  # the report's typed shape, for annotations only (not imported at run time)
@@ -212,36 +212,46 @@ class _Explainer:
             if got is None:
                 return None
             reads += got
-        fields = [(kind, domain, name, f"{domain}/{name}") for kind, domain, name in dict.fromkeys(reads)
-                  if kind != "driver"]  # (the driver is always part of the key: bare names are looked up by it)
+        reads = list(dict.fromkeys(reads))
+        # (the driver is always part of the key: bare names are looked up by it)
+        allow = ("allowMultipleAllocations", "", "") in reads
+        named = [(kind, tuple((domain, name, f"{domain}/{name}") for k, domain, name in reads if k == kind))
+                 for kind in ("attributes", "capacity")]
+        named = [(kind, fields) for kind, fields in named if fields]
         selection = self.alloc.selection
-        lists = selection.lists
         input_error = selection.input_error
+        checked = selection.inputs
         verdicts: dict[tuple, Any] = {}
         out: list[DeviceEntry] = []
         for e in devices:
             dev = e.device
-            if input_error(dev) is not None:  # upstream's input conversion refuses the device: an error
+            # upstream's input conversion refuses a device with an attribute it cannot decode: an error (the
+            # usual device, one scalar value per attribute, is judged here without a call)
+            attrs = dev.get("attributes")
+            if attrs and id(dev) not in checked:
+                for a in attrs.values() if type(attrs) is dict else (None,):
+                    if type(a) is not dict or (a.get("string") is None and a.get("int") is None
+                                               and a.get("bool") is None and a.get("version") is None):
+                        if input_error(dev) is not None:
+                            return None
+                        break
+            elif checked.get(id(dev)) is not None:
                 return None
             driver = e.driver
-            key: list = [driver]
-            for kind, domain, name, full in fields:
-                if kind == "allowMultipleAllocations":
-                    key.append(bool(dev.get(kind)))
-                    continue
+            # the key: the driver, and each field read as the device writes it (equal fields, equal verdicts)
+            key: list = [driver, bool(dev.get("allowMultipleAllocations")) if allow else None]
+            for kind, fields in named:
                 src = dev.get(kind) or _NO_FIELDS
-                raw = src.get(full)
-                if raw is None and domain == driver:
-                    raw = src.get(name)
-                if raw is None:
-                    key.append(None)
-                elif kind == "attributes":
-                    key.append(attribute_key(raw, lists) if type(raw) is dict or isinstance(raw, Mapping)
-                               else ("invalid",))
-                else:
-                    key.append(("q", str(raw.get("value") if type(raw) is dict or isinstance(raw, Mapping) else raw)))
+                for domain, name, full in fields:
+                    raw = src.get(full)
+                    if raw is None and domain == driver:
+                        raw = src.get(name)
+                    key.append(tuple(raw.items()) if type(raw) is dict else raw)
             group = tuple(key)
-            verdict = verdicts.get(group)
+            try:
+                verdict = verdicts.get(group)
+            except TypeError:  # a list value (list-type attributes): not a key, every device evaluated
+                return None
             if verdict is None:
                 verdict = verdicts[group] = selection.evaluate_all(sels, driver, dev, strict_inputs=True)
                 if verdict is not MATCH and verdict is not NO_MATCH:
