@@ -135,23 +135,26 @@ class Kubeconfig:
 def read(paths: list[str], *, strict: bool = True) -> Kubeconfig:
     """Read and merge ``paths``.  strict: every problem is an InputError; else unreadable files and
     malformed sections or entries are skipped."""
-    import yaml
+    from kubectl_dra.sources import limits
 
     kc = Kubeconfig(paths=tuple(paths))
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as fh:
-                doc = yaml.safe_load(fh)
-        except (OSError, UnicodeDecodeError) as e:
+            with open(path, "rb") as fh:
+                data = fh.read(limits.MAX_INPUT_BYTES + 1)
+        except OSError as e:
             if strict:
                 raise InputError(f"cannot read kubeconfig {path}: {getattr(e, 'strerror', None) or e}") from None
             continue
-        except yaml.YAMLError as e:
+        try:
+            # within the input limits every file obeys (size, UTF-8, nesting, YAML aliasing): a kubeconfig is a
+            # file like any other, and one with an alias bomb must not take the memory
+            if len(data) > limits.MAX_INPUT_BYTES:
+                raise InputError(f"kubeconfig {path}: larger than {limits.MAX_INPUT_BYTES >> 30} GiB")
+            doc = limits.load_yaml_one(limits.decode(data, f"kubeconfig {path}"), f"kubeconfig {path}")
+        except InputError:
             if strict:
-                mark = getattr(e, "problem_mark", None)
-                at = f" (line {mark.line + 1})" if mark is not None else ""
-                raise InputError(f"kubeconfig {path} is not valid YAML{at}: "
-                                 f"{_one_line(getattr(e, 'problem', e))}") from None
+                raise
             continue
         if doc is None:
             doc = {}

@@ -261,20 +261,30 @@ def _get_before_37(api: Any, path: str, query: list[tuple[str, str]] | None, tim
         return _Answer(e)
 
 
-def _read_body(resp: Any, deadline: float | None, late: Any) -> bytes:
+#: the most one answer may hold: what a file may (kubectl_dra.sources.limits), so a server sending without end
+#: cannot take the memory
+MAX_BODY_BYTES = 1 << 30
+
+
+def _read_body(resp: Any, deadline: float | None, late: Any, too_big: Any = None) -> bytes:
     """The whole body of ``resp``, a piece at a time, calling ``late()`` (which raises) once the deadline has
-    passed.  37's RESTResponse wraps urllib3's response (``.response``); up to 36 it is urllib3's own."""
+    passed and ``too_big()`` (which raises) past :data:`MAX_BODY_BYTES`.  37's RESTResponse wraps urllib3's
+    response (``.response``); up to 36 it is urllib3's own."""
     raw = getattr(resp, "response", resp)
     read1 = getattr(raw, "read1", None)
-    if deadline is None or read1 is None:
+    if read1 is None:
         return resp.read()
     chunks = []
+    size = 0
     while True:
         chunk = read1(READ_CHUNK)
         if not chunk:
             break
         chunks.append(chunk)
-        if time.monotonic() > deadline:
+        size += len(chunk)
+        if size > MAX_BODY_BYTES and too_big is not None:
+            too_big()
+        if deadline is not None and time.monotonic() > deadline:
             late()
     data = b"".join(chunks)
     if hasattr(resp, "data") and resp is not raw:
@@ -324,7 +334,7 @@ class _Fetcher:
                 resp = api.call_api(method, url, header_params=headers, _request_timeout=left)
             else:  # kubernetes <= 36 (the krew archive's: 37 needs the compiled pydantic-core)
                 resp = _get_before_37(api, path, query, left)
-            data = _read_body(resp, self.deadline, lambda: self._raise_late(path))
+            data = _read_body(resp, self.deadline, lambda: self._raise_late(path), lambda: self._raise_too_big(path))
         except ClusterError:
             raise
         except Exception as e:  # noqa: BLE001 - every transport failure becomes one line
@@ -347,6 +357,10 @@ class _Fetcher:
 
     def _raise_late(self, path: str) -> None:
         raise self.late(f"GET {path}")
+
+    def _raise_too_big(self, path: str) -> None:
+        raise ClusterError(f"the cluster at {self.t.server} sent more than {MAX_BODY_BYTES:,} bytes for GET {path}: "
+                           "reading stopped")
 
     def _collect_warnings(self, resp) -> None:
         try:

@@ -129,7 +129,7 @@ def test_in_a_pod_a_context_without_namespace_takes_the_pods(tmp_path, in_pod):
 @pytest.mark.parametrize("text, message", [
     ("- a\n- list\n", "is not a kubeconfig (expected a mapping, got list)"),
     ("contexts: {a: b}\n", "'contexts' must be a list"),
-    ("clusters: [unclosed\n", "is not valid YAML (line 2)"),
+    ("clusters: [unclosed\n", ": invalid YAML at line 2"),
 ])
 def test_strict_reading_says_what_is_wrong_lenient_reading_skips_it(tmp_path, text, message):
     bad = tmp_path / "bad"
@@ -223,3 +223,15 @@ def test_completion_in_a_pod_without_kubeconfig(make_server, tmp_path, monkeypat
     assert info.namespace == "team-b"
     assert _completion_namespace(None, None) == "team-b"
     assert _completed_claims(None, None) == ["other-team-gpu"]
+
+
+def test_a_kubeconfig_alias_bomb_is_refused_like_any_file(tmp_path):
+    """The kubeconfig is read within the input limits every file is (kubectl_dra.sources.limits)."""
+    levels = "abcdefghi"
+    bomb = ('a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+            + "".join(f"{c}: &{c} [" + ",".join([f"*{levels[i]}"] * 9) + "]\n" for i, c in enumerate(levels[1:])))
+    bad = tmp_path / "kc"
+    bad.write_text("apiVersion: v1\nkind: Config\n" + bomb)
+    with pytest.raises(InputError) as e:
+        kubeconfig.read([str(bad)])
+    assert "excessive aliasing" in e.value.message and "\n" not in e.value.message

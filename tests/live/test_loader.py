@@ -272,6 +272,15 @@ def test_a_repeated_continue_token_is_an_error_not_an_endless_list(apiserver, tm
     assert 2 <= len(pages) <= 3 and pages[0].param("continue") is None
 
 
+def test_an_answer_past_the_size_limit_is_an_error_not_unbounded_memory(apiserver, tmp_path, monkeypatch):
+    # (the limit made small: a real 1 GiB answer would take the suite's time, not its logic)
+    monkeypatch.setattr(live, "MAX_BODY_BYTES", 100)
+    with pytest.raises(ClusterError) as err:
+        load(apiserver.kubeconfig(tmp_path / "kc"), request_timeout=0)  # no deadline: the size alone stops it
+    msg = assert_one_line(err)
+    assert f"the cluster at {apiserver.url} sent more than 100 bytes for GET " in msg
+
+
 def test_a_list_without_end_stops_at_max_pages(apiserver, tmp_path, monkeypatch):
     monkeypatch.setattr(live, "MAX_PAGES", 2)
     apiserver.page_limit = 1  # 3 nodes: 3 pages
@@ -339,7 +348,7 @@ def test_broken_kubeconfig_yaml(tmp_path):
     kc.write_text("clusters: [\n  - name: x\n  oops: : :\n")
     with pytest.raises(InputError) as err:
         load(kc)
-    assert "is not valid YAML" in assert_one_line(err)
+    assert ": invalid YAML at line 2" in assert_one_line(err)
 
 
 def test_kubeconfig_not_a_mapping(tmp_path):
