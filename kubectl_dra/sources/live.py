@@ -125,6 +125,33 @@ class _ClientLog(logging.Handler):
         logging.getLogger().handlers[:] = self._saved
 
 
+def _configure_within(kubeconfig: str | None, context: str | None, request_timeout: float | None) -> _Target:
+    """:func:`_configure` within ``request_timeout`` seconds (0 or None: no limit).  Getting credentials may run
+    the kubeconfig's exec credential plugin, which the client waits for without a timeout: a plugin that never
+    answers (a login prompt with no terminal, a hung network call) must not hang the command.  The plugin is
+    left to itself; the command says what did not answer and exits."""
+    if not request_timeout or request_timeout <= 0:
+        return _configure(kubeconfig, context, request_timeout or 0)
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["target"] = _configure(kubeconfig, context, request_timeout)
+        except BaseException as e:  # noqa: BLE001 - raised again in the caller's thread
+            box["error"] = e
+
+    worker = threading.Thread(target=run, name="kubectl-dra-credentials", daemon=True)
+    worker.start()
+    worker.join(request_timeout)
+    if worker.is_alive():
+        raise ClusterError(f"the credentials of the kubeconfig were not ready within {describe_duration(request_timeout)} "
+                           "(an exec credential plugin that does not answer?): check the plugin, or raise "
+                           "--request-timeout")
+    if "error" in box:
+        raise box["error"]
+    return box["target"]
+
+
 def _configure(kubeconfig: str | None, context: str | None, request_timeout: float) -> _Target:
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
@@ -428,7 +455,7 @@ class Client:
     client cannot handle: exec plugins, auth providers, proxies, in-cluster).  Read-only like the rest."""
 
     def __init__(self, kubeconfig: str | None, context: str | None, timeout: float):
-        self._target = _configure(kubeconfig, context, timeout)
+        self._target = _configure_within(kubeconfig, context, timeout)
         self._fetcher = _Fetcher(self._target, timeout)
         self._timeout = timeout
 
@@ -672,7 +699,7 @@ def load_live(*, kubeconfig: str | None, context: str | None, namespace: str | N
     resource slices, resource claims, claim templates, pods, events, quotas, namespaces) and a
     :class:`SourceInfo`.
     """
-    target = _configure(kubeconfig, context, request_timeout)
+    target = _configure_within(kubeconfig, context, request_timeout)
     ns = namespace or target.namespace or "default"
     fetch = _Fetcher(target, request_timeout)
     warnings: list[str] = []

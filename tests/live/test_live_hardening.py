@@ -124,6 +124,28 @@ def test_a_missing_exec_credential_plugin_is_named(make_server, kubectl_env, tmp
     assert one_error_line(res).endswith("(not on PATH, or no such file): Get it with: brew install acme-login")
 
 
+def test_an_exec_credential_plugin_that_never_answers_is_cut_at_the_deadline(make_server, kubectl_env, tmp_path):
+    srv = make_server()
+    plugin = tmp_path / "bin" / "kubectl-dra-hanging-login"
+    plugin.parent.mkdir()
+    plugin.write_text("#!/bin/sh\nexec sleep 60\n")
+    plugin.chmod(0o755)
+
+    def use_plugin(cfg):
+        cfg["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
+                                            "command": str(plugin), "interactiveMode": "Never"}}
+
+    env = dict(kubectl_env, KUBECONFIG=str(edit_kubeconfig(srv, tmp_path, "kc-hang", use_plugin)))
+    t0 = time.monotonic()
+    res = dra(env, "get", "devices", "--request-timeout", "2s")
+    assert time.monotonic() - t0 < 20
+    assert res.returncode == 4
+    assert one_error_line(res) == ("error: the credentials of the kubeconfig were not ready within 2s (an exec "
+                                   "credential plugin that does not answer?): check the plugin, or raise "
+                                   "--request-timeout")
+    assert srv.requests == []  # nothing was sent without credentials
+
+
 def test_insecure_skip_tls_verify_says_it_once(make_server, kubectl_env, tmp_path):
     srv = make_server()
 
