@@ -40,23 +40,34 @@ def secret_looking(name: str) -> bool:
     return bool(_SECRET.search(name)) and not _REFERENCE.search(name)
 
 
+def _copy_map(value: dict, new_value) -> dict:
+    """``value`` with each value ``v`` of key ``k`` replaced by ``new_value(k, v)``; the same object when none changes
+    (the dump's objects are never changed, and what does not change is not copied)."""
+    out = None
+    for k, v in value.items():
+        new = new_value(k, v)
+        if new is not v:
+            if out is None:
+                out = dict(value)
+            out[k] = new
+    return value if out is None else out
+
+
+def _copy_list(value: list, new_item) -> list:
+    """``value`` with each item replaced by ``new_item(item)``; the same object when none changes."""
+    items = [new_item(v) for v in value]
+    return value if all(a is b for a, b in zip(items, value)) else items
+
+
 def _strings_under_secret_names(value: Any, secret: bool = False, inherit: bool = True) -> Any:
     """``value`` with every string under a secret-looking key replaced (``inherit``: at any depth below it, as in
     drivers' parameters; else only the key's own string, as in a pod spec, whose ``secret:`` volumes and
     references name objects); copies what changes."""
     if isinstance(value, dict):
-        out = None
-        for k, v in value.items():
-            here = isinstance(k, str) and secret_looking(k)
-            new = _strings_under_secret_names(v, (secret and inherit) or here, inherit)
-            if new is not v:
-                if out is None:
-                    out = dict(value)
-                out[k] = new
-        return value if out is None else out
+        return _copy_map(value, lambda k, v: _strings_under_secret_names(
+            v, (secret and inherit) or (isinstance(k, str) and secret_looking(k)), inherit))
     if isinstance(value, list):
-        items = [_strings_under_secret_names(v, secret, inherit) for v in value]
-        return value if all(a is b for a, b in zip(items, value)) else items
+        return _copy_list(value, lambda v: _strings_under_secret_names(v, secret, inherit))
     if secret and isinstance(value, str) and value:
         return REDACTED
     if isinstance(value, str) and "-----BEGIN" in value:  # a PEM block (key, certificate) anywhere
@@ -109,20 +120,10 @@ def _pod(pod: dict, keep: frozenset = frozenset()) -> dict:
 def _opaque(value: Any) -> Any:
     """Secret-looking values inside every ``opaque.parameters`` at any depth of a DRA object's spec/status."""
     if isinstance(value, dict):
-        out = None
-        for k, v in value.items():
-            if k == "opaque" and isinstance(v, dict) and "parameters" in v:
-                new = {**v, "parameters": _strings_under_secret_names(v["parameters"])}
-            else:
-                new = _opaque(v)
-            if new is not v:
-                if out is None:
-                    out = dict(value)
-                out[k] = new
-        return value if out is None else out
+        return _copy_map(value, lambda k, v: {**v, "parameters": _strings_under_secret_names(v["parameters"])}
+                         if k == "opaque" and isinstance(v, dict) and "parameters" in v else _opaque(v))
     if isinstance(value, list):
-        items = [_opaque(v) for v in value]
-        return value if all(a is b for a, b in zip(items, value)) else items
+        return _copy_list(value, _opaque)
     return value
 
 

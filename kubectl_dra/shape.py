@@ -127,51 +127,36 @@ def check(value: Any, node: tuple) -> None:
         if nulls is not None:
             for k in nulls:  # a null field is an absent one (as the API server reads it): code reading
                 del value[k]  # `obj.get(k, default)` then gets its default, never None
-    elif code == LIST:
-        if type(value) is not list:
-            raise _wrong(LIST, value)
+    elif code == LIST or code == MAP:
+        if code == LIST:
+            if type(value) is not list:
+                raise _wrong(LIST, value)
+            items = enumerate(value)
+        else:
+            if type(value) is not dict:
+                raise _wrong(MAP, value)
+            for k in value:
+                if type(k) is not str:
+                    raise ShapeError(f"keys must be strings, not {type_name(k)}", [str(k)])
+            items = value.items()
         sub = node[1]
         c = sub[0]
         flat = c == OBJ and sub[3]
-        for i, v in enumerate(value):
+        for at, v in items:  # (an index of a list, a key of a map)
             if flat and _flat_ok(v, sub):
                 continue  # an object of scalars, checked without a call (see _flat_ok)
             if c < ANY:
                 if type(v) not in sub[1]:
-                    raise ShapeError(_wrong(c, v).message, [i])
+                    raise ShapeError(_wrong(c, v).message, [at])
                 if c == QTY and type(v) is str and v not in _QUANTITIES:
-                    _quantity(v, i)
+                    _quantity(v, at)
             elif c != ANY:
                 if v is None:
-                    raise ShapeError(f"must be {_NAMES[c]}, not null", [i])
+                    raise ShapeError(f"must be {_NAMES[c]}, not null", [at])
                 try:
                     check(v, sub)
                 except ShapeError as e:
-                    e.path.append(i)
-                    raise
-    elif code == MAP:
-        if type(value) is not dict:
-            raise _wrong(MAP, value)
-        sub = node[1]
-        c = sub[0]
-        flat = c == OBJ and sub[3]
-        for k, v in value.items():
-            if type(k) is not str:
-                raise ShapeError(f"keys must be strings, not {type_name(k)}", [str(k)])
-            if flat and _flat_ok(v, sub):
-                continue
-            if c < ANY:
-                if type(v) not in sub[1]:
-                    raise ShapeError(_wrong(c, v).message, [k])
-                if c == QTY and type(v) is str and v not in _QUANTITIES:
-                    _quantity(v, k)
-            elif c != ANY:
-                if v is None:
-                    raise ShapeError(f"must be {_NAMES[c]}, not null", [k])
-                try:
-                    check(v, sub)
-                except ShapeError as e:
-                    e.path.append(k)
+                    e.path.append(at)
                     raise
     elif code == DEVICES:
         if type(value) is not list:
